@@ -1,0 +1,144 @@
+"""Command line: parse arguments, call the core, print diagnostics, set the exit code.
+
+Exit codes: 0 success, 1 invalid spec or stale output, 2 usage or I/O error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from obsgen.diagnostics import Diagnostic, to_json
+
+EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
+
+
+def _report(diags: list[Diagnostic], fmt: str, *, stream: object = None) -> None:
+    from obsgen.diagnostics import sort_key
+
+    if fmt == "json":
+        click.echo(to_json(diags), nl=False)
+        return
+    for diag in sorted(diags, key=sort_key):
+        click.echo(diag.format(), err=True)
+
+
+def _exit_for(diags: list[Diagnostic], strict: bool) -> int:
+    if any(d.is_error for d in diags):
+        return EXIT_INVALID
+    if strict and diags:
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _io_failure(diags: list[Diagnostic]) -> bool:
+    return any(d.code in ("OBS100",) for d in diags)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="obsgen")
+def main() -> None:
+    """obsgen: one service-topology spec, the whole tracing stack's configs generated from it."""
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
+    """Check specs and print diagnostics (file:line:col: severity CODE path: message)."""
+    from obsgen.generate import plan_spec
+
+    all_diags: list[Diagnostic] = []
+    io_error = False
+    for spec in specs:
+        result = plan_spec(spec, str(spec))
+        all_diags.extend(result.diagnostics)
+        io_error = io_error or _io_failure(result.diagnostics)
+    _report(all_diags, fmt)
+    code = EXIT_IO if io_error else _exit_for(all_diags, strict)
+    if fmt == "text" and code == EXIT_OK:
+        click.echo(f"{len(specs)} spec(s) valid" + (f", {len(all_diags)} warning(s)" if all_diags else ""), err=True)
+    sys.exit(code)
+
+
+def _render_result(spec: Path, strict: bool, fmt: str) -> tuple[object, int]:
+    from obsgen.generate import generate
+
+    result = generate(spec, str(spec))
+    _report(result.diagnostics, fmt)
+    if _io_failure(result.diagnostics):
+        return result, EXIT_IO
+    return result, _exit_for(result.diagnostics, strict)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Output directory (default: generated/<spec file stem>).")
+@click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 when the output is stale.")
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Format of diagnostics.")
+def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str) -> None:
+    """Render every artifact of SPEC into the output directory (atomically)."""
+    from obsgen import output
+
+    result, code = _render_result(spec, strict, fmt)
+    if code != EXIT_OK:
+        sys.exit(code)
+    out_dir = out if out is not None else Path("generated") / spec.stem
+    artifacts = result.artifacts  # type: ignore[attr-defined]
+    if check:
+        changes, diff = output.unified_diff(out_dir, artifacts, str(out_dir))
+        if changes.clean:
+            click.echo(f"{out_dir}: up to date", err=True)
+            sys.exit(EXIT_OK)
+        click.echo(diff, nl=False)
+        click.echo(f"{out_dir}: stale; run `obsgen render {spec}`", err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        changes = output.write(out_dir, artifacts)
+    except (output.OutputError, OSError) as exc:
+        click.echo(f"{out_dir}: error OBS900 {exc}", err=True)
+        sys.exit(EXIT_IO)
+    for rel in changes.edited:
+        click.echo(f"{out_dir}/{rel}: warning: hand edits overwritten (generated files are owned by obsgen)",
+                   err=True)
+    summary = f"{len(changes.added)} added, {len(changes.changed)} changed, {len(changes.removed)} removed"
+    click.echo(f"{out_dir}: {'up to date' if changes.clean else summary}", err=True)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Output directory (default: generated/<spec file stem>).")
+def diff(spec: Path, out: Path | None) -> None:
+    """Print what a render would change, then a summary. Exit 1 when there are changes."""
+    from obsgen import output
+
+    result, code = _render_result(spec, False, "text")
+    if code != EXIT_OK:
+        sys.exit(code)
+    out_dir = out if out is not None else Path("generated") / spec.stem
+    changes, text = output.unified_diff(out_dir, result.artifacts, str(out_dir))  # type: ignore[attr-defined]
+    click.echo(text, nl=False)
+    click.echo(f"{len(changes.added)} file(s) added, {len(changes.removed)} removed, "
+               f"{len(changes.changed)} changed")
+    sys.exit(EXIT_OK if changes.clean else EXIT_INVALID)
+
+
+@main.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the schema here instead of stdout.")
+def schema(output: Path | None) -> None:
+    """Print the spec's JSON Schema (generated from the models)."""
+    from obsgen.spec.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")

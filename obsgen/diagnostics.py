@@ -1,0 +1,143 @@
+"""Diagnostics: what obsgen tells a user about their spec, with position, code and hint.
+
+Modelled on yamllint/sqlfluff: every finding has a stable rule code, so users can grep docs and
+CI logs for it, and a position, so editors can jump to it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How bad a finding is. ``--strict`` promotes warnings to failures."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+# The catalogue of codes. One line each: the code never changes meaning once released.
+CODES: dict[str, str] = {
+    # 1xx: reading the file
+    "OBS100": "file cannot be read",
+    "OBS101": "file is not valid UTF-8",
+    "OBS102": "YAML syntax error",
+    "OBS103": "duplicate key",
+    "OBS104": "unsupported YAML feature (tags, anchors over budget, several documents)",
+    "OBS105": "file too large",
+    "OBS106": "root is not a mapping",
+    "OBS107": "nesting too deep",
+    # 2xx: shape of the spec
+    "OBS200": "unknown key",
+    "OBS201": "missing required key",
+    "OBS202": "wrong type or value",
+    "OBS203": "invalid name",
+    "OBS204": "invalid duration",
+    "OBS205": "value out of range",
+    "OBS206": "policy must have exactly one kind",
+    # 3xx: references and topology
+    "OBS300": "unknown service",
+    "OBS301": "unknown endpoint",
+    "OBS302": "unknown SLO",
+    "OBS303": "duplicate name",
+    "OBS304": "call cycle",
+    "OBS305": "self call",
+    "OBS306": "duplicate datasource UID",
+    "OBS307": "call from a service that is not instrumented",
+    "OBS308": "undeclared attribute",
+    "OBS309": "nothing to do for an endpoint reference",
+    # 4xx: sampling
+    "OBS400": "regex rejected by RE2 (Go regexp)",
+    "OBS401": "regex is not anchored",
+    "OBS402": "composite sub-policy without rate allocation",
+    "OBS403": "invalid numeric range",
+    "OBS404": "policy has no effect",
+    "OBS405": "no SLO latency threshold to default to",
+    "OBS406": "sampling after span metrics is biased",
+    "OBS407": "decision wait is risky",
+    # 5xx: metrics, SLOs
+    "OBS500": "SLO latency threshold is not a histogram bucket",
+    "OBS501": "high-cardinality dimension",
+    "OBS502": "dimension collides with a built-in label",
+    "OBS503": "active series over budget",
+    "OBS504": "histogram buckets not increasing",
+    # 6xx: rule quality lint
+    "OBS600": "alert name is not CamelCase",
+    "OBS601": "alert lacks summary",
+    "OBS602": "unknown severity",
+    "OBS603": "rule group too large",
+    # 7xx: cross-artifact consistency
+    "OBS700": "metric not produced by the configured source",
+    "OBS701": "label not produced by the configured source",
+    "OBS702": "datasource UID not provisioned",
+    "OBS703": "dashboard link does not resolve",
+    "OBS704": "exemplar label mismatch",
+    "OBS705": "rendered artifact rejected by its strict model",
+    "OBS706": "service in an artifact is not in the topology",
+    # 9xx: output
+    "OBS900": "output path unsafe",
+    "OBS901": "output write failed",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a spec. ``line``/``column`` are 1-based; 0 means the input has no position."""
+
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    path: str = ""
+    hint: str = ""
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code}")
+
+    @property
+    def is_error(self) -> bool:
+        """True for errors; warnings only fail under ``--strict``."""
+        return self.severity is Severity.ERROR
+
+    def format(self) -> str:
+        """One-line text form: ``file:line:col: severity CODE path: message (hint)``."""
+        where = self.file or "<spec>"
+        if self.line:
+            where += f":{self.line}:{self.column}"
+        subject = f"{self.path}: " if self.path else ""
+        text = f"{where}: {self.severity.value} {self.code} {subject}{self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+    def to_json_data(self) -> dict[str, object]:
+        """Plain-data form for ``--format json``."""
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        del data["extra"]
+        return data
+
+
+def sort_key(diag: Diagnostic) -> tuple[str, int, int, str, str]:
+    """Stable order: by file, position, then code — output must not depend on check order."""
+    return (diag.file, diag.line, diag.column, diag.code, diag.message)
+
+
+def to_json(diags: list[Diagnostic]) -> str:
+    """Serialise diagnostics as a JSON document (sorted keys, stable order)."""
+    payload = {"diagnostics": [d.to_json_data() for d in sorted(diags, key=sort_key)]}
+    return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+class SpecError(Exception):
+    """Raised when a spec cannot be turned into a plan; carries the diagnostics that explain why."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("; ".join(d.format() for d in diagnostics))
+        self.diagnostics = diagnostics

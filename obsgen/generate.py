@@ -1,0 +1,109 @@
+"""The core service: spec file -> diagnostics, plan, artifacts. The CLI is a thin shell around it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from obsgen.artifacts import Artifact
+from obsgen.diagnostics import Diagnostic, sort_key
+from obsgen.plan import Plan, build_plan
+from obsgen.spec import semantic
+from obsgen.spec.errors import diagnostics_from_validation
+from obsgen.spec.loader import LoadedSpec, LoadError, load_file
+from obsgen.spec.models import Spec
+
+
+@dataclass
+class Result:
+    """What a run produced. ``artifacts`` is empty when any error diagnostic exists."""
+
+    spec_path: Path
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    plan: Plan | None = None
+    artifacts: list[Artifact] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not any(d.is_error for d in self.diagnostics)
+
+    def sorted_diagnostics(self) -> list[Diagnostic]:
+        """Diagnostics in a stable order."""
+        return sorted(self.diagnostics, key=sort_key)
+
+
+def load_spec(path: Path, display: str | None = None) -> tuple[LoadedSpec | None, Spec | None, list[Diagnostic]]:
+    """Read, parse and check a spec: (loaded data, model, diagnostics)."""
+    try:
+        loaded = load_file(path, display)
+    except LoadError as exc:
+        return None, None, [exc.diagnostic]
+    try:
+        spec = Spec.model_validate(loaded.data)
+    except ValidationError as exc:
+        return loaded, None, diagnostics_from_validation(exc, loaded)
+    return loaded, spec, semantic.check(spec, loaded)
+
+
+def plan_spec(path: Path, display: str | None = None) -> Result:
+    """Validate a spec and, when it has no errors, build its plan."""
+    result = Result(path)
+    loaded, spec, diags = load_spec(path, display)
+    result.diagnostics.extend(diags)
+    if spec is None or loaded is None or not result.ok:
+        return result
+    result.plan = build_plan(spec, default_name=path.stem, spec_file=path.name)
+    return result
+
+
+def generate(path: Path, display: str | None = None, targets: list[str] | None = None) -> Result:
+    """Validate, plan and render every target in memory; artifacts are checked by their strict models."""
+    from obsgen import targets as registry
+
+    result = plan_spec(path, display)
+    if result.plan is None:
+        return result
+    artifacts: list[Artifact] = []
+    for name in targets if targets is not None else registry.names():
+        artifacts.extend(registry.load(name)(result.plan))
+    result.diagnostics.extend(check_artifacts(artifacts, result.plan, display or str(path)))
+    if result.ok:
+        from obsgen.output import manifest_artifact
+
+        artifacts.sort(key=lambda a: a.path)
+        _reject_duplicates(artifacts)
+        result.artifacts = [*artifacts, manifest_artifact(artifacts, result.plan.spec_file)]
+    return result
+
+
+def _reject_duplicates(artifacts: list[Artifact]) -> None:
+    paths = [a.path for a in artifacts]
+    dupes = sorted({p for p in paths if paths.count(p) > 1})
+    if dupes:
+        raise AssertionError(f"two targets produced the same file: {dupes}")
+
+
+def parse_artifact(artifact: Artifact) -> object:
+    """Parse an artifact back the way its consumer will (YAML or JSON)."""
+    if artifact.format == "json":
+        return json.loads(artifact.text)
+    if artifact.format == "yaml":
+        return yaml.safe_load(artifact.text)
+    return artifact.text
+
+
+def check_artifacts(artifacts: list[Artifact], plan: Plan, display: str) -> list[Diagnostic]:
+    """Parse every artifact back and run its strict model; a violation is a defect reported as OBS705."""
+    out: list[Diagnostic] = []
+    for art in artifacts:
+        if art.checker is None:
+            continue
+        for err in art.checker(parse_artifact(art)):
+            out.append(Diagnostic("OBS705", f"{art.path}: {err}", file=display,
+                                  hint="obsgen rendered a config its target tool would reject; please report it"))
+    return out

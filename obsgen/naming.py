@@ -1,0 +1,182 @@
+"""Naming truth: every metric name, label name, label value and datasource UID obsgen emits.
+
+Dashboards, rules, datasources and cross-artifact checks ask this module; none of them types a
+metric or label name. The two span-metrics sources name things differently (reference:
+collector.md §3.3, tempo-grafana.md §2), and getting that wrong is the drift obsgen exists to stop.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from obsgen.spec.durations import Duration
+
+Source = Literal["collector", "tempo"]
+
+# Label values both sources write (OTLP enum names, reference collector.md §3.2).
+STATUS_ERROR = "STATUS_CODE_ERROR"
+KIND_SERVER = "SPAN_KIND_SERVER"
+KIND_CLIENT = "SPAN_KIND_CLIENT"
+
+
+def label_from_attribute(attribute: str) -> str:
+    """Prometheus label for a span attribute, as both sources sanitise it (``http.method`` -> ``http_method``)."""
+    label = re.sub(r"[^A-Za-z0-9_]", "_", attribute)
+    return "_" + label if label[:1].isdigit() else label
+
+
+def format_le(seconds: float) -> str:
+    """A bucket boundary as Go's strconv.FormatFloat(v, 'f', -1, 64) writes it (``0.5``, ``1``)."""
+    text = repr(float(seconds))
+    if "e" in text or "E" in text:
+        text = f"{seconds:.12f}".rstrip("0").rstrip(".")
+    return text[:-2] if text.endswith(".0") else text
+
+
+def le_regex(seconds: float) -> str:
+    """An anchored regex matching a boundary in every form Prometheus stores it (``1`` and ``1.0``).
+
+    Prometheus 3 normalises scraped ``le`` values to float form, remote write keeps them as sent,
+    so an exact ``le="1"`` matcher would silently stop matching after an upgrade.
+    """
+    base = format_le(seconds)
+    escaped = base.replace(".", r"\.")
+    return f"{escaped}(\\.0)?" if "." not in base else escaped + "0*"
+
+
+@dataclass(frozen=True)
+class SpanMetricsNames:
+    """Metric and label names one span-metrics source produces in Prometheus."""
+
+    source: Source
+    calls: str
+    duration_bucket: str
+    duration_sum: str
+    duration_count: str
+    service_label: str
+    span_name_label: str = "span_name"
+    span_kind_label: str = "span_kind"
+    status_code_label: str = "status_code"
+    exemplar_label: str = "traceID"
+    job_label: str = "job"
+
+    @property
+    def produced_metrics(self) -> frozenset[str]:
+        """Every series name this source writes."""
+        return frozenset({self.calls, self.duration_bucket, self.duration_sum, self.duration_count})
+
+    @property
+    def intrinsic_labels(self) -> frozenset[str]:
+        """Labels every series of this source carries."""
+        return frozenset({self.service_label, self.span_name_label, self.span_kind_label, self.status_code_label})
+
+
+COLLECTOR_SPAN_METRICS = SpanMetricsNames(
+    source="collector",
+    # the connector's namespace traces.span.metrics + unit s (obsgen sets histogram.unit: s) + _total/_seconds
+    calls="traces_span_metrics_calls_total",
+    duration_bucket="traces_span_metrics_duration_seconds_bucket",
+    duration_sum="traces_span_metrics_duration_seconds_sum",
+    duration_count="traces_span_metrics_duration_seconds_count",
+    service_label="service_name",
+    exemplar_label="trace_id",
+)
+TEMPO_SPAN_METRICS = SpanMetricsNames(
+    source="tempo",
+    calls="traces_spanmetrics_calls_total",
+    duration_bucket="traces_spanmetrics_latency_bucket",
+    duration_sum="traces_spanmetrics_latency_sum",
+    duration_count="traces_spanmetrics_latency_count",
+    service_label="service",
+    exemplar_label="traceID",
+)
+
+
+def span_metrics(source: Source) -> SpanMetricsNames:
+    """Names for the configured span-metrics source."""
+    return COLLECTOR_SPAN_METRICS if source == "collector" else TEMPO_SPAN_METRICS
+
+
+@dataclass(frozen=True)
+class ServiceGraphNames:
+    """Service-graph series; the Collector connector and Tempo's generator share these names."""
+
+    request_total: str = "traces_service_graph_request_total"
+    request_failed_total: str = "traces_service_graph_request_failed_total"
+    server_bucket: str = "traces_service_graph_request_server_seconds_bucket"
+    server_sum: str = "traces_service_graph_request_server_seconds_sum"
+    server_count: str = "traces_service_graph_request_server_seconds_count"
+    client_bucket: str = "traces_service_graph_request_client_seconds_bucket"
+    client_label: str = "client"
+    server_label: str = "server"
+    connection_type_label: str = "connection_type"
+
+    @property
+    def produced_metrics(self) -> frozenset[str]:
+        """Every series name the service graph writes."""
+        return frozenset({
+            self.request_total, self.request_failed_total, self.server_bucket, self.server_sum,
+            self.server_count, self.client_bucket,
+        })
+
+
+SERVICE_GRAPH = ServiceGraphNames()
+
+
+@dataclass(frozen=True)
+class TailSamplingNames:
+    """The Collector's own tail-sampling telemetry as scraped from :8888 (counters get ``_total``)."""
+
+    count_traces_sampled: str = "otelcol_processor_tail_sampling_count_traces_sampled_total"
+    global_count_traces_sampled: str = "otelcol_processor_tail_sampling_global_count_traces_sampled_total"
+    new_trace_id_received: str = "otelcol_processor_tail_sampling_new_trace_id_received_total"
+    dropped_too_early: str = "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early_total"
+    traces_on_memory: str = "otelcol_processor_tail_sampling_sampling_traces_on_memory"
+    policy_label: str = "policy"
+    sampled_label: str = "sampled"
+    decision_label: str = "decision"
+
+    @property
+    def produced_metrics(self) -> frozenset[str]:
+        """Every tail-sampling series obsgen reads."""
+        return frozenset({
+            self.count_traces_sampled, self.global_count_traces_sampled, self.new_trace_id_received,
+            self.dropped_too_early, self.traces_on_memory,
+        })
+
+
+TAIL_SAMPLING = TailSamplingNames()
+
+
+@dataclass(frozen=True)
+class CollectorHealthNames:
+    """Collector pipeline self-metrics (core, scraped from :8888)."""
+
+    receiver_refused_spans: str = "otelcol_receiver_refused_spans_total"
+    receiver_accepted_spans: str = "otelcol_receiver_accepted_spans_total"
+    exporter_send_failed_spans: str = "otelcol_exporter_send_failed_spans_total"
+    exporter_sent_spans: str = "otelcol_exporter_sent_spans_total"
+    tempo_series_limited: str = "tempo_metrics_generator_registry_series_limited_total"
+
+    @property
+    def produced_metrics(self) -> frozenset[str]:
+        """Every health series obsgen reads."""
+        return frozenset({
+            self.receiver_refused_spans, self.receiver_accepted_spans, self.exporter_send_failed_spans,
+            self.exporter_sent_spans, self.tempo_series_limited,
+        })
+
+
+COLLECTOR_HEALTH = CollectorHealthNames()
+
+
+def policy_label_value(policy_name: str, processor_name: str = "") -> str:
+    """Value of the ``policy`` label for a top-level policy (``<processor name>.<policy>`` when named)."""
+    return f"{processor_name}.{policy_name}" if processor_name else policy_name
+
+
+def bucket_seconds(buckets: list[Duration]) -> list[float]:
+    """Bucket boundaries in seconds (both sources write seconds with obsgen's settings)."""
+    return [b.ns / 1e9 for b in buckets]

@@ -1,0 +1,132 @@
+"""Jinja2 for YAML artifacts, with values allowed into the output only through serialising filters.
+
+A template that writes ``{{ name }}`` instead of ``{{ name | yaml }}`` fails at render time: the
+environment's ``finalize`` rejects anything that did not pass a filter. That makes "no string from a
+spec reaches YAML unescaped" a property of the machinery, not of reviewer attention.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class Serialized(str):
+    """Text produced by a serialising filter: safe to place in a template's output."""
+
+    __slots__ = ()
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, insertion order, no aliases, never a line fold that changes a value."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _repr_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Multi-line text is written as a literal block only when it round-trips; otherwise quoted.
+    style = None
+    if "\n" in value and value == value.rstrip(" ") and not value.startswith(" ") and "\t" not in value:
+        style = "|"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _repr_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError("NaN and infinity are never written to a config")
+    return dumper.represent_scalar("tag:yaml.org,2002:float", repr(value))
+
+
+_Dumper.add_representer(str, _repr_str)
+_Dumper.add_representer(float, _repr_float)
+
+
+def dump_yaml(data: object) -> str:
+    """Deterministic block YAML for any plain data (dict order is kept: callers decide key order)."""
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=float("inf"),
+        indent=2,
+    )
+
+
+def yaml_filter(value: object, indent: int = 0) -> Serialized:
+    """``{{ x | yaml }}``: a scalar inline, or a block mapping/sequence indented by ``indent`` spaces.
+
+    For a block value the first line starts without indentation, so write it on its own line in the
+    template at the right column (``key:\\n  {{ value | yaml(2) }}``).
+    """
+    if isinstance(value, dict | list):
+        if not value:
+            return Serialized("{}" if isinstance(value, dict) else "[]")
+        text = dump_yaml(value).rstrip("\n")
+        pad = " " * indent
+        return Serialized(("\n" + pad).join(text.split("\n")))
+    text = dump_yaml(value)
+    # a scalar document ends with "...\n" when plain; take the scalar line only
+    text = text.removesuffix("\n...\n").rstrip("\n")
+    if "\n" in text:
+        raise ValueError("a multi-line scalar must be placed as a block value")
+    return Serialized(text)
+
+
+def json_filter(value: object) -> Serialized:
+    """``{{ x | json }}``: a JSON value (also valid YAML flow), keys sorted."""
+    return Serialized(json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False))
+
+
+def comment_filter(value: object) -> Serialized:
+    """``{{ x | comment }}``: text for a YAML comment; newlines would end the comment, so they are refused."""
+    text = str(value)
+    if any(ch in text for ch in "\r\n"):
+        raise ValueError("a YAML comment cannot hold a line break")
+    return Serialized(text)
+
+
+def _finalize(value: object) -> object:
+    if isinstance(value, Serialized):
+        return value
+    if value is None or value == "":
+        return ""
+    raise TypeError(
+        f"template output {value!r} did not pass a serialising filter (| yaml, | json or | comment)"
+    )
+
+
+def templates_dir() -> Path:
+    """The ``templates/`` directory: next to the package in a checkout, inside it when installed."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "templates", here / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("obsgen templates directory not found")
+
+
+@cache
+def environment() -> Any:
+    """The shared Jinja2 environment (imported lazily: ``obsgen validate`` never needs it)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+    )
+    env.filters["yaml"] = yaml_filter
+    env.filters["json"] = json_filter
+    env.filters["comment"] = comment_filter
+    return env
+
+
+def render_template(name: str, **context: object) -> str:
+    """Render ``templates/<name>`` with ``context``."""
+    return str(environment().get_template(name).render(**context))

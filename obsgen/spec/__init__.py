@@ -1,0 +1,1 @@
+"""The input side: spec models, the position-keeping loader and semantic checks."""

@@ -1,0 +1,166 @@
+"""Turn pydantic validation errors into positioned diagnostics with did-you-mean hints."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from obsgen.diagnostics import Diagnostic
+from obsgen.spec.durations import DurationError
+from obsgen.spec.loader import LoadedSpec, Loc, _dotted
+from obsgen.spec.models import Spec
+
+
+def suggest(word: str, choices: typing.Iterable[str]) -> str:
+    """A ``did you mean 'x'?`` fragment, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Models an annotation may hold, looking through Optional/Union/Annotated/list/dict."""
+    origin = get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if origin in (Union, types.UnionType) or origin is typing.Annotated:
+        found: list[type[BaseModel]] = []
+        for arg in get_args(annotation):
+            found += _models_in(arg)
+        return found
+    return []
+
+
+def _container_item(annotation: Any) -> Any:
+    """For list[X]/dict[K, X] (possibly Optional/Annotated), the item annotation X."""
+    origin = get_origin(annotation)
+    if origin in (list, dict):
+        return get_args(annotation)[-1]
+    if origin in (Union, types.UnionType) or origin is typing.Annotated:
+        for arg in get_args(annotation):
+            item = _container_item(arg)
+            if item is not None:
+                return item
+    return None
+
+
+def allowed_keys(loc: Loc) -> list[str]:
+    """The keys a mapping at ``loc`` accepts, by walking the Spec model along the location."""
+    candidates: list[Any] = [Spec]
+    for part in loc:
+        nxt: list[Any] = []
+        for cand in candidates:
+            if isinstance(cand, type) and issubclass(cand, BaseModel):
+                if isinstance(part, str):
+                    for name, info in cand.model_fields.items():
+                        if part in (info.alias or name, name):
+                            nxt.append(info.annotation)
+            else:
+                item = _container_item(cand)
+                if item is not None:
+                    nxt.append(item)
+                for model in _models_in(cand):
+                    if isinstance(part, str) and part in _keys(model):
+                        info = _field_by_key(model, part)
+                        nxt.append(info)
+        candidates = [c for c in nxt if c is not None]
+    keys: set[str] = set()
+    for cand in candidates:
+        for model in _models_in(cand) or ([cand] if isinstance(cand, type) else []):
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                keys.update(_keys(model))
+    return sorted(keys)
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _field_by_key(model: type[BaseModel], key: str) -> Any:
+    for name, info in model.model_fields.items():
+        if key == (info.alias or name):
+            return info.annotation
+    return None
+
+
+_TYPE_CODES = {
+    "missing": "OBS201",
+    "extra_forbidden": "OBS200",
+    "string_pattern_mismatch": "OBS203",
+    "greater_than": "OBS205",
+    "greater_than_equal": "OBS205",
+    "less_than": "OBS205",
+    "less_than_equal": "OBS205",
+    "finite_number": "OBS205",
+    "too_short": "OBS205",
+    "too_long": "OBS205",
+    "string_too_long": "OBS205",
+}
+
+
+def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> list[Diagnostic]:
+    """One diagnostic per pydantic error, positioned at the offending key or value."""
+    out: list[Diagnostic] = []
+    seen: set[tuple[Loc, str]] = set()
+    for err in exc.errors(include_url=False):
+        loc = _spec_loc(err["loc"])
+        kind = err["type"]
+        code = _TYPE_CODES.get(kind, "OBS202")
+        message = err["msg"]
+        hint = ""
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = allowed_keys(loc[:-1])
+            message = f"unknown key {key!r}"
+            hint = suggest(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else "")
+            line, col = loaded.where(loc, key=True)
+        elif kind == "missing":
+            message = f"missing required key {str(loc[-1])!r}"
+            line, col = loaded.where(loc[:-1])
+        else:
+            line, col = loaded.where(loc)
+            message = _clean(message, err)
+            if "duration" in message:
+                code = "OBS204"
+            if kind == "string_pattern_mismatch" and "pattern" in err.get("ctx", {}):
+                hint = _pattern_hint(err["ctx"]["pattern"])
+            if kind == "value_error" and "Value error, a policy needs exactly one kind" in err["msg"]:
+                code = "OBS206"
+        if (loc, message) in seen:
+            continue
+        seen.add((loc, message))
+        out.append(Diagnostic(code, message, file=loaded.file, line=line, column=col, path=_dotted(loc), hint=hint))
+    return out
+
+
+def _spec_loc(raw: tuple[int | str, ...]) -> Loc:
+    """Drop the union-member tags pydantic adds to locations (``str``, ``Endpoint``, ...)."""
+    out: list[str | int] = []
+    for part in raw:
+        if isinstance(part, str) and (part in {"str", "int", "float", "bool"} or part[:1].isupper()
+                                      or part.startswith(("function-", "literal[", "constrained-str"))):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _clean(message: str, err: Any) -> str:
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    ctx = err.get("ctx") or {}
+    if isinstance(ctx.get("error"), DurationError):
+        return str(ctx["error"])
+    return message
+
+
+def _pattern_hint(pattern: str) -> str:
+    from obsgen.spec.types import ATTRIBUTE_PATTERN, IDENT_PATTERN
+
+    if pattern == IDENT_PATTERN:
+        return ("names use letters, digits, '.', '_' and '-', start and end with a letter or digit, "
+                "at most 63 characters; set service_name for a different reported service.name")
+    if pattern == ATTRIBUTE_PATTERN:
+        return "attribute keys use letters, digits, '_' and '.', and start with a letter or '_'"
+    return f"must match {pattern}"

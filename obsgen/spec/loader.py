@@ -1,0 +1,212 @@
+"""Read a spec file into plain data plus the line:column of every key and value.
+
+PyYAML's ``safe_load`` loses positions and silently keeps the last of two duplicate keys, so the
+spec is composed into nodes and built by hand: duplicate keys, explicit tags, oversize input,
+alias bombs and runaway nesting all become diagnostics instead of surprises or tracebacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from obsgen.diagnostics import Diagnostic
+
+try:  # the C composer is much faster on large specs; the pure one behaves the same
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_SPEC_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # counts aliased nodes each time they are expanded: bounds "billion laughs"
+
+Loc = tuple[str | int, ...]
+
+_STR = "tag:yaml.org,2002:str"
+_PLAIN_TAGS = {
+    _STR,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class LoadedSpec:
+    """A spec's data with positions: ``positions[loc]`` is (line, column) of the value at ``loc``."""
+
+    file: str
+    data: dict[str, object]
+    positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+        """Position of ``loc``, falling back to the closest enclosing node that has one."""
+        table = self.key_positions if key else self.positions
+        probe = tuple(loc)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.positions:
+                return self.positions[probe]
+            probe = probe[:-1]
+        return self.positions.get((), (1, 1))
+
+
+class LoadError(Exception):
+    """The file could not be read as a spec; ``diagnostic`` says where and why."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: dict[Loc, tuple[int, int]] = {}
+        self.key_positions: dict[Loc, tuple[int, int]] = {}
+        self.nodes = 0
+
+    def fail(self, code: str, node: yaml.Node | None, message: str, hint: str = "", loc: Loc = ()) -> LoadError:
+        line, col = _mark(node) if node is not None else (1, 1)
+        return LoadError(
+            Diagnostic(code, message, file=self.file, line=line, column=col, path=_dotted(loc), hint=hint)
+        )
+
+    def build(self, node: yaml.Node, loc: Loc, depth: int) -> object:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(
+                "OBS104", node, f"the spec expands to more than {MAX_NODES} values",
+                "anchors and aliases that multiply each other ('billion laughs') are not accepted", loc,
+            )
+        if depth > MAX_DEPTH:
+            raise self.fail("OBS107", node, f"nesting deeper than {MAX_DEPTH} levels", loc=loc)
+        if node.tag not in _PLAIN_TAGS:
+            raise self.fail(
+                "OBS104", node, f"YAML tag {node.tag!r} is not allowed in a spec",
+                "write plain values; obsgen never constructs objects from tags", loc,
+            )
+        self.positions.setdefault(loc, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return str(node.value)  # dates are never meaningful in a spec; keep the text
+        return _CONSTRUCTOR.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise self.fail("OBS104", key_node, "merge keys ('<<') are not supported", loc=loc)
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                raise self.fail("OBS202", key_node, "mapping keys must be plain strings", loc=loc)
+            key = str(key_node.value)
+            child = (*loc, key)
+            if key in out:
+                first = self.key_positions[child]
+                raise self.fail(
+                    "OBS103", key_node, f"duplicate key {key!r} (first defined at line {first[0]})",
+                    "YAML keeps only the last value of a repeated key; remove one of them", child,
+                )
+            self.key_positions[child] = _mark(key_node)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (("." if out else "") + str(part))
+    return out
+
+
+def load_text(text: str, file: str) -> LoadedSpec:
+    """Build a LoadedSpec from YAML text; raises LoadError with a positioned diagnostic."""
+    builder = _Builder(file)
+    try:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.composer.ComposerError as exc:
+        raise _yaml_error(exc, file, "OBS104", text) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, file, "OBS102", text) from None
+    except RecursionError:
+        raise LoadError(Diagnostic("OBS107", "nesting too deep to read", file=file, line=1, column=1)) from None
+    if root is None:
+        raise LoadError(
+            Diagnostic("OBS106", "the spec is empty", file=file, line=1, column=1,
+                       hint="a minimal spec needs at least 'services:'")
+        )
+    if not isinstance(root, yaml.MappingNode):
+        raise builder.fail("OBS106", root, "the spec must be a mapping of keys to values at the top level")
+    try:
+        data = builder.build(root, (), 0)
+    except RecursionError:
+        raise builder.fail("OBS107", root, "nesting too deep to read") from None
+    assert isinstance(data, dict)
+    return LoadedSpec(file, data, builder.positions, builder.key_positions)
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, file: str, code: str, text: str) -> LoadError:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or str(exc)
+    hint = ""
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        problem = "a tab character where YAML expects indentation or a value"
+        hint = "YAML does not allow tabs for indentation; use spaces"
+    if "expected a single document" in f"{exc.context} {problem}":
+        exc.context = None
+        problem = "the file holds more than one YAML document"
+        hint = "a spec is one document; remove the '---' separators"
+    message = f"{exc.context + ': ' if exc.context else ''}{problem}"
+    return LoadError(Diagnostic(code, message, file=file, line=line, column=col, hint=hint))
+
+
+def load_file(path: Path, display: str | None = None) -> LoadedSpec:
+    """Read and parse ``path``; every failure is a LoadError with a diagnostic, never a traceback."""
+    name = display if display is not None else str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise LoadError(Diagnostic("OBS100", f"cannot read spec: {exc.strerror or exc}", file=name)) from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise LoadError(
+            Diagnostic("OBS105", f"spec is larger than {MAX_SPEC_BYTES // (1024 * 1024)} MiB", file=name,
+                       line=1, column=1, hint="split the system into several specs")
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise LoadError(
+            Diagnostic("OBS101", "the file starts with a UTF-8 byte-order mark", file=name, line=1, column=1,
+                       hint="save the spec as UTF-8 without BOM so every tool reads the same bytes")
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LoadError(
+            Diagnostic("OBS101", f"byte 0x{raw[exc.start]:02x} is not valid UTF-8", file=name, line=line,
+                       column=col, hint="specs are UTF-8 text")
+        ) from None
+    return load_text(text, name)

@@ -1,0 +1,38 @@
+"""Shared fixtures: paths, the golden-file switch, and real tools (promtool) that CI must have."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from the current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True only when pytest runs with --update-golden; nothing else rewrites goldens."""
+    return bool(request.config.getoption("--update-golden"))
+
+
+def require_tool(name: str) -> str:
+    """Path of a real tool; in CI a missing tool fails the test instead of skipping it."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required in CI (make test installs it)")
+        pytest.skip(f"{name} not installed (run make test)")
+    return path
+
+
+@pytest.fixture
+def promtool() -> str:
+    """Path of promtool."""
+    return require_tool("promtool")
