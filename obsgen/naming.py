@@ -180,3 +180,36 @@ def policy_label_value(policy_name: str, processor_name: str = "") -> str:
 def bucket_seconds(buckets: list[Duration]) -> list[float]:
     """Bucket boundaries in seconds (both sources write seconds with obsgen's settings)."""
     return [b.ns / 1e9 for b in buckets]
+
+
+# ------------------------------------------------------------------------------------------------
+# Recording rules: the aggregated series alerts and dashboards read (Prometheus level:metric:ops).
+# The rules target defines them; everything else asks for them here.
+
+RecordLevel = Literal["service", "endpoint", "edge", "slo"]
+
+# Burn-rate windows of the SRE workbook for a 30d SLO window (long, short, factor); scaled per SLO.
+BURN_RATE_TIERS: tuple[tuple[str, str, str, float], ...] = (
+    # severity, long window, short window, burn-rate factor
+    ("page", "1h", "5m", 14.4),
+    ("page", "6h", "30m", 6.0),
+    ("ticket", "1d", "2h", 3.0),
+    ("ticket", "3d", "6h", 1.0),
+)
+REFERENCE_SLO_WINDOW_SECONDS = 30 * 24 * 3600
+
+
+def recorded(level: RecordLevel, measure: str, window: str) -> str:
+    """Name of a recorded series, e.g. ``service:obsgen_requests:rate5m``.
+
+    ``measure`` is one of ``requests`` (req/s), ``errors`` (failed req/s), ``error_ratio``,
+    ``latency_seconds_p50|p95|p99``, ``sli_error`` (SLO error ratio, for level ``slo``).
+    """
+    if not re.fullmatch(r"[a-z0-9_]+", measure) or not re.fullmatch(r"\d+[smhdw]", window):
+        raise ValueError(f"bad recording rule parts {measure!r} {window!r}")
+    op = "ratio_rate" if measure in ("error_ratio", "sli_error") else "rate"
+    return f"{level}:obsgen_{measure}:{op}{window}"
+
+
+SLO_LABEL = "slo"
+SLO_KIND_LABEL = "slo_kind"  # "availability" | "latency"

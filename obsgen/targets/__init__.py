@@ -18,6 +18,11 @@ Target = Callable[[Plan], list[Artifact]]
 # artifacts are sorted by path before they are written.
 REGISTRY: tuple[tuple[str, str], ...] = (
     ("topology", "obsgen.targets.topology"),
+    ("collector", "obsgen.targets.collector"),
+    ("tempo", "obsgen.targets.tempo"),
+    ("datasources", "obsgen.targets.datasources"),
+    ("dashboards", "obsgen.targets.dashboards"),
+    ("rules", "obsgen.targets.rules"),
 )
 
 

@@ -1,0 +1,366 @@
+"""A tiny schema language mirroring how the Collector's confmap/mapstructure decoder reads config.
+
+The Collector decodes YAML with ``ErrorUnused: true`` (unknown keys are fatal), ``WeaklyTypedInput:
+false`` (no ``"true"`` for a bool) and case-sensitive key matching. A handful of decode hooks loosen
+this in specific, well-known ways, and these nodes reproduce exactly those:
+
+* a ``null`` where a struct is expected decodes to the zero value (so ``grpc:`` enables gRPC);
+* a string where a list is expected is split on ``,``;
+* a string field keeps the original text of any YAML scalar (``port: 55690`` into a string works);
+* durations are Go duration strings, or bare integers (nanoseconds, because ``time.Duration`` is int64);
+* integer fields also take floats (mapstructure truncates), floats take integers.
+
+``${...}`` substitutions are resolved before decoding, so any scalar containing one is accepted
+wherever a scalar is expected: its final type is only known at deploy time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from obsgen.strict._base import StrictError, format_loc
+
+Version = tuple[int, int, int]
+Loc = tuple[object, ...]
+
+LINT_MEMORY_LIMITER_FIRST = "memory_limiter_first"
+LINT_COMPOSITE_RATE_ALLOCATION = "composite_rate_allocation"
+ALL_LINTS: frozenset[str] = frozenset({LINT_MEMORY_LIMITER_FIRST, LINT_COMPOSITE_RATE_ALLOCATION})
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a check needs besides the value: the pinned version and the enabled obsgen lints."""
+
+    version: Version
+    lints: frozenset[str] = ALL_LINTS
+    # Extension ids defined in the surrounding document; ``None`` when checking a fragment.
+    extensions: frozenset[str] | None = None
+
+
+def vstr(version: Version) -> str:
+    """Render a version tuple as ``v0.159.0``."""
+    return "v" + ".".join(str(part) for part in version)
+
+
+def err(loc: Loc, message: str) -> StrictError:
+    """Build a StrictError from a location tuple."""
+    return StrictError(format_loc(loc), message)
+
+
+def is_env(value: object) -> bool:
+    """True for scalars whose final value comes from a ``${...}`` substitution."""
+    return isinstance(value, str) and "${" in value
+
+
+def type_name(value: object) -> str:
+    """Name a parsed-YAML value's type the way an error message should."""
+    if value is None:
+        return "null"
+    return {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "mapping"}.get(
+        type(value), type(value).__name__
+    )
+
+
+_DURATION_UNITS_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,
+    "\u03bcs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+
+
+def parse_go_duration(text: str) -> float | None:
+    """Parse a Go ``time.ParseDuration`` string into nanoseconds; ``None`` if Go would reject it."""
+    body = text
+    sign = 1.0
+    if body and body[0] in "+-":
+        sign = -1.0 if body[0] == "-" else 1.0
+        body = body[1:]
+    if body == "0":
+        return 0.0
+    if not body:
+        return None
+    total = 0.0
+    pos = 0
+    while pos < len(body):
+        match = _DURATION_PART.match(body, pos)
+        if match is None:
+            return None
+        total += float(match.group(1)) * _DURATION_UNITS_NS[match.group(2)]
+        pos = match.end()
+    return sign * total
+
+
+def duration_ns(value: object) -> float | None:
+    """Nanoseconds of a decoded duration value, ``None`` when unknown (env) or invalid."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, str) and not is_env(value):
+        return parse_go_duration(value)
+    return None
+
+
+class Node:
+    """A schema node: checks one decoded YAML value at a location."""
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Return every violation of this node by ``value``."""
+        raise NotImplementedError
+
+
+class AnyValue(Node):
+    """Anything goes (opaque or third-party payloads)."""
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Accept every value."""
+        return []
+
+
+class AnyMapping(Node):
+    """A mapping whose content is not modelled (``map[string]any`` upstream)."""
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Require a mapping (or null, which decodes to an empty map)."""
+        if value is None or isinstance(value, dict) or is_env(value):
+            return []
+        return [err(loc, f"expected a mapping, got {type_name(value)}")]
+
+
+@dataclass
+class Str(Node):
+    """A Go ``string`` (or string-kinded enum such as a compression type)."""
+
+    choices: tuple[str, ...] | None = None
+    case_insensitive: bool = False
+    non_empty: bool = False
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Accept any scalar (the decoder keeps its original text), then apply choices/non_empty."""
+        if isinstance(value, (dict, list)):
+            return [err(loc, f"expected a string, got {type_name(value)}")]
+        if is_env(value):
+            return []
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        if self.non_empty and not text:
+            return [err(loc, "must not be empty")]
+        if self.choices is not None:
+            options = [c.lower() for c in self.choices] if self.case_insensitive else list(self.choices)
+            probe = text.lower() if self.case_insensitive else text
+            if probe not in options:
+                shown = ", ".join(repr(c) for c in self.choices)
+                return [err(loc, f"unsupported value {text!r}; expected one of {shown}")]
+        return []
+
+
+@dataclass
+class Int(Node):
+    """A Go integer kind; ``lo``/``hi`` bound it (uint kinds use ``lo=0``)."""
+
+    lo: int | None = None
+    hi: int | None = None
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Require an integer (an integral float is what mapstructure would truncate to)."""
+        if value is None or is_env(value):
+            return []
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return [err(loc, f"expected an integer, got {type_name(value)} {value!r}")]
+        if isinstance(value, float) and not value.is_integer():
+            return [err(loc, f"expected an integer, got {value!r}")]
+        number = int(value)
+        if self.lo is not None and number < self.lo:
+            return [err(loc, f"must be >= {self.lo}, got {number}")]
+        if self.hi is not None and number > self.hi:
+            return [err(loc, f"must be <= {self.hi}, got {number}")]
+        return []
+
+
+UINT = Int(lo=0)
+INT32 = Int(lo=-(2**31), hi=2**31 - 1)
+UINT32 = Int(lo=0, hi=2**32 - 1)
+UINT16 = Int(lo=0, hi=2**16 - 1)
+
+
+@dataclass
+class Float(Node):
+    """A Go float64."""
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Require a number."""
+        if value is None or is_env(value):
+            return []
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return [err(loc, f"expected a number, got {type_name(value)} {value!r}")]
+        return []
+
+
+class Bool(Node):
+    """A Go bool: no weak typing, so ``"true"`` is rejected."""
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Require a YAML boolean."""
+        if value is None or isinstance(value, bool) or is_env(value):
+            return []
+        return [err(loc, f"expected a bool, got {type_name(value)} {value!r}")]
+
+
+@dataclass
+class Duration(Node):
+    """A Go ``time.Duration``: a duration string like ``5s`` or bare integer nanoseconds."""
+
+    non_negative: bool = False
+    positive: bool = False
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Parse the value with Go's duration grammar and apply the sign rules."""
+        if value is None or is_env(value):
+            return []
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return [err(loc, f"expected a Go duration such as '5s', got {type_name(value)} {value!r}")]
+        nanos = duration_ns(value)
+        if nanos is None:
+            return [err(loc, f"time: invalid duration {value!r} (expected a Go duration such as '5s')")]
+        if self.positive and nanos <= 0:
+            return [err(loc, f"must be greater than zero, got {value!r}")]
+        if self.non_negative and nanos < 0:
+            return [err(loc, f"must not be negative, got {value!r}")]
+        return []
+
+
+@dataclass
+class ListOf(Node):
+    """A Go slice; a string is split on ``,`` when the items are strings."""
+
+    item: Node
+    non_empty: bool = False
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Check every item."""
+        if value is None or is_env(value):
+            return [err(loc, "must not be empty")] if self.non_empty and value is None else []
+        if isinstance(value, str) and isinstance(self.item, Str):
+            return []
+        if not isinstance(value, list):
+            return [err(loc, f"expected a list, got {type_name(value)}")]
+        if self.non_empty and not value:
+            return [err(loc, "must not be empty")]
+        out: list[StrictError] = []
+        for index, item in enumerate(value):
+            out += self.item.check(item, (*loc, index), ctx)
+        return out
+
+
+@dataclass
+class MapOf(Node):
+    """A Go ``map[string]T``."""
+
+    value: Node
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Check every entry's value."""
+        if value is None or is_env(value):
+            return []
+        if not isinstance(value, dict):
+            return [err(loc, f"expected a mapping, got {type_name(value)}")]
+        out: list[StrictError] = []
+        for key, item in value.items():
+            out += self.value.check(item, (*loc, str(key)), ctx)
+        return out
+
+
+@dataclass(frozen=True)
+class Field:
+    """A struct field that only exists in some versions (``since`` inclusive, ``until`` exclusive)."""
+
+    node: Node
+    since: Version | None = None
+    until: Version | None = None
+    why: str = ""
+
+
+Check = Callable[[Mapping[str, object], Loc, Ctx], list[StrictError]]
+
+
+@dataclass
+class Obj(Node):
+    """A Go struct decoded with ErrorUnused: known keys only, then ``Validate()``-style checks.
+
+    ``checks`` only run when the struct decoded cleanly, as the Collector validates after decoding.
+    ``open_`` structs tolerate unknown keys (for loosely modelled third-party schemas).
+    """
+
+    name: str
+    fields: dict[str, Node | Field]
+    checks: list[Check] = field(default_factory=list)
+    open_: bool = False
+
+    def with_fields(
+        self, name: str, extra: dict[str, Node | Field], checks: list[Check] | None = None
+    ) -> Obj:
+        """A new struct with this one's fields plus ``extra`` (mapstructure ``squash`` embedding)."""
+        return Obj(name, {**self.fields, **extra}, list(self.checks) + list(checks or []), self.open_)
+
+    def without(self, *names: str) -> Obj:
+        """A new struct without the given fields."""
+        kept = {k: v for k, v in self.fields.items() if k not in names}
+        return Obj(self.name, kept, list(self.checks), self.open_)
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Decode like mapstructure, then run the struct's checks."""
+        if is_env(value):
+            return []
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            return [err(loc, f"expected a mapping for {self.name}, got {type_name(value)}")]
+        out: list[StrictError] = []
+        for key, item in value.items():
+            spec = self.fields.get(key) if isinstance(key, str) else None
+            if spec is None and self.open_:
+                continue
+            if spec is None:
+                out.append(err((*loc, str(key)), f"has invalid keys: {key} (not a field of {self.name})"))
+                continue
+            if isinstance(spec, Field):
+                gate = field_gate(key, spec, ctx.version)
+                if gate:
+                    out.append(err((*loc, key), gate))
+                    continue
+                spec = spec.node
+            out += spec.check(item, (*loc, key), ctx)
+        if not out:
+            for run in self.checks:
+                out += run(value, loc, ctx)
+        return out
+
+
+def field_gate(key: str, spec: Field, version: Version) -> str:
+    """Explain why a version-gated field is not accepted by ``version``; empty when it is."""
+    if spec.since is not None and version < spec.since:
+        return f"has invalid keys: {key} (added in {vstr(spec.since)}, pinned {vstr(version)})"
+    if spec.until is not None and version >= spec.until:
+        why = f": {spec.why}" if spec.why else ""
+        return f"'{key}' is not accepted from {vstr(spec.until)} (pinned {vstr(version)}){why}"
+    return ""
+
+
+def present(mapping: Mapping[str, object], key: str) -> bool:
+    """True when a key was written, even with a null value."""
+    return key in mapping
+
+
+def number(value: object) -> float | None:
+    """A plain number from a decoded scalar, ``None`` when absent, substituted or not numeric."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

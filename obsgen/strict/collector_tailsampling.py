@@ -1,0 +1,291 @@
+"""Strict model of the contrib ``tail_sampling`` processor config and its policy nesting rules.
+
+Fields follow contrib ``processor/tailsamplingprocessor/config.schema.yaml`` (@0dc0685) and the policy
+structs of ``config.go``: every policy is ``{name, type, <block named after type>}``; sub-policies of
+``and``/``not``/``drop`` are basic policies only, sub-policies of ``composite`` may also be ``and``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from obsgen.spec.re2check import re2_error as _go_re2_error
+from obsgen.strict._base import StrictError
+from obsgen.strict.collector_schema import (
+    INT32,
+    LINT_COMPOSITE_RATE_ALLOCATION,
+    UINT,
+    AnyMapping,
+    Bool,
+    Ctx,
+    Duration,
+    Field,
+    Float,
+    Int,
+    ListOf,
+    Loc,
+    Node,
+    Obj,
+    Str,
+    err,
+    is_env,
+    number,
+    present,
+    type_name,
+)
+
+# Both added by contrib PRs merged after the v0.144.0 cut (#44878 and #45286), first released in v0.145.0.
+DECISION_WAIT_AFTER_ROOT_SINCE = (0, 145, 0)
+MAXIMUM_TRACE_SIZE_SINCE = (0, 145, 0)
+
+
+
+def re2_error(pattern: str) -> str:
+    """Why Go's ``regexp`` would refuse ``pattern``; empty when it compiles.
+
+    Uses obsgen's pure-Python Go-syntax checker: the C++ RE2 binding is a test-only dependency
+    (it accepts a few things Go rejects, such as ``\\C``).
+    """
+    return _go_re2_error(pattern) or ""
+
+
+def _string_attribute_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    if cfg.get("enabled_regex_matching") is not True:
+        return []
+    values = cfg.get("values")
+    out: list[StrictError] = []
+    for index, pattern in enumerate(values if isinstance(values, list) else []):
+        if isinstance(pattern, str) and not is_env(pattern):
+            problem = re2_error(pattern)
+            if problem:
+                out.append(
+                    err((*loc, "values", index), f"invalid RE2 regular expression {pattern!r}: {problem}")
+                )
+    return out
+
+
+def _numeric_attribute_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    has_min = cfg.get("min_value") is not None
+    has_max = cfg.get("max_value") is not None
+    if not has_min and not has_max:
+        return [err(loc, "numeric_attribute requires min_value or max_value")]
+    low, high = number(cfg.get("min_value")), number(cfg.get("max_value"))
+    if low is not None and high is not None and low > high:
+        return [
+            err(
+                (*loc, "min_value"), f"min_value ({low:g}) must be less than or equal to max_value ({high:g})"
+            )
+        ]
+    return []
+
+
+BLOCKS: dict[str, Obj] = {
+    "latency": Obj("latency policy", {"threshold_ms": Int(), "upper_threshold_ms": Int()}),
+    "numeric_attribute": Obj(
+        "numeric_attribute policy",
+        {"key": Str(non_empty=True), "min_value": Int(), "max_value": Int(), "invert_match": Bool()},
+        [_numeric_attribute_checks],
+    ),
+    "probabilistic": Obj("probabilistic policy", {"hash_salt": Str(), "sampling_percentage": Float()}),
+    "status_code": Obj(
+        "status_code policy",
+        {"status_codes": ListOf(Str(choices=("OK", "ERROR", "UNSET")), non_empty=True)},
+    ),
+    "string_attribute": Obj(
+        "string_attribute policy",
+        {
+            "key": Str(non_empty=True),
+            "values": ListOf(Str()),
+            "enabled_regex_matching": Bool(),
+            "cache_max_size": Int(),
+            "invert_match": Bool(),
+        },
+        [_string_attribute_checks],
+    ),
+    "rate_limiting": Obj("rate_limiting policy", {"spans_per_second": Int()}),
+    "bytes_limiting": Obj("bytes_limiting policy", {"bytes_per_second": Int(), "burst_capacity": Int()}),
+    "span_count": Obj("span_count policy", {"min_spans": INT32, "max_spans": INT32}),
+    "trace_state": Obj("trace_state policy", {"key": Str(non_empty=True), "values": ListOf(Str())}),
+    "boolean_attribute": Obj(
+        "boolean_attribute policy", {"key": Str(non_empty=True), "value": Bool(), "invert_match": Bool()}
+    ),
+    "ottl_condition": Obj(
+        "ottl_condition policy",
+        {
+            "error_mode": Str(choices=("ignore", "silent", "propagate")),
+            "span": ListOf(Str()),
+            "spanevent": ListOf(Str()),
+        },
+    ),
+}
+BASIC_TYPES: frozenset[str] = frozenset(BLOCKS) | {"always_sample"}
+COMBINATOR_TYPES: frozenset[str] = frozenset({"and", "not", "drop", "composite"})
+ALL_TYPES: frozenset[str] = BASIC_TYPES | COMBINATOR_TYPES
+ALLOWED_AT: dict[str, frozenset[str]] = {
+    "policies": ALL_TYPES,
+    "and_sub_policy": BASIC_TYPES,
+    "not_sub_policy": BASIC_TYPES,
+    "drop_sub_policy": BASIC_TYPES,
+    "composite_sub_policy": BASIC_TYPES | {"and"},
+}
+_COMPONENT_ID = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}(/[^\s/]+)?$")
+
+
+@dataclass
+class Policy(Node):
+    """One policy entry; ``level`` is the list it sits in (``policies``, ``and_sub_policy``, ...)."""
+
+    level: str
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Check name, type, nesting and the single block named after the type."""
+        if not isinstance(value, dict):
+            return [err(loc, f"expected a policy mapping, got {type_name(value)}")]
+        out: list[StrictError] = []
+        name = value.get("name")
+        if not isinstance(name, str) or not name:
+            out.append(err((*loc, "name"), "policy name cannot be empty"))
+        ptype = value.get("type")
+        if not isinstance(ptype, str) or not ptype:
+            return [*out, err((*loc, "type"), "policy type cannot be empty")]
+        out += self._check_type(ptype, loc, ctx)
+        for key, item in value.items():
+            if key in ("name", "type"):
+                continue
+            if key == ptype:
+                out += self._check_block(ptype, item, (*loc, key), ctx)
+            elif key in ALL_TYPES:
+                out.append(err((*loc, key), f"'{key}' block does not belong to a policy of type '{ptype}'"))
+            else:
+                # Upstream stashes leftover keys as evaluator-extension config; only the block named
+                # after an extension type is meaningful, anything else is a typo.
+                out.append(
+                    err((*loc, str(key)), f"has invalid keys: {key} (not a field of a sampling policy)")
+                )
+        if ptype in ALL_TYPES and ptype != "always_sample" and ptype not in value:
+            out.append(err(loc, f"policy of type '{ptype}' requires a '{ptype}' block"))
+        return out
+
+    def _check_type(self, ptype: str, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        allowed = ALLOWED_AT[self.level]
+        if ptype in allowed:
+            return []
+        if ptype in ALL_TYPES:
+            return [err((*loc, "type"), f"policy type '{ptype}' cannot be nested inside '{self.level}'")]
+        if ctx.extensions is not None and _COMPONENT_ID.match(ptype) and ptype in ctx.extensions:
+            return []
+        return [err((*loc, "type"), f"unknown sampling policy type '{ptype}'")]
+
+    def _check_block(self, ptype: str, block: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        if ptype == "always_sample":
+            return [err(loc, "always_sample takes no configuration block")]
+        if ptype in BLOCKS:
+            return BLOCKS[ptype].check(block, loc, ctx)
+        if ptype in COMBINATOR_TYPES:
+            return COMBINATORS[ptype].check(block, loc, ctx)
+        return AnyMapping().check(block, loc, ctx)
+
+
+@dataclass
+class PolicyList(Node):
+    """A list of policies whose names must be unique and non-empty."""
+
+    level: str
+
+    def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
+        """Check each policy and name uniqueness within the list."""
+        if value is None or (isinstance(value, list) and not value):
+            return [err(loc, "must contain at least one policy")]
+        if not isinstance(value, list):
+            return [err(loc, f"expected a list of policies, got {type_name(value)}")]
+        out: list[StrictError] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(value):
+            out += Policy(self.level).check(entry, (*loc, index), ctx)
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and name:
+                if name in seen:
+                    out.append(err((*loc, index, "name"), f"duplicate policy name '{name}'"))
+                seen.add(name)
+        return out
+
+
+def _composite_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    subs = cfg.get("composite_sub_policy")
+    names = {p.get("name") for p in subs if isinstance(p, dict)} if isinstance(subs, list) else set()
+    out: list[StrictError] = []
+    allocations = cfg.get("rate_allocation")
+    allocated: set[object] = set()
+    for index, entry in enumerate(allocations if isinstance(allocations, list) else []):
+        target = entry.get("policy") if isinstance(entry, dict) else None
+        allocated.add(target)
+        if target not in names:
+            out.append(
+                err((*loc, "rate_allocation", index, "policy"), f"'{target}' is not a composite sub-policy")
+            )
+    order = cfg.get("policy_order")
+    for index, target in enumerate(order if isinstance(order, list) else []):
+        if target not in names:
+            out.append(err((*loc, "policy_order", index), f"'{target}' is not a composite sub-policy"))
+    if LINT_COMPOSITE_RATE_ALLOCATION in ctx.lints:
+        for index, sub in enumerate(subs if isinstance(subs, list) else []):
+            if isinstance(sub, dict) and sub.get("name") not in allocated:
+                out.append(
+                    err(
+                        (*loc, "composite_sub_policy", index),
+                        f"lint({LINT_COMPOSITE_RATE_ALLOCATION}): sub-policy '{sub.get('name')}' has no "
+                        "rate_allocation entry, so its budget is 0 and it can never sample",
+                    )
+                )
+    return out
+
+
+COMBINATORS: dict[str, Obj] = {
+    "and": Obj("and policy", {"and_sub_policy": PolicyList("and_sub_policy")}),
+    "drop": Obj("drop policy", {"drop_sub_policy": PolicyList("drop_sub_policy")}),
+    "not": Obj("not policy", {"not_sub_policy": Policy("not_sub_policy")}),
+    "composite": Obj(
+        "composite policy",
+        {
+            "max_total_spans_per_second": Int(),
+            "policy_order": ListOf(Str()),
+            "composite_sub_policy": PolicyList("composite_sub_policy"),
+            "rate_allocation": ListOf(
+                Obj("rate_allocation", {"policy": Str(non_empty=True), "percent": Int()})
+            ),
+        },
+        [_composite_checks],
+    ),
+}
+
+
+def _policies_required(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    if not present(cfg, "policies"):
+        return [err((*loc, "policies"), "at least one policy is required")]
+    return []
+
+
+TAIL_SAMPLING = Obj(
+    "tail_sampling processor",
+    {
+        "decision_wait": Duration(positive=True),
+        "decision_wait_after_root_received": Field(
+            Duration(non_negative=True), since=DECISION_WAIT_AFTER_ROOT_SINCE
+        ),
+        "num_traces": Int(lo=1),
+        "expected_new_traces_per_sec": UINT,
+        "block_on_overflow": Bool(),
+        "decision_cache": Obj(
+            "decision_cache", {"sampled_cache_size": Int(lo=0), "non_sampled_cache_size": Int(lo=0)}
+        ),
+        "sample_on_first_match": Bool(),
+        "drop_pending_traces_on_shutdown": Bool(),
+        "maximum_trace_size_bytes": Field(UINT, since=MAXIMUM_TRACE_SIZE_SINCE),
+        "sampling_strategy": Str(choices=("trace-complete", "span-ingest")),
+        "tail_storage": Str(),
+        "policies": PolicyList("policies"),
+    },
+    [_policies_required],
+)
