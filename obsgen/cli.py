@@ -142,3 +142,17 @@ def schema(output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@main.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the reference here instead of stdout.")
+def docs(output: Path | None) -> None:
+    """Print the spec reference (docs/spec.md), generated from the models."""
+    from obsgen.spec.docs import spec_docs
+
+    text = spec_docs()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
