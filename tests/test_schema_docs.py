@@ -19,7 +19,7 @@ EXAMPLES = [ROOT / "specs" / "shop.yaml", *sorted((ROOT / "tests" / "specs").glo
 
 def test_committed_schema_is_current() -> None:
     committed = (ROOT / "specs" / "obsgen.schema.json").read_text(encoding="utf-8")
-    assert committed == schema_text(), "specs/obsgen.schema.json is stale: run `obsgen schema -o specs/obsgen.schema.json`"
+    assert committed == schema_text(), "specs/obsgen.schema.json is stale: run `obsgen schema -o <it>`"
 
 
 def test_committed_docs_are_current() -> None:

@@ -66,10 +66,7 @@ def _type_name(annotation: Any) -> str:
 def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "**required**"
-    if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
-    else:
-        value = info.default
+    value = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
     if value is None or value is PydanticUndefined:
         return "—"
     if isinstance(value, BaseModel):
