@@ -15,11 +15,11 @@ from obsgen.diagnostics import Diagnostic, to_json
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
 
 
-def _report(diags: list[Diagnostic], fmt: str, *, stream: object = None) -> None:
+def _report(diags: list[Diagnostic], fmt: str, extra: dict[str, object] | None = None) -> None:
     from obsgen.diagnostics import sort_key
 
     if fmt == "json":
-        click.echo(to_json(diags), nl=False)
+        click.echo(to_json(diags, extra), nl=False)
         return
     for diag in sorted(diags, key=sort_key):
         click.echo(diag.format(), err=True)
@@ -49,18 +49,29 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     """Check specs and print diagnostics (file:line:col: severity CODE path: message)."""
+    from obsgen.cardinality import estimate
     from obsgen.generate import plan_spec
 
     all_diags: list[Diagnostic] = []
     io_error = False
+    series: dict[str, dict[str, int]] = {}
     for spec in specs:
         result = plan_spec(spec, str(spec))
         all_diags.extend(result.diagnostics)
         io_error = io_error or _io_failure(result.diagnostics)
-    _report(all_diags, fmt)
+        if result.plan is not None:
+            est = estimate(result.plan)
+            series[str(spec)] = {"total": est.total, "span_metrics": est.span_metrics,
+                                 "service_graph": est.service_graph}
+    _report(all_diags, fmt, {"expected_series": series})
     code = EXIT_IO if io_error else _exit_for(all_diags, strict)
-    if fmt == "text" and code == EXIT_OK:
-        click.echo(f"{len(specs)} spec(s) valid" + (f", {len(all_diags)} warning(s)" if all_diags else ""), err=True)
+    if fmt == "text":
+        for name, counts in series.items():
+            click.echo(f"{name}: expected active series {counts['total']:,} (span metrics "
+                       f"{counts['span_metrics']:,}, service graph {counts['service_graph']:,})", err=True)
+        if code == EXIT_OK:
+            click.echo(f"{len(specs)} spec(s) valid" + (f", {len(all_diags)} warning(s)" if all_diags else ""),
+                       err=True)
     sys.exit(code)
 
 

@@ -129,9 +129,10 @@ def sort_key(diag: Diagnostic) -> tuple[str, int, int, str, str]:
     return (diag.file, diag.line, diag.column, diag.code, diag.message)
 
 
-def to_json(diags: list[Diagnostic]) -> str:
-    """Serialise diagnostics as a JSON document (sorted keys, stable order)."""
-    payload = {"diagnostics": [d.to_json_data() for d in sorted(diags, key=sort_key)]}
+def to_json(diags: list[Diagnostic], extra: dict[str, object] | None = None) -> str:
+    """Serialise diagnostics (plus optional report sections) as a JSON document (sorted keys, stable order)."""
+    payload: dict[str, object] = {"diagnostics": [d.to_json_data() for d in sorted(diags, key=sort_key)]}
+    payload.update(extra or {})
     return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

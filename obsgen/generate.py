@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from obsgen.artifacts import Artifact
-from obsgen.diagnostics import Diagnostic, sort_key
+from obsgen.diagnostics import Diagnostic, Severity, sort_key
 from obsgen.plan import Plan, build_plan
 from obsgen.spec import semantic
 from obsgen.spec.errors import diagnostics_from_validation
@@ -58,7 +58,28 @@ def plan_spec(path: Path, display: str | None = None) -> Result:
     if spec is None or loaded is None or not result.ok:
         return result
     result.plan = build_plan(spec, default_name=path.stem, spec_file=path.name)
+    result.diagnostics.extend(budget_diagnostics(result.plan, loaded))
     return result
+
+
+def budget_diagnostics(plan: Plan, loaded: LoadedSpec) -> list[Diagnostic]:
+    """OBS503 when the expected active series exceed the spec's budget, naming the biggest contributors."""
+    from obsgen.cardinality import estimate
+
+    budget = plan.spec.span_metrics.series_budget
+    if budget is None:
+        return []
+    est = estimate(plan)
+    if est.total <= budget:
+        return []
+    line, col = loaded.where(("span_metrics", "series_budget"))
+    biggest = ", ".join(f"{name} ({count:,})" for name, count in est.biggest())
+    return [Diagnostic(
+        "OBS503", f"expected {est.total:,} active series, over the budget of {budget:,}; biggest: {biggest}",
+        Severity.WARNING, loaded.file, line, col, "span_metrics.series_budget",
+        hint=f"each dimension multiplies every service's series (dimensions x{est.dimension_factor:,} now); "
+             "drop a dimension or declare fewer values",
+    )]
 
 
 def generate(path: Path, display: str | None = None, targets: list[str] | None = None) -> Result:
