@@ -26,6 +26,7 @@ class Result:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     plan: Plan | None = None
     artifacts: list[Artifact] = field(default_factory=list)
+    loaded: LoadedSpec | None = None
 
     @property
     def ok(self) -> bool:
@@ -54,6 +55,7 @@ def plan_spec(path: Path, display: str | None = None) -> Result:
     """Validate a spec and, when it has no errors, build its plan."""
     result = Result(path)
     loaded, spec, diags = load_spec(path, display)
+    result.loaded = loaded
     result.diagnostics.extend(diags)
     if spec is None or loaded is None or not result.ok:
         return result
@@ -92,7 +94,14 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
     artifacts: list[Artifact] = []
     for name in targets if targets is not None else registry.names():
         artifacts.extend(registry.load(name)(result.plan))
-    result.diagnostics.extend(check_artifacts(artifacts, result.plan, display or str(path)))
+    parsed = {art.path: parse_artifact(art) for art in artifacts}
+    result.diagnostics.extend(check_artifacts(artifacts, parsed, display or str(path)))
+    if result.ok:
+        from obsgen import crosscheck
+
+        result.diagnostics.extend(
+            crosscheck.check(result.plan, artifacts, parsed, result.loaded, display or str(path))
+        )
     if result.ok:
         from obsgen.output import manifest_artifact
 
@@ -118,13 +127,13 @@ def parse_artifact(artifact: Artifact) -> object:
     return artifact.text
 
 
-def check_artifacts(artifacts: list[Artifact], plan: Plan, display: str) -> list[Diagnostic]:
-    """Parse every artifact back and run its strict model; a violation is a defect reported as OBS705."""
+def check_artifacts(artifacts: list[Artifact], parsed: dict[str, object], display: str) -> list[Diagnostic]:
+    """Run every artifact's strict model on its parsed form; a violation is a defect reported as OBS705."""
     out: list[Diagnostic] = []
     for art in artifacts:
         if art.checker is None:
             continue
-        for err in art.checker(parse_artifact(art)):
+        for err in art.checker(parsed[art.path]):
             out.append(Diagnostic("OBS705", f"{art.path}: {err}", file=display,
                                   hint="obsgen rendered a config its target tool would reject; please report it"))
     return out

@@ -1,0 +1,292 @@
+"""Cross-artifact consistency: the rendered files must agree with each other and with the spec.
+
+Run after every render, in memory. Each violation points at the spec line that caused it, because
+that is where the user fixes it: a metric the configured source never writes points at
+``span_metrics.source``, a dangling datasource UID at ``backends``, and so on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from obsgen import naming, promql
+from obsgen.artifacts import Artifact
+from obsgen.diagnostics import Diagnostic
+from obsgen.plan import Plan
+from obsgen.spec.loader import LoadedSpec, Loc, _dotted
+
+# Labels Prometheus itself (or the scrape / remote-write path) adds to every series.
+_ALWAYS = frozenset({"__name__", "job", "instance"})
+_OTELCOL_LABELS = frozenset({
+    "policy", "sampled", "decision", "receiver", "exporter", "processor", "transport", "service_name",
+    "service_instance_id", "service_version", "otel_scope_name", "otel_scope_version", "data_type",
+})
+_GRAFANA_DURATION = re.compile(
+    r"\$(?:__rate_interval|__interval|__range)\b|\$\{(?:__rate_interval|__interval|__range)\}"
+)
+_GRAFANA_VAR = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A PromQL expression found in an artifact."""
+
+    artifact: str
+    where: str
+    expr: str
+
+
+def grafana_to_promql(expr: str) -> str:
+    """Replace Grafana variables with values PromQL parses: durations -> 5m, ``$__tags`` -> nothing, vars -> x."""
+    text = _GRAFANA_DURATION.sub("5m", expr)
+    text = text.replace("${__tags}", "").replace("$__tags", "")
+    return _GRAFANA_VAR.sub("x", text)
+
+
+def _rule_queries(art: Artifact, doc: object) -> Iterator[Query]:
+    for g, group in enumerate(_list(_get(doc, "groups"))):
+        for r, rule in enumerate(_list(_get(group, "rules"))):
+            expr = _get(rule, "expr")
+            if isinstance(expr, str):
+                name = _get(rule, "record") or _get(rule, "alert")
+                yield Query(art.path, f"groups[{g}].rules[{r}] ({name})", expr)
+
+
+def _dashboard_queries(art: Artifact, doc: object) -> Iterator[Query]:
+    def panels(items: object) -> Iterator[dict[str, object]]:
+        for panel in _list(items):
+            if isinstance(panel, dict):
+                yield panel
+                yield from panels(panel.get("panels"))
+
+    for panel in panels(_get(doc, "panels")):
+        for t, target in enumerate(_list(panel.get("targets"))):
+            expr = _get(target, "expr")
+            if isinstance(expr, str) and expr.strip():
+                yield Query(art.path, f"panel {panel.get('title')!r} target {t}", grafana_to_promql(expr))
+    for var in _list(_get(_get(doc, "templating"), "list")):
+        query = _get(var, "query")
+        if isinstance(query, dict):
+            query = query.get("query")
+        if _get(var, "type") == "query" and isinstance(query, str):
+            match = re.fullmatch(r"\s*label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\)\s*", query)
+            if match:
+                yield Query(art.path, f"variable {_get(var, 'name')!r}", grafana_to_promql(match.group(1)))
+
+
+def _datasource_queries(art: Artifact, doc: object) -> Iterator[Query]:
+    for ds in _list(_get(doc, "datasources")):
+        queries = _get(_get(_get(ds, "jsonData"), "tracesToMetrics"), "queries")
+        for q, item in enumerate(_list(queries)):
+            expr = _get(item, "query")
+            if isinstance(expr, str):
+                # provisioning escapes a literal $ as $$; undo that before Grafana's own variables
+                yield Query(art.path, f"{_get(ds, 'name')} tracesToMetrics[{q}]",
+                            grafana_to_promql(expr.replace("$$", "$")))
+
+
+def queries(artifacts: list[Artifact], parsed: dict[str, object]) -> list[Query]:
+    """Every PromQL expression in rules, dashboards and datasources."""
+    found: list[Query] = []
+    for art in artifacts:
+        doc = parsed.get(art.path)
+        parts = PurePosixPath(art.path).parts
+        if parts[:2] == ("prometheus", "rules"):
+            found += _rule_queries(art, doc)
+        elif parts[:2] == ("grafana", "dashboards") and art.format == "json":
+            found += _dashboard_queries(art, doc)
+        elif parts[:3] == ("grafana", "provisioning", "datasources"):
+            found += _datasource_queries(art, doc)
+    return found
+
+
+class _Checker:
+    def __init__(self, plan: Plan, loaded: LoadedSpec | None, display: str) -> None:
+        self.plan = plan
+        self.loaded = loaded
+        self.display = display
+        self.out: list[Diagnostic] = []
+
+    def add(self, code: str, loc: Loc, message: str, hint: str = "") -> None:
+        line, col = self.loaded.where(loc) if self.loaded is not None else (0, 0)
+        self.out.append(Diagnostic(code, message, file=self.display, line=line, column=col, path=_dotted(loc),
+                                   hint=hint))
+
+    def produced(self, artifacts: list[Artifact], parsed: dict[str, object]) -> dict[str, frozenset[str]]:
+        """metric name -> labels it carries, for everything the configured stack writes or records."""
+        sm = self.plan.span_metrics
+        span_labels = sm.intrinsic_labels | set(self.plan.dimension_labels()) | _ALWAYS
+        table: dict[str, frozenset[str]] = {}
+        for metric in sm.produced_metrics:
+            table[metric] = frozenset(span_labels | ({"le"} if metric == sm.duration_bucket else set()))
+        sg = naming.SERVICE_GRAPH
+        sg_labels = {sg.client_label, sg.server_label, sg.connection_type_label, "failed"} | _ALWAYS
+        for metric in sg.produced_metrics:
+            table[metric] = frozenset(sg_labels | ({"le"} if metric.endswith("_bucket") else set()))
+        for metric in naming.TAIL_SAMPLING.produced_metrics | naming.COLLECTOR_HEALTH.produced_metrics:
+            table[metric] = frozenset(_OTELCOL_LABELS | _ALWAYS | {"tenant"})
+        for name in ("ALERTS", "ALERTS_FOR_STATE"):
+            table[name] = frozenset({"*"})
+        for art in artifacts:
+            if PurePosixPath(art.path).parts[:2] != ("prometheus", "rules"):
+                continue
+            for group in _list(_get(parsed.get(art.path), "groups")):
+                for rule in _list(_get(group, "rules")):
+                    record = _get(rule, "record")
+                    if isinstance(record, str):
+                        labels = set(_output_labels(str(_get(rule, "expr")), table)) | set(
+                            (_get(rule, "labels") or {}).keys()) | _ALWAYS
+                        table[record] = frozenset(labels | table.get(record, frozenset()))
+        return table
+
+    def check_queries(self, found: list[Query], table: dict[str, frozenset[str]]) -> None:
+        service_values = {s.name for s in self.plan.services}
+        service_labels = {self.plan.span_metrics.service_label, naming.SERVICE_GRAPH.client_label,
+                          naming.SERVICE_GRAPH.server_label}
+        for q in found:
+            try:
+                tree = promql.parse(q.expr)
+            except promql.PromQLError as exc:
+                self.add("OBS705", ("services",), f"{q.artifact}: {q.where}: PromQL does not parse: {exc}")
+                continue
+            for sel in promql.selectors(tree):
+                name = sel.metric_name
+                if name is None:
+                    continue
+                if name not in table:
+                    self.add("OBS700", ("span_metrics", "source"),
+                             f"{q.artifact}: {q.where}: metric {name!r} is not produced by the configured stack "
+                             f"(span metrics from {self.plan.span_metrics.source})")
+                    continue
+                labels = table[name]
+                for m in sel.matchers:
+                    if "*" not in labels and m.name not in labels:
+                        self.add("OBS701", ("span_metrics", "dimensions"),
+                                 f"{q.artifact}: {q.where}: label {m.name!r} is not on {name!r}",
+                                 hint="labels come from the source's intrinsic labels and span_metrics.dimensions")
+                    if m.name in service_labels and m.op == "=" and m.value and m.value not in service_values:
+                        self.add("OBS706", ("services",),
+                                 f"{q.artifact}: {q.where}: service {m.value!r} is not in the topology")
+
+    def check_uids(self, artifacts: list[Artifact], parsed: dict[str, object]) -> None:
+        backends = self.plan.spec.backends
+        provisioned = {b.datasource_uid for b in (backends.tempo, backends.loki, backends.prometheus) if b}
+        dashboards = {
+            str(_get(parsed.get(a.path), "uid")) for a in artifacts
+            if PurePosixPath(a.path).parts[:2] == ("grafana", "dashboards") and a.format == "json"
+        }
+        for art in artifacts:
+            doc = parsed.get(art.path)
+            for uid in _datasource_uids(doc):
+                if uid not in provisioned and not uid.startswith("$") and not uid.startswith("-- "):
+                    self.add("OBS702", ("backends",), f"{art.path}: datasource UID {uid!r} is not provisioned")
+            if not dashboards:
+                continue
+            for url in _strings(doc):
+                for uid in re.findall(r"/d/([A-Za-z0-9_-]+)", url):
+                    if uid not in dashboards:
+                        self.add("OBS703", ("backends", "grafana"),
+                                 f"{art.path}: link to dashboard {uid!r} which obsgen did not render")
+
+    def check_exemplars(self, parsed: dict[str, object]) -> None:
+        expected = self.plan.span_metrics.exemplar_label
+        for path, doc in parsed.items():
+            if PurePosixPath(path).parts[:3] != ("grafana", "provisioning", "datasources"):
+                continue
+            for ds in _list(_get(doc, "datasources")):
+                for dest in _list(_get(_get(ds, "jsonData"), "exemplarTraceIdDestinations")):
+                    name = _get(dest, "name")
+                    if name != expected:
+                        self.add("OBS704", ("span_metrics", "source"),
+                                 f"{path}: exemplar label {name!r}, but {self.plan.span_metrics.source} span "
+                                 f"metrics write {expected!r}")
+
+    def check_buckets(self, parsed: dict[str, object]) -> None:
+        from obsgen.spec.durations import parse_duration
+
+        rendered: list[set[int]] = []
+        for path, doc in parsed.items():
+            parts = PurePosixPath(path).parts
+            if parts and parts[0] == "otel-collector" and self.plan.span_metrics.source == "collector":
+                for cid, conn in (_get(doc, "connectors") or {}).items():
+                    if str(cid).split("/")[0] in ("spanmetrics", "span_metrics"):
+                        buckets = _get(_get(_get(conn, "histogram"), "explicit"), "buckets")
+                        rendered.append({parse_duration(str(b)).ns for b in _list(buckets)})
+            if parts[:1] == ("tempo",) and self.plan.span_metrics.source == "tempo":
+                sm = _get(_get(_get(doc, "metrics_generator"), "processor"), "span_metrics")
+                buckets = _get(sm, "histogram_buckets")
+                rendered.append({round(float(b) * 1e9) for b in _list(buckets)})
+        for found in rendered:
+            for svc in self.plan.services:
+                for slo in svc.slos:
+                    if slo.latency_threshold is not None and slo.latency_threshold.ns not in found:
+                        self.add("OBS500", ("services", svc.key, "slos", slo.index, "latency", "threshold"),
+                                 f"SLO {slo.name!r} threshold {slo.latency_threshold} is not a histogram bucket "
+                                 "boundary in the rendered config")
+
+
+def _output_labels(expr: str, table: dict[str, frozenset[str]]) -> set[str]:
+    """Labels a recording rule's result carries: its outer aggregation's grouping, else its inputs' labels."""
+    try:
+        tree = promql.parse(expr)
+    except promql.PromQLError:
+        return set()
+    node: object = tree
+    while isinstance(node, promql.ParenExpr):
+        node = node.expr
+    if isinstance(node, promql.AggregateExpr) and not node.without:
+        return set(node.grouping)
+    labels: set[str] = set()
+    for sel in promql.selectors(tree):
+        labels |= set(table.get(sel.metric_name or "", frozenset()))
+    labels |= promql.label_names_used(tree)
+    return labels - {"le"}
+
+
+def _get(obj: object, key: str) -> object:
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def _list(obj: object) -> list[object]:
+    return obj if isinstance(obj, list) else []
+
+
+def _strings(obj: object) -> Iterator[str]:
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            yield from _strings(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _strings(value)
+
+
+def _datasource_uids(obj: object) -> Iterator[str]:
+    """UIDs referenced as ``datasourceUid`` or ``datasource: {uid}`` anywhere in a document."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key == "datasourceUid" and isinstance(value, str) and value:
+                yield value
+            elif key == "datasource" and isinstance(value, dict) and isinstance(value.get("uid"), str):
+                yield value["uid"]
+            else:
+                yield from _datasource_uids(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _datasource_uids(value)
+
+
+def check(plan: Plan, artifacts: list[Artifact], parsed: dict[str, object], loaded: LoadedSpec | None,
+          display: str) -> list[Diagnostic]:
+    """All cross-artifact diagnostics for one render."""
+    checker = _Checker(plan, loaded, display)
+    table = checker.produced(artifacts, parsed)
+    checker.check_queries(queries(artifacts, parsed), table)
+    checker.check_uids(artifacts, parsed)
+    checker.check_exemplars(parsed)
+    checker.check_buckets(parsed)
+    return checker.out
