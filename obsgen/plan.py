@@ -116,6 +116,15 @@ class Plan:
         """Every declared call."""
         return tuple(c for s in self.services for c in s.calls)
 
+    @property
+    def service_graph_source(self) -> str:
+        """Who computes the service graph: the same component as span metrics, so exactly one does.
+
+        Two producers would write every ``traces_service_graph_*`` series twice and double every sum;
+        with the Collector as the source it is computed before sampling, like the span metrics.
+        """
+        return self.spec.span_metrics.source
+
     def dimension_labels(self) -> tuple[str, ...]:
         """Prometheus labels of the extra span-metrics dimensions."""
         return tuple(naming.label_from_attribute(name) for name, _ in self.dimensions)
