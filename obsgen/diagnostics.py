@@ -7,6 +7,7 @@ CI logs for it, and a position, so editors can jump to it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -57,12 +58,14 @@ CODES: dict[str, str] = {
     "OBS405": "no SLO latency threshold to default to",
     "OBS406": "sampling after span metrics is biased",
     "OBS407": "decision wait is risky",
+    "OBS408": "setting not supported by the pinned Collector version",
     # 5xx: metrics, SLOs
     "OBS500": "SLO latency threshold is not a histogram bucket",
     "OBS501": "high-cardinality dimension",
     "OBS502": "dimension collides with a built-in label",
     "OBS503": "active series over budget",
     "OBS504": "histogram buckets not increasing",
+    "OBS505": "no span-metrics cardinality guard",
     # 6xx: rule quality lint
     "OBS600": "alert name is not CamelCase",
     "OBS601": "alert lacks summary",
@@ -106,14 +109,18 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def format(self) -> str:
-        """One-line text form: ``file:line:col: severity CODE path: message (hint)``."""
-        where = self.file or "<spec>"
+        """One-line text form: ``file:line:col: severity CODE path: message (hint)``.
+
+        Control characters and line separators from the input are escaped, so a diagnostic is always
+        exactly one line (plus its hint line) and cannot forge further lines in a CI log.
+        """
+        where = _one_line(self.file or "<spec>")
         if self.line:
             where += f":{self.line}:{self.column}"
-        subject = f"{self.path}: " if self.path else ""
-        text = f"{where}: {self.severity.value} {self.code} {subject}{self.message}"
+        subject = f"{_one_line(self.path)}: " if self.path else ""
+        text = f"{where}: {self.severity.value} {self.code} {subject}{_one_line(self.message)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {_one_line(self.hint)}"
         return text
 
     def to_json_data(self) -> dict[str, object]:
@@ -122,6 +129,13 @@ class Diagnostic:
         data["severity"] = self.severity.value
         del data["extra"]
         return data
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 def sort_key(diag: Diagnostic) -> tuple[str, int, int, str, str]:

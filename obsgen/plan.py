@@ -130,12 +130,6 @@ class Plan:
         return tuple(naming.label_from_attribute(name) for name, _ in self.dimensions)
 
 
-def version_tuple(text: str) -> tuple[int, int, int]:
-    """``"0.159.0"`` -> ``(0, 159, 0)``."""
-    major, minor, patch = (int(p) for p in text.split("."))
-    return major, minor, patch
-
-
 def slug(key: str) -> str:
     """A file-name and Grafana-UID safe form of an identifier; a hash keeps distinct keys distinct."""
     safe = re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-") or "x"

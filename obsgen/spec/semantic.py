@@ -10,6 +10,7 @@ from obsgen.spec.errors import suggest
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
 from obsgen.spec.re2check import is_anchored, re2_error
+from obsgen.spec.versions import version_tuple
 
 BUILTIN_DIMENSIONS = frozenset({"service.name", "span.name", "span.kind", "status.code"})
 # Attributes whose values are unbounded: as a metrics dimension each value is a new series.
@@ -56,6 +57,7 @@ class _Checker:
         self.check_backends()
         self.check_span_metrics()
         self.check_sampling()
+        self.check_collector()
         self.check_alerting()
         return self.out
 
@@ -222,6 +224,19 @@ class _Checker:
                                  "obsgen adds it so the SLO is computed exactly", warning=True,
                                  hint="list it in histogram_buckets to make the spec say what is rendered")
 
+    def check_collector(self) -> None:
+        sm = self.spec.span_metrics
+        if sm.cardinality_limit == 0 and sm.source == "collector":
+            self.add("OBS505", ("span_metrics", "cardinality_limit"),
+                     "0 disables the span-metrics cardinality guard", warning=True,
+                     hint="an unbounded span name or dimension then grows the Collector's memory without limit")
+        c = self.spec.collector
+        if c.replicas > 1 and c.resolver == "k8s":
+            name = c.sampler_service.partition(".svc.")[0].removesuffix(".svc")
+            if name.count(".") > 1:
+                self.add("OBS202", ("collector", "sampler_service"),
+                         "the k8s resolver needs the sampler service as 'name' or 'name.namespace'")
+
     def check_attribute(self, key: str, loc: Loc) -> None:
         declared = key in self.spec.attributes or key in KNOWN_ATTRIBUTES
         if not declared and key != self.spec.sampling.route_attribute:
@@ -253,6 +268,14 @@ class _Checker:
         if after_root is not None and after_root >= sampling.decision_wait:
             self.add("OBS407", ("sampling", "decision_wait_after_root_received"),
                      "decision_wait_after_root_received should be shorter than decision_wait", warning=True)
+        if after_root is not None and version_tuple(self.spec.stack.collector) < (0, 145, 0):
+            self.add("OBS408", ("sampling", "decision_wait_after_root_received"),
+                     f"Collector {self.spec.stack.collector} has no decision_wait_after_root_received (added in "
+                     "0.145.0); it is not rendered", warning=True,
+                     hint="pin stack.collector >= 0.145.0 or remove the setting")
+        if not sampling.policies:
+            self.add("OBS201", ("sampling", "policies"), "at least one sampling policy is needed",
+                     hint="the Collector refuses an empty policy list; use always_sample to keep everything")
 
     def check_policy(self, policy: Policy, loc: Loc, depth: int, parent: str | None) -> None:
         kind = policy.kind
@@ -331,6 +354,10 @@ class _Checker:
                                   "samples")
                 else:
                     total += sub.share
+                    if not float(sub.share).is_integer():
+                        self.add("OBS202", (*sub_loc, "share"),
+                                 f"share {sub.share:g} is truncated to {int(sub.share)}: the Collector's percent "
+                                 "is an integer", warning=True)
                 self.check_policy(sub, sub_loc, depth + 1, "composite")
             if total > 100.000001:
                 self.add("OBS205", (*here, "policies"), f"composite shares add up to {total:g}%, over 100%")

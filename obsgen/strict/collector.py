@@ -42,6 +42,7 @@ from obsgen.strict.collector_schema import (
     Version,
     err,
     type_name,
+    unescape_dollars,
 )
 from obsgen.strict.collector_service import DocState, check_components, check_service
 from obsgen.strict.collector_tailsampling import TAIL_SAMPLING
@@ -110,6 +111,9 @@ def validate_collector_config(
     """
     if not isinstance(doc, dict):
         return [err((), f"expected a mapping at the top level, got {type_name(doc)}")]
+    # Component bodies are checked as the Collector decodes them: after `$$` -> `$`.
+    doc = unescape_dollars(doc)
+    assert isinstance(doc, dict)
     out = [
         err((str(k),), f"has invalid keys: {k} (not a top-level section)")
         for k in doc

@@ -51,15 +51,49 @@ def err(loc: Loc, message: str) -> StrictError:
 
 
 def is_env(value: object) -> bool:
-    """True for scalars whose final value comes from a ``${...}`` substitution."""
-    return isinstance(value, str) and "${" in value
+    """True for scalars whose final value comes from a ``${...}`` substitution.
+
+    Like confmap's ``findURI``: a ``${`` preceded by an odd number of ``$`` is escaped (``$${x}`` is
+    the literal text ``${x}``), so it is not a substitution.
+    """
+    if not isinstance(value, str) or isinstance(value, Resolved) or "}" not in value:
+        return False
+    start = value.find("${")
+    while start >= 0:
+        dollars = len(value[:start]) - len(value[:start].rstrip("$"))
+        if dollars % 2 == 0:
+            return True
+        start = value.find("${", start + 2)
+    return False
+
+
+class Resolved(str):
+    """A string value after the Collector's expansion: final text, never a substitution."""
+
+    __slots__ = ()
+
+
+def unescape_dollars(value: object) -> object:
+    """What the Collector reads after expansion: every ``$$`` in a value is one ``$`` (confmap
+    ``escapeDollarSigns``). Values with a real substitution are kept as written (known only at deploy
+    time); mapping keys are never expanded.
+    """
+    if isinstance(value, str):
+        return value if is_env(value) else Resolved(value.replace("$$", "$"))
+    if isinstance(value, dict):
+        return {key: unescape_dollars(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unescape_dollars(item) for item in value]
+    return value
 
 
 def type_name(value: object) -> str:
     """Name a parsed-YAML value's type the way an error message should."""
     if value is None:
         return "null"
-    return {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "mapping"}.get(
+    if isinstance(value, str):
+        return "string"
+    return {bool: "bool", int: "int", float: "float", list: "list", dict: "mapping"}.get(
         type(value), type(value).__name__
     )
 

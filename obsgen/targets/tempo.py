@@ -16,8 +16,9 @@ import yaml
 
 from obsgen import naming
 from obsgen.artifacts import Artifact, header_lines
-from obsgen.plan import Plan, version_tuple
+from obsgen.plan import Plan
 from obsgen.render import render_template
+from obsgen.spec.versions import version_tuple
 from obsgen.strict._base import StrictError
 from obsgen.strict.tempo import validate_tempo_config
 from obsgen.targets.tempo_envsubst import EnvRef, SubstitutionError, expand, literal, references, resolve
