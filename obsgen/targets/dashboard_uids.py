@@ -1,0 +1,68 @@
+"""Stable Grafana dashboard UIDs and file names, derived from the spec alone.
+
+A UID is what alert links, dashboard links and bookmarks point at, so it depends only on the system
+name, the dashboard kind and (for service dashboards) the service key: never on order, time or
+anything else that could change between renders. Grafana allows at most 40 characters of
+``[a-zA-Z0-9-_]``; a readable form is used when it fits and is lossless, otherwise a truncated
+form plus a hash of the full identity keeps distinct dashboards distinct.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Literal
+
+from obsgen.plan import Plan
+
+DashboardKind = Literal["overview", "service", "sampling"]
+KINDS: tuple[str, ...] = ("overview", "service", "sampling")
+
+MAX_UID = 40
+UID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
+DASHBOARDS_DIR = "grafana/dashboards"
+
+_LOSSLESS = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_HASH_LEN = 8
+
+
+def _readable(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def dashboard_uid(plan: Plan, service_key: str | None, kind: str) -> str:
+    """The UID of one dashboard: ``kind`` is overview, sampling (``service_key`` None) or service.
+
+    Examples: ``shop-overview``, ``shop-sampling``, ``shop-svc-main-service``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown dashboard kind {kind!r} (one of {', '.join(KINDS)})")
+    if (kind == "service") != (service_key is not None):
+        raise ValueError("a service dashboard needs a service key, and only a service dashboard takes one")
+    if service_key is not None and service_key not in plan.by_key:
+        raise ValueError(f"unknown service {service_key!r}")
+    parts = [plan.name, "svc", service_key] if service_key is not None else [plan.name, kind]
+    readable = "-".join(parts)
+    if len(readable) <= MAX_UID and all(_LOSSLESS.match(p) for p in parts):
+        return readable
+    # Not representable as-is (too long, upper case, dots, underscores): keep a readable prefix and
+    # make it unique with a hash of the exact identity, NUL-separated so parts cannot run together.
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:_HASH_LEN]
+    prefix = _readable("-".join(_readable(p) for p in parts))[: MAX_UID - _HASH_LEN - 1].rstrip("-")
+    return f"{prefix}-{digest}"
+
+
+def dashboard_file(plan: Plan, service_key: str | None, kind: str) -> str:
+    """The artifact path of a dashboard, relative to the output directory."""
+    return f"{DASHBOARDS_DIR}/{dashboard_uid(plan, service_key, kind)}.json"
+
+
+def dashboard_url(plan: Plan, service_key: str | None, kind: str) -> str:
+    """Absolute URL of a dashboard on the spec's Grafana (for alert annotations)."""
+    base = plan.spec.backends.grafana.url.rstrip("/")
+    return f"{base}/d/{dashboard_uid(plan, service_key, kind)}"
+
+
+def dashboard_href(plan: Plan, service_key: str | None, kind: str) -> str:
+    """Grafana-relative path of a dashboard (``/d/<uid>``), for links between dashboards."""
+    return f"/d/{dashboard_uid(plan, service_key, kind)}"
