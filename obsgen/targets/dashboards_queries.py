@@ -283,11 +283,17 @@ class SamplingQueries:
         return self.rate(TS.count_traces_sampled, [eq(TS.policy_label, policy_label_value),
                                                    eq(TS.sampled_label, "true")])
 
-    def policy_matched_ratio(self, policy_label_value: str) -> str:
-        """Share of evaluated traces a policy voted to keep."""
+    def policy_dropped(self, policy_label_value: str) -> str:
+        """Traces per second a drop policy dropped (drop policies never vote sampled=true)."""
+        return self.rate(TS.count_traces_sampled, [eq(TS.policy_label, policy_label_value),
+                                                   eq(TS.decision_label, "dropped")])
+
+    def policy_matched_ratio(self, policy_label_value: str, *, drop: bool = False) -> str:
+        """Share of evaluated traces a policy matched: voted to keep, or, for a drop policy, dropped."""
         matcher = [eq(TS.policy_label, policy_label_value)]
-        kept = self.rate(TS.count_traces_sampled, [*matcher, eq(TS.sampled_label, "true")])
-        return ratio_or_zero(kept, self.rate(TS.count_traces_sampled, matcher))
+        hit = eq(TS.decision_label, "dropped") if drop else eq(TS.sampled_label, "true")
+        matched = self.rate(TS.count_traces_sampled, [*matcher, hit])
+        return ratio_or_zero(matched, self.rate(TS.count_traces_sampled, matcher))
 
     def dropped_too_early(self) -> str:
         """Traces evicted from the buffer before their decision."""

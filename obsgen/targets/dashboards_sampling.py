@@ -47,13 +47,18 @@ def _policies(layout: Layout, p: Panels, plan: Plan) -> None:
     kept, ratio = [], []
     for i, policy in enumerate(plan.policies):
         value = naming.policy_label_value(policy.name)
-        kept.append(p.target(q.policy_kept(value), f"p{i}", policy.name))
-        ratio.append(p.target(q.policy_matched_ratio(value), f"p{i}", policy.name))
-    note = " One series per policy of the spec; a trace is kept when any policy keeps it and no drop policy drops it."
-    layout.add(p.timeseries("Traces kept by policy", kept, "short",
-                            description="Traces per second each policy voted to keep." + note), 12, H_GRAPH)
-    layout.add(p.timeseries("Policy keep ratio", ratio, "percentunit",
-                            description="Share of evaluated traces each policy voted to keep." + note), 12, H_GRAPH)
+        drop = policy.type == "drop"
+        # a drop policy never votes sampled=true: its hits are recorded as decision="dropped"
+        legend = f"{policy.name} (dropped)" if drop else policy.name
+        kept.append(p.target(q.policy_dropped(value) if drop else q.policy_kept(value), f"p{i}", legend))
+        ratio.append(p.target(q.policy_matched_ratio(value, drop=drop), f"p{i}", legend))
+    note = (" One series per policy of the spec; a trace is kept when any policy keeps it and no drop policy "
+            "drops it. Drop policies show the traces they dropped.")
+    layout.add(p.timeseries("Decisions by policy", kept, "short",
+                            description="Traces per second each policy voted to keep (or dropped)." + note),
+               12, H_GRAPH)
+    layout.add(p.timeseries("Policy match ratio", ratio, "percentunit",
+                            description="Share of evaluated traces each policy matched." + note), 12, H_GRAPH)
 
 
 def _buffer(layout: Layout, p: Panels) -> None:

@@ -275,8 +275,12 @@ def test_slo_panels_and_objective_lines() -> None:
 def test_sampling_dashboard_names_every_policy() -> None:
     plan = plan_of(ROOT / "specs" / "shop.yaml")
     doc = next(d for d in docs(plan) if d["uid"] == dashboard_uid(plan, None, "sampling"))
-    panel = next(p for p in doc["panels"] if p["title"] == "Traces kept by policy")
-    assert [t["legendFormat"] for t in panel["targets"]] == [p.name for p in plan.policies]
+    panel = next(p for p in doc["panels"] if p["title"] == "Decisions by policy")
+    assert [t["legendFormat"].removesuffix(" (dropped)") for t in panel["targets"]] == [p.name for p in plan.policies]
+    # a drop policy never votes sampled="true"; its hits are decision="dropped"
+    for policy, target in zip(plan.policies, panel["targets"], strict=True):
+        expected = 'decision="dropped"' if policy.type == "drop" else 'sampled="true"'
+        assert expected in target["expr"], (policy.name, target["expr"])
     titles = {p["title"] for p in doc["panels"]}
     assert {"Traces received vs kept", "Kept ratio", "Traces dropped too early", "Traces in memory",
             "Requests (span metrics) vs traces kept"} <= titles
