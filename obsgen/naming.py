@@ -213,3 +213,46 @@ def recorded(level: RecordLevel, measure: str, window: str) -> str:
 
 SLO_LABEL = "slo"
 SLO_KIND_LABEL = "slo_kind"  # "availability" | "latency"
+
+
+# ------------------------------------------------------------------------------------------------
+# Alerts and the extra labels the rules target writes or reads (owned by the rules target).
+
+SEVERITY_LABEL = "severity"
+SEVERITY_PAGE = "page"
+SEVERITY_TICKET = "ticket"
+SEVERITIES: tuple[str, ...] = (SEVERITY_PAGE, SEVERITY_TICKET)
+TEAM_LABEL = "team"  # a service's ``team`` overrides alerting.labels.team on its alerts
+LE_LABEL = "le"
+JOB_LABEL = "job"
+INSTANCE_LABEL = "instance"
+TEMPO_TENANT_LABEL = "tenant"  # tempo_metrics_generator_registry_* carry the tenant id
+
+# Recorded measures beyond the ones ``recorded`` documents (same naming scheme):
+#   ``spans`` (all span kinds, req/s; proves a service emits span metrics at all),
+#   ``latency_seconds_bucket`` (per-``le`` bucket rates, to compute any quantile from cheap series),
+#   ``sli_requests`` / ``sli_errors`` (an SLO's events and bad events per second, level ``slo``).
+RED_WINDOWS: tuple[str, ...] = ("5m", "1h")
+"""Windows of the service, endpoint and edge recordings (dashboards read these)."""
+LATENCY_QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+"""Recorded latency quantiles: measure suffix and quantile."""
+
+
+@dataclass(frozen=True)
+class AlertNames:
+    """Every alert name obsgen writes (CamelCase, fixed: the spec only selects them via labels)."""
+
+    service_error_ratio: str = "ServiceHighErrorRatio"
+    service_latency: str = "ServiceHighLatency"
+    slo_availability_burn: str = "SLOErrorBudgetBurn"
+    slo_latency_burn: str = "SLOLatencyBudgetBurn"
+    edge_failing: str = "ServiceGraphEdgeFailing"
+    edge_no_traffic: str = "ServiceGraphEdgeNoTraffic"
+    span_metrics_absent: str = "SpanMetricsAbsent"
+    tail_sampling_dropped_too_early: str = "TailSamplingDroppedTooEarly"
+    collector_refusing_spans: str = "CollectorRefusingSpans"
+    collector_export_failing: str = "CollectorExportFailing"
+    tempo_series_limited: str = "TempoGeneratorSeriesLimited"
+
+
+ALERTS = AlertNames()

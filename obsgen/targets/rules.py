@@ -1,11 +1,60 @@
-"""Placeholder until the rules target lands."""
+"""Prometheus rules target: ``prometheus/rules/*.yaml`` and their promtool unit tests.
+
+Layout: ``recordings.yaml`` (generic service/endpoint/edge recordings), one
+``service-<slug>.yaml`` per instrumented service (its RED, span-metrics and edge alerts, and one
+group per SLO with the SLI recordings and burn-rate alerts), ``telemetry.yaml`` (pipeline health).
+``prometheus/tests/<same stem>.yaml`` holds the promtool tests of each file with alerts.
+"""
 
 from __future__ import annotations
 
-from obsgen.artifacts import Artifact
+from obsgen.artifacts import Artifact, header_lines
 from obsgen.plan import Plan
+from obsgen.render import render_template
+from obsgen.strict.prometheus import check_rule_file, check_test_file
+from obsgen.targets.rules_common import dashboard_uid
+from obsgen.targets.rules_health import health_group
+from obsgen.targets.rules_model import RuleFile
+from obsgen.targets.rules_recordings import recording_groups
+from obsgen.targets.rules_service import service_group
+from obsgen.targets.rules_slo import slo_group
+from obsgen.targets.rules_tests import test_document
+
+__all__ = ["dashboard_uid", "render", "rule_files"]
+
+RULES_DIR = "prometheus/rules"
+TESTS_DIR = "prometheus/tests"
+
+
+def rule_files(plan: Plan) -> list[RuleFile]:
+    """Every rule file of the plan, as data."""
+    files = [RuleFile("recordings", recording_groups(plan))]
+    for service in plan.instrumented:
+        groups = (service_group(plan, service), *(slo_group(plan, service, slo) for slo in service.slos))
+        files.append(RuleFile(f"service-{service.slug}", groups))
+    files.append(RuleFile("telemetry", (health_group(plan),)))
+    return files
 
 
 def render(plan: Plan) -> list[Artifact]:
-    """No artifacts yet."""
-    return []
+    """Rule files and promtool test files."""
+    header = header_lines(plan.spec_file)
+    files = rule_files(plan)
+    out: list[Artifact] = []
+    for rf in files:
+        body = render_template(
+            "prometheus/rules.yaml.j2",
+            notes=["Load with rule_files; promtool test rules ../tests/" + rf.stem + ".yaml checks the alerts."]
+            if rf.alerts else ["Recording rules every dashboard and alert reads."],
+            document={"groups": [g.data() for g in rf.groups]},
+        )
+        out.append(Artifact(f"{RULES_DIR}/{rf.stem}.yaml", header + body, check_rule_file))
+        tests = test_document(plan, rf, files)
+        if tests is not None:
+            body = render_template(
+                "prometheus/tests.yaml.j2",
+                notes=[f"promtool test rules {rf.stem}.yaml (run from this directory or any other)."],
+                document=tests,
+            )
+            out.append(Artifact(f"{TESTS_DIR}/{rf.stem}.yaml", header + body, check_test_file))
+    return out

@@ -1,0 +1,253 @@
+"""Per-service alerts: RED (error ratio, latency pNN over an SLO threshold), span metrics absent,
+and the service-graph alerts of the edges the service declares.
+"""
+
+from __future__ import annotations
+
+import math
+
+from obsgen import naming
+from obsgen.plan import Plan, PlannedService, PlannedSLO
+from obsgen.spec.models import ServiceKind
+from obsgen.targets import rules_sim as sim
+from obsgen.targets.rules_common import make_alert, pct, seconds_text
+from obsgen.targets.rules_model import (
+    Alert,
+    EdgeFlow,
+    Group,
+    Scenario,
+    SpanFlow,
+    Traffic,
+    Value,
+    ValueFormat,
+    num,
+    selector,
+)
+from obsgen.targets.rules_slo import REQUESTS_PER_MINUTE, scope_span, scope_text
+
+RED_FOR = "10m"
+ABSENT_FOR = "15m"
+NO_TRAFFIC_FOR = "30m"
+EDGE_REQUESTS_PER_MINUTE = 120.0
+
+
+def _service_flow(plan: Plan, service: PlannedService, *, error_share: float = 0.0) -> SpanFlow:
+    span = service.endpoints[0].route.span_name if service.endpoints else "obsgen-synthetic"
+    return SpanFlow(service.name, span, naming.KIND_SERVER, REQUESTS_PER_MINUTE, error_share=error_share,
+                    latency=((plan.buckets[0].seconds, 1.0),))
+
+
+def _recorded_samples(plan: Plan, service: PlannedService, error_share: float) -> tuple[tuple[str, str, float], ...]:
+    """The service and endpoint recordings of every window, for the flow of ``_service_flow``."""
+    sm = plan.span_metrics
+    flow = _service_flow(plan, service, error_share=error_share)
+    out = []
+    for level in ("service", "endpoint"):
+        matchers = [(sm.service_label, "=", service.name)]
+        if level == "endpoint":
+            matchers.append((sm.span_name_label, "=", flow.span_name))
+        for window in naming.RED_WINDOWS:
+            for measure, value in (("requests", flow.per_minute / 60), ("error_ratio", error_share),
+                                   ("latency_seconds_p50", plan.buckets[0].seconds / 2)):
+                series = selector(naming.recorded(level, measure, window), matchers)  # type: ignore[arg-type]
+                out.append((series, selector("", matchers), value))
+    return tuple(out)
+
+
+def error_ratio_alert(plan: Plan, service: PlannedService) -> Alert:
+    """Server-span error ratio over alerting.error_ratio_threshold for 10m."""
+    sm = plan.span_metrics
+    thr = plan.spec.alerting.error_ratio_threshold
+    series = naming.recorded("service", "error_ratio", "5m")
+
+    def predict(traffic: Traffic) -> list:
+        total = sim.span_rate(traffic, service.name, naming.KIND_SERVER)
+        bad = sim.span_rate(traffic, service.name, naming.KIND_SERVER, errors=True)
+        if not total or bad is None or not bad / total > thr:
+            return []
+        return [(((sm.service_label, service.name),), bad / total)]
+
+    return make_alert(
+        plan, service, name=naming.ALERTS.service_error_ratio,
+        expr=f"{selector(series, [(sm.service_label, '=', service.name)])} > {num(thr)}",
+        for_=RED_FOR, severity=naming.SEVERITY_TICKET,
+        summary=(f"{service.name}: error ratio above {pct(thr)}",),
+        description=(Value(ValueFormat.PERCENT),
+                     f" of {service.name} server spans ended in error over the last 5m (threshold {pct(thr)})."),
+        predict=predict,
+        scenarios=(
+            Scenario(f"{service.key}: errors over threshold",
+                     Traffic(spans=(_service_flow(plan, service, error_share=min(1.0, 4 * thr)),)),
+                     _recorded_samples(plan, service, min(1.0, 4 * thr))),
+            Scenario(f"{service.key}: errors under threshold",
+                     Traffic(spans=(_service_flow(plan, service, error_share=thr / 4),))),
+        ),
+    )
+
+
+def latency_alert(plan: Plan, service: PlannedService, slo: PlannedSLO) -> Alert | None:
+    """pNN latency (NN = the SLO percentile) over the SLO threshold for 10m.
+
+    None when the threshold is the highest finite bucket: histogram_quantile then never reports
+    more than the threshold, so the alert could not fire (the SLO burn alerts still cover it).
+    """
+    assert slo.latency_threshold is not None and slo.latency_objective is not None
+    thr, q = slo.latency_threshold.seconds, slo.latency_objective
+    bounds = [b.seconds for b in plan.buckets]
+    if thr >= bounds[-1]:
+        return None
+    sm = plan.span_metrics
+    matchers = [(sm.service_label, "=", service.name)]
+    level: naming.RecordLevel = "service"
+    span = None
+    if slo.endpoint is not None:
+        span = slo.endpoint.route.span_name
+        matchers.append((sm.span_name_label, "=", span))
+        level = "endpoint"
+    series = selector(naming.recorded(level, "latency_seconds_bucket", "5m"), matchers)
+    nn = f"p{round(q * 100, 6):g}"
+    scope = scope_text(service, slo)
+
+    def predict(traffic: Traffic) -> list:
+        buckets = sim.bucket_rates(traffic, service.name, naming.KIND_SERVER, span, bounds)
+        if buckets is None:
+            return []
+        value = sim.histogram_quantile(q, buckets)
+        if math.isnan(value) or not value > thr:
+            return []
+        labels = [(sm.service_label, service.name)] + ([(sm.span_name_label, span)] if span else [])
+        return [(tuple(labels), value)]
+
+    slow = min(3 * (1 - q), 1 - q / 2)
+    above = next(b for b in bounds if b > thr)
+    span_name = scope_span(service, slo)
+
+    def traffic(slow_share: float) -> Traffic:
+        return Traffic(spans=(SpanFlow(service.name, span_name, naming.KIND_SERVER, REQUESTS_PER_MINUTE,
+                                       latency=((thr, 1 - slow_share), (above, slow_share))),))
+
+    return make_alert(
+        plan, service, name=naming.ALERTS.service_latency,
+        expr=f"histogram_quantile({num(q)}, {series}) > {naming.format_le(thr)}",
+        for_=RED_FOR, severity=naming.SEVERITY_TICKET, extra_labels={naming.SLO_LABEL: slo.name},
+        summary=(f"{scope}: {nn} latency above {seconds_text(thr)}",),
+        description=(f"{nn} latency of {scope} is ", Value(ValueFormat.DURATION),
+                     f" over the last 5m; SLO {slo.name} expects {pct(q)} of requests within {seconds_text(thr)}."),
+        predict=predict,
+        scenarios=(
+            Scenario(f"{slo.name}: {nn} over threshold", traffic(slow)),
+            Scenario(f"{slo.name}: {nn} within threshold", traffic((1 - q) / 4)),
+        ),
+    )
+
+
+def span_metrics_absent_alert(plan: Plan, service: PlannedService, everyone: Traffic) -> Alert:
+    """No span metrics at all (any span kind) from an instrumented service for 15m."""
+    sm = plan.span_metrics
+    series = selector(naming.recorded("service", "spans", "5m"), [(sm.service_label, "=", service.name)])
+
+    def predict(traffic: Traffic) -> list:
+        rate = sim.span_rate(traffic, service.name)
+        return [] if rate else [(((sm.service_label, service.name),), 0.0)]
+
+    return make_alert(
+        plan, service, name=naming.ALERTS.span_metrics_absent,
+        # absent() * 0 makes both branches report the observed rate (0) rather than absent's 1
+        expr=f"absent({series}) * 0\nor\n{series} == 0",
+        for_=ABSENT_FOR, severity=naming.SEVERITY_TICKET,
+        summary=(f"No span metrics from {service.name}",),
+        description=(f"{service.name} reported ", Value(ValueFormat.NUMBER),
+                     f" spans/s in span metrics ({sm.calls}) for {ABSENT_FOR}: its instrumentation, the Collector "
+                     "pipeline or remote write is broken."),
+        predict=predict,
+        scenarios=(
+            Scenario("span metrics from no service", Traffic()),
+            Scenario("span metrics from every service", everyone),
+        ),
+    )
+
+
+def edge_alerts(plan: Plan, service: PlannedService, all_edges: Traffic) -> list[Alert]:
+    """Failing and silent declared edges from ``service``, one pair per callee."""
+    sg = naming.SERVICE_GRAPH
+    thr = plan.spec.alerting.error_ratio_threshold
+    alerts: list[Alert] = []
+    seen: set[str] = set()
+    for call in service.calls:
+        if call.callee in seen:
+            continue
+        seen.add(call.callee)
+        callee = plan.by_key[call.callee]
+        client, server = service.name, callee.name
+        matchers = [(sg.client_label, "=", client), (sg.server_label, "=", server)]
+        labels = ((sg.client_label, client), (sg.server_label, server))
+        edge = f"{client} -> {server}"
+
+        def failing(traffic: Traffic, client: str = client, server: str = server, labels: tuple = labels) -> list:
+            total = sim.edge_rate(traffic, client, server)
+            bad = sim.edge_rate(traffic, client, server, failed=True)
+            if not total or bad is None or not bad / total > thr:
+                return []
+            return [(labels, bad / total)]
+
+        alerts.append(make_alert(
+            plan, service, name=naming.ALERTS.edge_failing,
+            expr=f"{selector(naming.recorded('edge', 'error_ratio', '5m'), matchers)} > {num(thr)}",
+            for_=RED_FOR, severity=naming.SEVERITY_TICKET, extra_labels=dict(labels),
+            summary=(f"{edge}: failed requests above {pct(thr)}",),
+            description=(Value(ValueFormat.PERCENT),
+                         f" of requests from {client} to {server} failed over the last 5m (service graph; "
+                         f"threshold {pct(thr)})."),
+            predict=failing,
+            scenarios=(
+                Scenario(f"{edge}: failing", Traffic(edges=(EdgeFlow(client, server, EDGE_REQUESTS_PER_MINUTE,
+                                                                     min(1.0, 4 * thr)),))),
+                Scenario(f"{edge}: healthy", Traffic(edges=(EdgeFlow(client, server, EDGE_REQUESTS_PER_MINUTE,
+                                                                     thr / 4),))),
+            ),
+        ))
+        if callee.kind is ServiceKind.QUEUE:
+            # a queue is not a service-graph node: producer and consumer pair up directly
+            continue
+        requests = selector(naming.recorded("edge", "requests", "5m"), matchers)
+
+        def silent(traffic: Traffic, client: str = client, server: str = server, labels: tuple = labels) -> list:
+            return [] if sim.edge_rate(traffic, client, server) else [(labels, 0.0)]
+
+        alerts.append(make_alert(
+            plan, service, name=naming.ALERTS.edge_no_traffic,
+            expr=f"absent({requests}) * 0\nor\n{requests} == 0",
+            for_=NO_TRAFFIC_FOR, severity=naming.SEVERITY_TICKET, extra_labels=dict(labels),
+            summary=(f"No traffic on declared edge {edge}",),
+            description=("The service graph saw ", Value(ValueFormat.NUMBER),
+                         f" requests/s from {client} to {server} for {NO_TRAFFIC_FOR}, although the spec declares "
+                         "the call (renamed service, broken context propagation, or a stale spec)."),
+            predict=silent,
+            scenarios=(
+                Scenario("traffic on no edge", Traffic()),
+                Scenario("traffic on every declared edge", all_edges),
+            ),
+        ))
+    return alerts
+
+
+def everyone_traffic(plan: Plan) -> Traffic:
+    """Healthy traffic from every instrumented service and on every declared edge."""
+    spans = tuple(_service_flow(plan, s) for s in plan.instrumented)
+    edges = tuple(sorted({(c.caller, c.callee) for c in plan.edges}))
+    return Traffic(
+        spans=spans,
+        edges=tuple(EdgeFlow(plan.by_key[a].name, plan.by_key[b].name, EDGE_REQUESTS_PER_MINUTE) for a, b in edges),
+    )
+
+
+def service_group(plan: Plan, service: PlannedService) -> Group:
+    """Every non-SLO alert about one instrumented service and the edges it declares."""
+    everyone = everyone_traffic(plan)
+    rules: list[Alert] = [error_ratio_alert(plan, service)]
+    for slo in service.slos:
+        if slo.latency_threshold is not None and (alert := latency_alert(plan, service, slo)) is not None:
+            rules.append(alert)
+    rules.append(span_metrics_absent_alert(plan, service, everyone))
+    rules += edge_alerts(plan, service, Traffic(edges=everyone.edges))
+    return Group(f"{plan.name}-service-{service.key}", tuple(rules))
