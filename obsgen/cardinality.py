@@ -63,3 +63,50 @@ def estimate(plan: Plan) -> SeriesEstimate:
     per_edge = 2 + 2 * (SERVICE_GRAPH_BUCKETS + 1 + 2)
     service_graph = len(plan.edges) * per_edge
     return SeriesEstimate(sum(n for _, n in per_service), service_graph, tuple(per_service), dim_factor)
+
+
+def series_by_metric(plan: Plan) -> dict[str, int]:
+    """Expected series per metric name for the raw span-metrics and service-graph metrics."""
+    from obsgen import naming
+
+    est = estimate(plan)
+    sm = plan.span_metrics
+    per_span = 1 + len(plan.buckets) + 1 + 2
+    calls = est.span_metrics // per_span
+    table = {sm.calls: calls, sm.duration_bucket: calls * (len(plan.buckets) + 1),
+             sm.duration_sum: calls, sm.duration_count: calls}
+    sg = naming.SERVICE_GRAPH
+    edges = len(plan.edges)
+    for metric in sg.produced_metrics:
+        table[metric] = edges * (SERVICE_GRAPH_BUCKETS + 1 if metric.endswith("_bucket") else 1)
+    return table
+
+
+def rule_series(plan: Plan, rule_docs: dict[str, object]) -> int:
+    """Series the rendered rules read per evaluation round (each selector's matching series, summed).
+
+    Raw selectors count the metric's expected series, divided among services when the selector pins
+    one service; recorded series count one per grouping value of their level.
+    """
+    from obsgen import promql
+
+    raw = series_by_metric(plan)
+    levels = {"service": len(plan.instrumented), "endpoint": sum(len(s.endpoints) for s in plan.instrumented),
+              "edge": len(plan.edges), "slo": len(plan.slos)}
+    service_labels = {plan.span_metrics.service_label, "client", "server"}
+    services = max(1, len(plan.instrumented))
+    total = 0
+    for doc in rule_docs.values():
+        for group in (doc or {}).get("groups", []) if isinstance(doc, dict) else []:
+            for rule in group.get("rules", []):
+                try:
+                    tree = promql.parse(str(rule.get("expr", "")))
+                except promql.PromQLError:
+                    continue
+                for sel in promql.selectors(tree):
+                    name = sel.metric_name or ""
+                    count = raw.get(name, levels.get(name.split(":")[0], 1))
+                    if any(m.name in service_labels and m.op == "=" for m in sel.matchers):
+                        count = max(1, count // services)
+                    total += count
+    return total

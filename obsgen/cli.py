@@ -48,27 +48,33 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
-    """Check specs and print diagnostics (file:line:col: severity CODE path: message)."""
-    from obsgen.cardinality import estimate
-    from obsgen.generate import plan_spec
+    """Check specs and print diagnostics (file:line:col: severity CODE path: message).
+
+    Renders every artifact in memory (nothing is written) so the strict models, the cross-artifact
+    checks and the rule lint run too.
+    """
+    from obsgen.cardinality import estimate, rule_series
+    from obsgen.generate import generate, rule_documents
 
     all_diags: list[Diagnostic] = []
     io_error = False
     series: dict[str, dict[str, int]] = {}
     for spec in specs:
-        result = plan_spec(spec, str(spec))
+        result = generate(spec, str(spec))
         all_diags.extend(result.diagnostics)
         io_error = io_error or _io_failure(result.diagnostics)
         if result.plan is not None:
             est = estimate(result.plan)
             series[str(spec)] = {"total": est.total, "span_metrics": est.span_metrics,
-                                 "service_graph": est.service_graph}
+                                 "service_graph": est.service_graph,
+                                 "rules_read_per_evaluation": rule_series(result.plan, rule_documents(result.parsed))}
     _report(all_diags, fmt, {"expected_series": series})
     code = EXIT_IO if io_error else _exit_for(all_diags, strict)
     if fmt == "text":
         for name, counts in series.items():
             click.echo(f"{name}: expected active series {counts['total']:,} (span metrics "
-                       f"{counts['span_metrics']:,}, service graph {counts['service_graph']:,})", err=True)
+                       f"{counts['span_metrics']:,}, service graph {counts['service_graph']:,}); rules read "
+                       f"{counts['rules_read_per_evaluation']:,} series per evaluation", err=True)
         if code == EXIT_OK:
             click.echo(f"{len(specs)} spec(s) valid" + (f", {len(all_diags)} warning(s)" if all_diags else ""),
                        err=True)

@@ -27,6 +27,7 @@ class Result:
     plan: Plan | None = None
     artifacts: list[Artifact] = field(default_factory=list)
     loaded: LoadedSpec | None = None
+    parsed: dict[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -94,14 +95,16 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
     artifacts: list[Artifact] = []
     for name in targets if targets is not None else registry.names():
         artifacts.extend(registry.load(name)(result.plan))
-    parsed = {art.path: parse_artifact(art) for art in artifacts}
+    parsed = result.parsed = {art.path: parse_artifact(art) for art in artifacts}
     result.diagnostics.extend(check_artifacts(artifacts, parsed, display or str(path)))
     if result.ok:
         from obsgen import crosscheck
+        from obsgen.spec import rule_lint
 
         result.diagnostics.extend(
             crosscheck.check(result.plan, artifacts, parsed, result.loaded, display or str(path))
         )
+        result.diagnostics.extend(rule_lint.lint_rule_files(rule_documents(parsed)))
     if result.ok:
         from obsgen.output import manifest_artifact
 
@@ -118,12 +121,20 @@ def _reject_duplicates(artifacts: list[Artifact]) -> None:
         raise AssertionError(f"two targets produced the same file: {dupes}")
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def rule_documents(parsed: dict[str, object]) -> dict[str, object]:
+    """The parsed Prometheus rule files among a render's artifacts, by path."""
+    return {path: doc for path, doc in parsed.items() if path.startswith("prometheus/rules/")}
+
+
 def parse_artifact(artifact: Artifact) -> object:
     """Parse an artifact back the way its consumer will (YAML or JSON)."""
     if artifact.format == "json":
         return json.loads(artifact.text)
     if artifact.format == "yaml":
-        return yaml.safe_load(artifact.text)
+        return yaml.load(artifact.text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     return artifact.text
 
 

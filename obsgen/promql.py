@@ -10,6 +10,7 @@ character offset) are excluded from equality so ASTs of differently formatted so
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -673,6 +674,10 @@ def _binary(op: Token, lhs: Expr, rhs: Expr, return_bool: bool, matching: Vector
 # ----------------------------------------------------------------------------------------- public
 
 
+_PLAIN_STRING = re.compile(r'[ !#-\[\]-~]*')  # printable ASCII without '"' and '\\'
+
+
+@functools.lru_cache(maxsize=8192)
 def parse(expr: str) -> Expr:
     """Parse and type-check a PromQL expression; raises :class:`PromQLError` (message, position) if invalid."""
     tokens = tokenize(expr)
@@ -762,6 +767,8 @@ def quote(value: str) -> str:
     parser returns ``\\xNN`` escapes that are not UTF-8) become the corresponding byte escape; any
     other lone surrogate cannot exist in a Prometheus string and raises ``ValueError``.
     """
+    if _PLAIN_STRING.fullmatch(value):
+        return f'"{value}"'  # the common case, and quote() runs thousands of times per render
     out = ['"']
     for ch in value:
         code = ord(ch)

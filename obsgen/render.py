@@ -22,7 +22,10 @@ class Serialized(str):
     __slots__ = ()
 
 
-class _Dumper(yaml.SafeDumper):
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: same output, ~20x faster
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     """Block style, insertion order, no aliases, never a line fold that changes a value."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -50,7 +53,7 @@ _Dumper.add_representer(float, _repr_float)
 def dump_yaml(data: object) -> str:
     """Deterministic block YAML for any plain data (dict order is kept: callers decide key order)."""
     return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=float("inf"),
+        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**31 - 1,
         indent=2,
     )
 
