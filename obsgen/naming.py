@@ -172,6 +172,14 @@ class CollectorHealthNames:
 COLLECTOR_HEALTH = CollectorHealthNames()
 
 
+# Label the Collector adds to the metrics it computes in a scale-out tier, one value per replica, so
+# replicas writing the same series do not collide (queries aggregate it away with sum by (...)).
+COLLECTOR_INSTANCE_LABEL = "collector_instance"
+# Tempo's metrics-generator adds this external label to every series it remote-writes.
+TEMPO_SOURCE_LABEL = "source"
+TEMPO_SOURCE_VALUE = "tempo"
+
+
 def policy_label_value(policy_name: str, processor_name: str = "") -> str:
     """Value of the ``policy`` label for a top-level policy (``<processor name>.<policy>`` when named)."""
     return f"{processor_name}.{policy_name}" if processor_name else policy_name

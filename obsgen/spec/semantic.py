@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from obsgen import naming
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import suggest
@@ -33,7 +34,14 @@ BASIC_KINDS = frozenset({
     "status_code", "string_attribute", "rate_limiting", "bytes_limiting", "span_count", "trace_state",
     "boolean_attribute", "ottl_condition",
 })
-RESERVED_ALERT_LABELS = frozenset({"severity", "alertname", "slo", "service", "__name__"})
+# Labels obsgen's rules set or read themselves: a routing label with one of these names would
+# overwrite an alert's own label (or the series identity of a recording rule).
+RESERVED_ALERT_LABELS = frozenset({
+    "alertname", "__name__", naming.SEVERITY_LABEL, naming.SLO_LABEL, naming.SLO_KIND_LABEL, naming.LE_LABEL,
+    naming.JOB_LABEL, naming.INSTANCE_LABEL, naming.TEMPO_TENANT_LABEL, naming.SERVICE_GRAPH.client_label,
+    naming.SERVICE_GRAPH.server_label, naming.SERVICE_GRAPH.connection_type_label,
+    *naming.COLLECTOR_SPAN_METRICS.intrinsic_labels, *naming.TEMPO_SPAN_METRICS.intrinsic_labels,
+})
 
 
 class _Checker:

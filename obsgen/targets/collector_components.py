@@ -32,8 +32,6 @@ TELEMETRY_PORT = 8888
 SCRAPE_ENDPOINT = "0.0.0.0:8889"
 # Set on every Collector pod (Kubernetes sets HOSTNAME to the pod name); distinguishes replicas.
 INSTANCE_ENV = "HOSTNAME"
-# TODO(naming): move to obsgen.naming (requested in the collector target's report).
-COLLECTOR_INSTANCE_LABEL = "collector_instance"
 SPAN_METRICS_NAMESPACE = "traces.span.metrics"
 FORWARD_NAME = "sampling"
 TEMPO_EXPORTER_NAME = "tempo"
@@ -292,7 +290,7 @@ def metrics_exporter(plan: Plan, ids: Ids, *, instance_label: bool, what: str) -
     With several replicas each one writes the same series names and labels; ``instance_label`` adds
     the pod name so their series do not collide (out-of-order samples, counter resets).
     """
-    labels = {COLLECTOR_INSTANCE_LABEL: env_reference(INSTANCE_ENV)} if instance_label else None
+    labels = {naming.COLLECTOR_INSTANCE_LABEL: env_reference(INSTANCE_ENV)} if instance_label else None
     comments: list[str] = []
     if plan.spec.collector.metrics_export == "remote_write":
         data: dict[str, object] = {"endpoint": collector_literal(plan.spec.backends.prometheus.remote_write_url)}
@@ -307,7 +305,9 @@ def metrics_exporter(plan: Plan, ids: Ids, *, instance_label: bool, what: str) -
         comments.append(f"Exposes {what} on :8889 for Prometheus to scrape (OpenMetrics, for exemplars).")
         component_id = ids.prometheus
     if labels:
-        comments.append(f"{COLLECTOR_INSTANCE_LABEL} = pod name (${INSTANCE_ENV}): replicas write distinct series.")
+        comments.append(
+            f"{naming.COLLECTOR_INSTANCE_LABEL} = pod name (${INSTANCE_ENV}): replicas write distinct series."
+        )
     return Component(component_id, body(data), tuple(comments))
 
 

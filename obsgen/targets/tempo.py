@@ -51,7 +51,7 @@ _LIVE_STORE_COMPLETE_BLOCK_TIMEOUT = "20m"
 
 # Added to every series the generator writes so Tempo's metrics are told apart from the Collector's.
 # TODO(naming): move to obsgen.naming (label name and value), see the tempo target report.
-_EXTERNAL_LABELS = {"source": "tempo"}
+_EXTERNAL_LABELS = {naming.TEMPO_SOURCE_LABEL: naming.TEMPO_SOURCE_VALUE}
 
 # Placeholder environment used when checking an expand-env config (secrets are never known here).
 _CHECK_ENV = {"S3_ACCESS_KEY": "AKIAEXAMPLE", "S3_SECRET_KEY": "example-secret"}
