@@ -141,7 +141,7 @@ def latency_alert(plan: Plan, service: PlannedService, slo: PlannedSLO) -> Alert
     )
 
 
-def span_metrics_absent_alert(plan: Plan, service: PlannedService, everyone: Traffic) -> Alert:
+def span_metrics_absent_alert(plan: Plan, service: PlannedService, own: Traffic) -> Alert:
     """No span metrics at all (any span kind) from an instrumented service for 15m."""
     sm = plan.span_metrics
     series = selector(naming.recorded("service", "spans", "5m"), [(sm.service_label, "=", service.name)])
@@ -162,12 +162,12 @@ def span_metrics_absent_alert(plan: Plan, service: PlannedService, everyone: Tra
         predict=predict,
         scenarios=(
             Scenario("span metrics from no service", Traffic()),
-            Scenario("span metrics from every service", everyone),
+            Scenario(f"span metrics from {service.name}", own),
         ),
     )
 
 
-def edge_alerts(plan: Plan, service: PlannedService, all_edges: Traffic) -> list[Alert]:
+def edge_alerts(plan: Plan, service: PlannedService, own_edges: Traffic) -> list[Alert]:
     """Failing and silent declared edges from ``service``, one pair per callee."""
     sg = naming.SERVICE_GRAPH
     thr = plan.spec.alerting.error_ratio_threshold
@@ -225,29 +225,32 @@ def edge_alerts(plan: Plan, service: PlannedService, all_edges: Traffic) -> list
             predict=silent,
             scenarios=(
                 Scenario("traffic on no edge", Traffic()),
-                Scenario("traffic on every declared edge", all_edges),
+                Scenario(f"traffic on every edge {service.name} declares", own_edges),
             ),
         ))
     return alerts
 
 
-def everyone_traffic(plan: Plan) -> Traffic:
-    """Healthy traffic from every instrumented service and on every declared edge."""
-    spans = tuple(_service_flow(plan, s) for s in plan.instrumented)
-    edges = tuple(sorted({(c.caller, c.callee) for c in plan.edges}))
+def own_traffic(plan: Plan, service: PlannedService) -> Traffic:
+    """Healthy traffic from ``service`` and on every edge it declares.
+
+    Only the service's own series: each test file then grows with its service, not with the
+    topology (feeding every service into every file made rendering quadratic).
+    """
+    callees = sorted({c.callee for c in service.calls})
     return Traffic(
-        spans=spans,
-        edges=tuple(EdgeFlow(plan.by_key[a].name, plan.by_key[b].name, EDGE_REQUESTS_PER_MINUTE) for a, b in edges),
+        spans=(_service_flow(plan, service),),
+        edges=tuple(EdgeFlow(service.name, plan.by_key[b].name, EDGE_REQUESTS_PER_MINUTE) for b in callees),
     )
 
 
 def service_group(plan: Plan, service: PlannedService) -> Group:
     """Every non-SLO alert about one instrumented service and the edges it declares."""
-    everyone = everyone_traffic(plan)
+    own = own_traffic(plan, service)
     rules: list[Alert] = [error_ratio_alert(plan, service)]
     for slo in service.slos:
         if slo.latency_threshold is not None and (alert := latency_alert(plan, service, slo)) is not None:
             rules.append(alert)
-    rules.append(span_metrics_absent_alert(plan, service, everyone))
-    rules += edge_alerts(plan, service, Traffic(edges=everyone.edges))
+    rules.append(span_metrics_absent_alert(plan, service, own))
+    rules += edge_alerts(plan, service, Traffic(edges=own.edges))
     return Group(f"{plan.name}-service-{service.key}", tuple(rules))
