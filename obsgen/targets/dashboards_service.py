@@ -32,8 +32,7 @@ from obsgen.targets.dashboards_queries import (
 )
 
 QUANTILES = ((0.5, "p50"), (0.95, "p95"), (0.99, "p99"))
-# Burn-rate windows shown (the long windows of the alert tiers) and the factors drawn as lines.
-BURN_WINDOWS = tuple(dict.fromkeys(long for _, long, _, _ in naming.BURN_RATE_TIERS))
+# The factors of the alert tiers, drawn as lines on burn-rate panels.
 BURN_STEPS = tuple(
     (factor, "red" if severity == "page" else "orange")
     for severity, _, _, factor in sorted(naming.BURN_RATE_TIERS, key=lambda t: t[3])
@@ -167,8 +166,11 @@ def _slos(layout: Layout, p: Panels, plan: Plan, service: PlannedService) -> Non
         objectives = slo_objectives(slo)
         for kind, objective in objectives:
             title = f"{slo.name} ({kind})" if len(objectives) > 1 else slo.name
+            # the long windows of the alert tiers, scaled to this SLO's window exactly as the rules are
+            tiers = naming.burn_tiers(slo.window)
+            burn_windows = tuple(dict.fromkeys(t.long for t in tiers))
             burn = [p.target(rec.burn_rate(slo, kind, objective, w), f"burn{w}", f"burn rate {w}")
-                    for w in BURN_WINDOWS]
+                    for w in burn_windows]
             layout.add(p.timeseries(
                 f"{title}: burn rate", burn, "x", thresholds=BURN_STEPS,
                 description=f"Error-budget burn rate of SLO {slo.name} ({kind}, objective {_percent(objective)} over "
@@ -178,7 +180,8 @@ def _slos(layout: Layout, p: Panels, plan: Plan, service: PlannedService) -> Non
             if kind == "availability":
                 sli = p.timeseries(
                     f"{title}: success ratio",
-                    [p.target(f"1 - {rec.sli_error(slo, kind, w)}", f"sli{w}", f"success {w}") for w in ("5m", "1h")],
+                    [p.target(f"1 - {rec.sli_error(slo, kind, w)}", f"sli{w}", f"success {w}")
+                     for w in dict.fromkeys((naming.window_text(naming.BASE_WINDOW_MINUTES), tiers[0].long))],
                     "percentunit", thresholds=[(objective, "green")], base_color="red",
                     description=f"Share of good requests; the line is the objective ({_percent(objective)}).",
                 )

@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from obsgen import naming
+from obsgen.naming import BASE_WINDOW_MINUTES, BurnTier, burn_tiers, minutes_of, window_text  # noqa: F401 - re-exported
 from obsgen.promql import quote
-from obsgen.spec.durations import Duration
 
 EVALUATION_INTERVAL = "1m"
 """Group interval; every window below is a whole number of evaluation steps."""
@@ -51,51 +50,7 @@ def by(*labels: str) -> str:
 # Windows
 
 
-def window_text(minutes: int) -> str:
-    """A Prometheus duration in one unit (``5m``, ``1h``, ``336m``, ``3d``) so it fits rule names."""
-    if minutes % 1440 == 0:
-        return f"{minutes // 1440}d"
-    if minutes % 60 == 0:
-        return f"{minutes // 60}h"
-    return f"{minutes}m"
-
-
-def minutes_of(text: str) -> int:
-    """Minutes in a ``5m``/``1h``/``3d`` window."""
-    unit = {"m": 1, "h": 60, "d": 1440, "w": 10080}[text[-1]]
-    return int(text[:-1]) * unit
-
-
-BASE_WINDOW_MINUTES = 5
-"""The one window computed from raw series; every longer window is derived from it (issue #9)."""
-
-
-@dataclass(frozen=True)
-class BurnTier:
-    """One multiwindow condition: burn rate over ``factor`` in both windows."""
-
-    severity: str
-    long: str
-    short: str
-    factor: float
-
-
-def burn_tiers(slo_window: Duration) -> tuple[BurnTier, ...]:
-    """The SRE workbook's page/ticket windows (naming.BURN_RATE_TIERS, for 30d) scaled to ``slo_window``.
-
-    A burn factor means "this share of the whole budget per this share of the window", so a shorter
-    or longer SLO window scales the alert windows by the same ratio and keeps the factors. Windows
-    are rounded to whole minutes and never go below the 5m base window: span metrics arrive every
-    15-60s (connector flush, remote write), so a shorter rate would rest on one or two samples and
-    cannot be derived from the recorded 5m series. A long window is never shorter than its short one.
-    """
-    scale = slo_window.ns / 1e9 / naming.REFERENCE_SLO_WINDOW_SECONDS
-    tiers = []
-    for severity, long, short, factor in naming.BURN_RATE_TIERS:
-        short_m = max(BASE_WINDOW_MINUTES, round(minutes_of(short) * scale))
-        long_m = max(short_m, round(minutes_of(long) * scale))
-        tiers.append(BurnTier(severity, window_text(long_m), window_text(short_m), factor))
-    return tuple(tiers)
+# The windows of recorded series are naming truth (dashboards read the same ones): see obsgen.naming.
 
 
 # ------------------------------------------------------------------------------------------------

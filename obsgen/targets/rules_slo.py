@@ -26,7 +26,6 @@ from obsgen.targets.rules_model import (
     ValueFormat,
     burn_tiers,
     by,
-    minutes_of,
     num,
     selector,
     window_text,
@@ -93,10 +92,7 @@ def sli_recordings(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: s
 
 def sli_windows(slo: PlannedSLO) -> list[str]:
     """Every window the SLO's alerts and dashboards read, shortest first (the SLO window last)."""
-    windows = {BASE, window_text(slo.window.ns // 60_000_000_000)}
-    for tier in burn_tiers(slo.window):
-        windows |= {tier.long, tier.short}
-    return sorted(windows, key=minutes_of)
+    return naming.slo_windows(slo.window)
 
 
 def _tier_expr(tiers: list[BurnTier], slo: PlannedSLO, kind: str) -> str:
