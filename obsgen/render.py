@@ -32,12 +32,45 @@ class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
         return True
 
 
+# Line breaks other than \n end a literal block early, and a keep-chomped block (text ending in blank
+# lines) makes the emitter close the document with '...': such text is double-quoted instead.
+_BLOCK_UNSAFE = ("\r", "\t", "\x85", "\u2028", "\u2029", "\ufeff")
+
+
+def _literal_block_ok(value: str) -> bool:
+    lines = value.split("\n")
+    return (
+        "\n" in value
+        and not value.endswith("\n\n")
+        and not value.startswith((" ", "\n"))
+        and all(line == line.rstrip(" ") for line in lines)
+        and not any(ch in value for ch in _BLOCK_UNSAFE)
+        and all(ch.isprintable() or ch == "\n" for ch in value)
+    )
+
+
 def _repr_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Multi-line text is written as a literal block only when it round-trips; otherwise quoted.
-    style = None
-    if "\n" in value and value == value.rstrip(" ") and not value.startswith(" ") and "\t" not in value:
-        style = "|"
+    style = "|" if _literal_block_ok(value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_DQ_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x85": "\\N",
+               "\u2028": "\\L", "\u2029": "\\P"}
+
+
+def double_quoted(value: str) -> str:
+    """A YAML double-quoted scalar holding ``value`` exactly, on one line."""
+    out = ['"']
+    for ch in value:
+        if ch in _DQ_ESCAPES:
+            out.append(_DQ_ESCAPES[ch])
+        elif not ch.isprintable() or ch == "\ufeff":
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
 
 
 def _repr_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
@@ -70,6 +103,9 @@ def yaml_filter(value: object, indent: int = 0) -> Serialized:
         text = dump_yaml(value).rstrip("\n")
         pad = " " * indent
         return Serialized(("\n" + pad).join(text.split("\n")))
+    if isinstance(value, str) and any(ch in value for ch in "\n\r\x85\u2028\u2029"):
+        # inline, a line break must be an escape inside a double-quoted scalar
+        return Serialized(double_quoted(value))
     text = dump_yaml(value)
     # a scalar document ends with "...\n" when plain; take the scalar line only
     text = text.removesuffix("\n...\n").rstrip("\n")

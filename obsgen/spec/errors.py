@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import types
 import typing
 from typing import Any, Union, get_args, get_origin
@@ -13,6 +14,7 @@ from obsgen.diagnostics import Diagnostic
 from obsgen.spec.durations import DurationError
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Spec
+from obsgen.spec.types import IDENT_PATTERN
 
 
 def suggest(word: str, choices: typing.Iterable[str]) -> str:
@@ -105,13 +107,17 @@ def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> lis
     """One diagnostic per pydantic error, positioned at the offending key or value."""
     out: list[Diagnostic] = []
     seen: set[tuple[Loc, str]] = set()
-    for err in exc.errors(include_url=False):
+    for err in _relevant(exc.errors(include_url=False), loaded):
         loc = _spec_loc(err["loc"])
         kind = err["type"]
         code = _TYPE_CODES.get(kind, "OBS202")
         message = err["msg"]
         hint = ""
-        if kind == "extra_forbidden":
+        if loc and loc[-1] == "[key]":
+            loc = loc[:-1]
+            code, message, hint = _key_error(loc, err)
+            line, col = loaded.where(loc, key=True)
+        elif kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = allowed_keys(loc[:-1])
             message = f"unknown key {key!r}"
@@ -127,8 +133,14 @@ def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> lis
                 code = "OBS204"
             if kind == "string_pattern_mismatch" and "pattern" in err.get("ctx", {}):
                 hint = _pattern_hint(err["ctx"]["pattern"])
+            if kind == "value_error" and "'..' is not allowed in a name" in err["msg"]:
+                code, hint = "OBS203", _pattern_hint(IDENT_PATTERN)
             if kind == "value_error" and "Value error, a policy needs exactly one kind" in err["msg"]:
                 code = "OBS206"
+            value = err.get("input")
+            if isinstance(value, float) and not math.isfinite(value):
+                code, message = "OBS205", "must be a finite number (YAML reads .inf, .nan and 1e400 as non-finite)"
+
         if (loc, message) in seen:
             continue
         seen.add((loc, message))
@@ -136,15 +148,75 @@ def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> lis
     return out
 
 
+def _member_tag(part: int | str) -> str:
+    """'model' or 'scalar' for a union-member tag pydantic puts in a location, '' for a real key."""
+    if not isinstance(part, str):
+        return ""
+    if part[:1].isupper():
+        return "model"
+    if part in {"str", "int", "float", "bool"} or part.startswith(("function-", "literal[", "constrained-str")):
+        return "scalar"
+    return ""
+
+
 def _spec_loc(raw: tuple[int | str, ...]) -> Loc:
     """Drop the union-member tags pydantic adds to locations (``str``, ``Endpoint``, ...)."""
-    out: list[str | int] = []
-    for part in raw:
-        if isinstance(part, str) and (part in {"str", "int", "float", "bool"} or part[:1].isupper()
-                                      or part.startswith(("function-", "literal[", "constrained-str"))):
-            continue
-        out.append(part)
-    return tuple(out)
+    return tuple(part for part in raw if not _member_tag(part))
+
+
+def _value_at(data: object, loc: Loc) -> object:
+    for part in loc:
+        found = (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data))
+        if not found:
+            return None
+        data = data[part]  # type: ignore[index]
+    return data
+
+
+def _relevant(errors: list[Any], loaded: LoadedSpec) -> list[Any]:
+    """Keep, at each union (``name | {service, endpoint}``), only the errors of the member the input meant.
+
+    A mapping was meant for the model member, anything else for the scalar one; reporting "should be a
+    valid string" next to "unknown key 'critcal'" would only confuse.
+    """
+    branches: dict[Loc, set[str]] = {}
+    tagged: list[tuple[Any, list[tuple[Loc, str]]]] = []
+    for err in errors:
+        points: list[tuple[Loc, str]] = []
+        prefix: list[int | str] = []
+        for part in err["loc"]:
+            tag = _member_tag(part)
+            if tag:
+                points.append((tuple(prefix), tag))
+                branches.setdefault(tuple(prefix), set()).add(tag)
+            else:
+                prefix.append(part)
+        tagged.append((err, points))
+    kept = []
+    for err, points in tagged:
+        drop = False
+        for point, tag in points:
+            if branches[point] != {"model", "scalar"}:
+                continue
+            meant = "model" if isinstance(_value_at(loaded.data, point), dict) else "scalar"
+            drop = drop or tag != meant
+        if not drop:
+            kept.append(err)
+    return kept
+
+
+def _key_error(loc: Loc, err: Any) -> tuple[str, str, str]:
+    """Code, message and hint for a mapping key that is not a valid name (``services: {"a/b": ...}``)."""
+    key = str(loc[-1]) if loc else ""
+    what = "service key" if len(loc) == 2 and loc[0] == "services" else "key"
+    ctx = err.get("ctx") or {}
+    pattern = ctx.get("pattern", IDENT_PATTERN if err["type"] == "value_error" else "")
+    detail = _clean(err["msg"], err) if err["type"] == "value_error" else ""
+    message = f"invalid {what} {key!r}" + (f": {detail}" if detail else "")
+    hint = _pattern_hint(pattern, service_key=what == "service key") if pattern else ""
+    code = "OBS203" if pattern else "OBS202"
+    return code, message, hint
 
 
 def _clean(message: str, err: Any) -> str:
@@ -155,12 +227,16 @@ def _clean(message: str, err: Any) -> str:
     return message
 
 
-def _pattern_hint(pattern: str) -> str:
-    from obsgen.spec.types import ATTRIBUTE_PATTERN, IDENT_PATTERN
+def _pattern_hint(pattern: str, *, service_key: bool = False) -> str:
+    from obsgen.spec.types import ATTRIBUTE_PATTERN
 
     if pattern == IDENT_PATTERN:
-        return ("names use letters, digits, '.', '_' and '-', start and end with a letter or digit, "
-                "at most 63 characters; set service_name for a different reported service.name")
+        text = ("names use letters, digits, '.', '_' and '-', start and end with a letter or digit, "
+                "at most 63 characters, no '..'")
+        if service_key:
+            text += ("; a service key becomes file names and UIDs: keep it simple and set "
+                     "'service_name:' to the service.name the service reports (any text)")
+        return text
     if pattern == ATTRIBUTE_PATTERN:
         return "attribute keys use letters, digits, '_' and '.', and start with a letter or '_'"
     return f"must match {pattern}"

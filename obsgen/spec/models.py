@@ -9,12 +9,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from obsgen.spec.types import (
     AttributeKey,
     DurationValue,
+    Float,
     Ident,
+    Int,
     Objective,
     Text,
 )
@@ -56,7 +58,7 @@ class S3Storage(SpecModel):
     """host:port, no scheme (Tempo's S3 client adds it)."""
     region: Text | None = None
     """Bucket region, when the store needs one."""
-    insecure: bool = False
+    insecure: StrictBool = False
     """Plain HTTP to the endpoint (e.g. an in-cluster MinIO)."""
     access_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "S3_ACCESS_KEY"
     """Environment variable that holds the access key (rendered as ${NAME})."""
@@ -159,9 +161,9 @@ class Attribute(SpecModel):
     """What it means."""
     values: list[Text] | None = None
     """Known values (for a string attribute), used for cardinality estimates."""
-    cardinality: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    cardinality: Annotated[Int, Field(ge=1, le=10_000_000)] | None = None
     """Expected number of distinct values, when values are not listed."""
-    high_cardinality: bool = False
+    high_cardinality: StrictBool = False
     """Declared unbounded (ids, URLs); using it as a metrics dimension is a warning."""
 
 
@@ -183,9 +185,9 @@ class SpanMetrics(SpecModel):
     """Extra dimensions (attribute names, or {name, default})."""
     histogram_buckets: list[DurationValue] | None = None
     """Latency buckets; every SLO latency threshold is added. Default: the source's own buckets."""
-    cardinality_limit: Annotated[int, Field(ge=0, le=100_000_000)] = 10_000
+    cardinality_limit: Annotated[Int, Field(ge=0, le=100_000_000)] = 10_000
     """Collector aggregation_cardinality_limit (0 = unlimited)."""
-    series_budget: Annotated[int, Field(ge=1)] | None = None
+    series_budget: Annotated[Int, Field(ge=1)] | None = None
     """Expected active series above which validate warns."""
 
 
@@ -208,7 +210,7 @@ class Endpoint(SpecModel):
 
     route: Annotated[str, Field(max_length=512)]
     """'METHOD /path' for HTTP (the span name and http.route), or any span name."""
-    critical: bool = False
+    critical: StrictBool = False
     """Critical endpoints are always kept by the critical_endpoints sampling shorthand."""
     description: Text | None = None
     """What it does."""
@@ -306,16 +308,16 @@ class NumericAttributePolicy(SpecModel):
 
     key: AttributeKey
     """Attribute."""
-    min: int | None = None
+    min: Int | None = None
     """Lower bound (inclusive)."""
-    max: int | None = None
+    max: Int | None = None
     """Upper bound (inclusive)."""
 
 
 class ProbabilisticPolicy(SpecModel):
     """Keep a share of traces by trace-id hash."""
 
-    percentage: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+    percentage: Annotated[Float, Field(ge=0, le=100, allow_inf_nan=False)]
     """Share of traces to keep, in %."""
     hash_salt: Text | None = None
     """Salt; use a different one per sampling layer."""
@@ -328,32 +330,32 @@ class StringAttributePolicy(SpecModel):
     """Attribute."""
     values: Annotated[list[Annotated[str, Field(max_length=1024)]], Field(min_length=1)]
     """Exact values, or RE2 patterns when regex is true."""
-    regex: bool = False
+    regex: StrictBool = False
     """Treat values as RE2 regular expressions (unanchored unless you write ^...$)."""
 
 
 class RateLimitingPolicy(SpecModel):
     """Keep traces up to a span rate."""
 
-    spans_per_second: Annotated[int, Field(ge=1, le=10**9)]
+    spans_per_second: Annotated[Int, Field(ge=1, le=10**9)]
     """Span budget per second."""
 
 
 class BytesLimitingPolicy(SpecModel):
     """Keep traces up to a byte rate (token bucket)."""
 
-    bytes_per_second: Annotated[int, Field(ge=1, le=10**12)]
+    bytes_per_second: Annotated[Int, Field(ge=1, le=10**12)]
     """Byte budget per second."""
-    burst_capacity: Annotated[int, Field(ge=1, le=10**12)] | None = None
+    burst_capacity: Annotated[Int, Field(ge=1, le=10**12)] | None = None
     """Bucket size (default 2x bytes_per_second)."""
 
 
 class SpanCountPolicy(SpecModel):
     """Keep traces with a span count in [min, max]."""
 
-    min: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+    min: Annotated[Int, Field(ge=0, le=2**31 - 1)] | None = None
     """Minimum spans (inclusive)."""
-    max: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+    max: Annotated[Int, Field(ge=0, le=2**31 - 1)] | None = None
     """Maximum spans (inclusive)."""
 
 
@@ -371,7 +373,7 @@ class BooleanAttributePolicy(SpecModel):
 
     key: AttributeKey
     """Attribute."""
-    value: bool = True
+    value: StrictBool = True
     """Value to match."""
 
 
@@ -406,7 +408,7 @@ class Policy(SpecModel):
     # shorthands
     errors: Literal[True] | None = None
     """Shorthand: keep every trace with an error span."""
-    critical_endpoints: bool | CriticalEndpointsPolicy | None = None
+    critical_endpoints: StrictBool | CriticalEndpointsPolicy | None = None
     """Shorthand: keep traces hitting critical endpoints."""
     # upstream policy types
     always_sample: Literal[True] | None = None
@@ -441,7 +443,7 @@ class Policy(SpecModel):
     """Drop the trace (whatever other policies say) when every sub-policy matches."""
     composite: Composite | None = None
     """Sub-policies sharing a span budget, first match wins."""
-    share: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    share: Annotated[Float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
     """Inside a composite only: percent of the composite budget."""
 
     model_config = ConfigDict(populate_by_name=False, extra="forbid", frozen=True, allow_inf_nan=False,
@@ -499,7 +501,7 @@ def policy_value(policy: Policy) -> object:
 class Composite(SpecModel):
     """Sub-policies sharing ``max_spans_per_second``, tried in order; each needs a ``share``."""
 
-    max_spans_per_second: Annotated[int, Field(ge=1, le=10**9)]
+    max_spans_per_second: Annotated[Int, Field(ge=1, le=10**9)]
     """Total span budget per second."""
     policies: Annotated[list[Policy], Field(min_length=1)]
     """Sub-policies in evaluation order, each with a name and a share."""
@@ -512,9 +514,9 @@ class Sampling(SpecModel):
     """How long to buffer a trace before deciding."""
     decision_wait_after_root_received: DurationValue | None = None
     """Decide sooner once the root span arrived (Collector >= 0.145)."""
-    expected_traces_per_second: Annotated[int, Field(ge=1, le=10**8)] = 100
+    expected_traces_per_second: Annotated[Int, Field(ge=1, le=10**8)] = 100
     """Peak new traces per second, for buffer sizing."""
-    headroom: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] = 2.0
+    headroom: Annotated[Float, Field(ge=1, le=100, allow_inf_nan=False)] = 2.0
     """Safety factor on the buffer size."""
     route_attribute: AttributeKey = "http.route"
     """Attribute that carries the endpoint route (used by critical_endpoints)."""
@@ -529,9 +531,9 @@ class Sampling(SpecModel):
 class Collector(SpecModel):
     """How the OpenTelemetry Collector is deployed."""
 
-    replicas: Annotated[int, Field(ge=1, le=1000)] = 1
+    replicas: Annotated[Int, Field(ge=1, le=1000)] = 1
     """Sampling replicas; more than one renders a load-balancing gateway tier and a sampler tier."""
-    memory_limit_mib: Annotated[int, Field(ge=64, le=1_048_576)] = 2048
+    memory_limit_mib: Annotated[Int, Field(ge=64, le=1_048_576)] = 2048
     """Container memory limit; the memory_limiter is sized from it."""
     metrics_export: Literal["remote_write", "scrape"] = "remote_write"
     """Push span metrics by remote write, or expose them for scraping on :8889."""
@@ -550,7 +552,7 @@ class Alerting(SpecModel):
         default_factory=dict
     )
     """Routing labels added to every alert (e.g. team)."""
-    error_ratio_threshold: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.05
+    error_ratio_threshold: Annotated[Float, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.05
     """RED alert: error ratio above this fires."""
 
 

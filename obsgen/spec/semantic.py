@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 
 from obsgen import naming
@@ -74,6 +75,11 @@ class _Checker:
         reported: dict[str, str] = {}
         for key, svc in spec.services.items():
             name = svc.service_name or key
+            if svc.service_name is not None and not one_line_text(svc.service_name):
+                self.add("OBS203", ("services", key, "service_name"),
+                         f"service_name {svc.service_name!r} is not one line of printable text",
+                         hint="no control characters, line breaks, bidi controls or surrounding spaces: "
+                              "service.name becomes a label value and a title in every backend")
             if name in reported:
                 self.add("OBS303", ("services", key), f"service.name {name!r} is also reported by {reported[name]!r}",
                          key=True)
@@ -399,3 +405,14 @@ class _Checker:
 def check(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
     """All semantic diagnostics for a spec that passed the schema."""
     return _Checker(spec, loaded).run()
+
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def one_line_text(value: str) -> bool:
+    """True for non-empty text without control characters, line separators, bidi controls or outer spaces."""
+    return (
+        bool(value.strip()) and value == value.strip()
+        and not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in value)
+    )

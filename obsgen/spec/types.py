@@ -61,5 +61,15 @@ DurationValue = Annotated[
         }
     ),
 ]
-Percent = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
-Objective = Annotated[float, Field(gt=0, lt=100, allow_inf_nan=False)]
+def _not_bool(value: object) -> object:
+    # YAML 1.1 reads yes/no/on/off as booleans, and lax pydantic would turn true into 1.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not a boolean (YAML reads yes/no/on/off as booleans)")
+    return value
+
+
+# Numbers: no booleans; numeric text is still accepted because PyYAML (YAML 1.1) reads 1e3 as a string.
+Int = Annotated[int, BeforeValidator(_not_bool)]
+Float = Annotated[float, BeforeValidator(_not_bool)]
+Percent = Annotated[Float, Field(gt=0, le=100, allow_inf_nan=False)]
+Objective = Annotated[Float, Field(gt=0, lt=100, allow_inf_nan=False)]
