@@ -23,12 +23,17 @@ def mermaid_label(text: str) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """Inline Markdown text (also safe in a table cell): specials are backslash-escaped, no raw HTML."""
+    """Inline Markdown text (also safe in a table cell): specials are backslash-escaped, no raw HTML.
+
+    Line breaks become spaces. A backslash only escapes ASCII punctuation in CommonMark, so a line that
+    would start a list (``1. x``) gets its ``.`` escaped, not the digit (``\\1`` would show the backslash).
+    """
     out: list[str] = []
-    if text[:1] in ("#", "-", "+", "=") or (text[:1].isdigit() and text.lstrip("0123456789")[:1] in (".", ")")):
-        out.append("\\")  # would start a heading or list at the beginning of a line
-    for ch in text:
-        if ch in _MARKDOWN_SPECIAL:
+    start = len(text) - len(text.lstrip(" "))  # up to 3 leading spaces still start a block
+    digits = len(text) - start - len(text[start:].lstrip("0123456789"))
+    list_marker = start + digits if digits and start + digits < len(text) and text[start + digits] in ".)" else -1
+    for i, ch in enumerate(text):
+        if ch in _MARKDOWN_SPECIAL or (i == start and ch in "#-+=") or i == list_marker:
             out.append("\\" + ch)
         elif ch in "\r\n":
             out.append(" ")
@@ -38,19 +43,26 @@ def markdown_text(text: str) -> str:
 
 
 def markdown_code(text: str) -> str:
-    """Inline code span that holds ``text`` exactly, whatever backticks it contains."""
+    """Inline code span that holds ``text`` exactly, whatever backticks or spaces it contains.
+
+    CommonMark strips one space from each end when both ends are spaces (and the content is not all
+    spaces), and a backtick at either end would merge with the fence: both cases get one padding space.
+    """
     longest = run = 0
     for ch in text:
         run = run + 1 if ch == "`" else 0
         longest = max(longest, run)
     fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    stripped = text.startswith(" ") and text.endswith(" ") and text.strip(" ") != ""
+    pad = " " if text.startswith("`") or text.endswith("`") or stripped else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def logql_string(value: str) -> str:
     """A LogQL double-quoted string literal (Go strconv.Unquote rules) holding ``value`` exactly."""
-    return json.dumps(value, ensure_ascii=False).replace("\\/", "/")
+    # JSON's escapes are a subset of Go's (Python never writes JSON's optional "\\/"); the old
+    # .replace("\\/", "/") turned a literal backslash before '/' into an invalid Go escape.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def grafana_provisioning(value: str) -> str:

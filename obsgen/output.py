@@ -133,6 +133,20 @@ def _check_target(out_dir: Path) -> None:
         raise OutputError(f"{out_dir} exists and is not a directory")
 
 
+def _check_not_cwd(out_dir: Path) -> None:
+    """The swap replaces the directory itself: a shell sitting in it would be left in a deleted directory."""
+    if not out_dir.exists():
+        return
+    try:
+        here = Path(os.getcwd()).resolve()
+    except OSError:
+        return
+    target = out_dir.resolve()
+    if here == target or target in here.parents:
+        raise OutputError(f"{out_dir} is (or contains) the current directory; the atomic swap would replace it "
+                          "under you: run obsgen from outside the output directory")
+
+
 def _check_paths(out_dir: Path, rels: list[str]) -> None:
     """Refuse when any existing component of a path we would write or remove is a symlink or not a dir."""
     for rel in rels:
@@ -151,8 +165,11 @@ def _check_paths(out_dir: Path, rels: list[str]) -> None:
 
 def _clean_stale_stages(out_dir: Path) -> None:
     prefix = f".{out_dir.name}{_STAGE_TAG}"
-    for entry in out_dir.parent.glob(prefix + "*"):
-        pid = entry.name[len(prefix):].split("-")[0]
+    for name in sorted(os.listdir(out_dir.parent)):  # not glob: the name may hold '[' or '*'
+        if not name.startswith(prefix):
+            continue
+        entry = out_dir.parent / name
+        pid = name[len(prefix):].split("-")[0]
         if pid.isdigit() and _alive(int(pid)):
             continue
         if entry.is_dir() and not entry.is_symlink():
@@ -226,13 +243,20 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def write(out_dir: Path, artifacts: list[Artifact]) -> Changes:
     """Make ``out_dir`` hold exactly ``artifacts`` plus the user's own files, atomically."""
+    # Absolute, but symlinks not resolved: '.' or 'x/..' must name a real directory with a parent
+    # to build the new tree in (the stage beside it), never a stage inside the tree it copies.
+    out_dir = Path(os.path.abspath(out_dir))
+    if out_dir.parent == out_dir:
+        raise OutputError(f"{out_dir} is the filesystem root; choose an output directory")
     _check_target(out_dir)
+    _check_not_cwd(out_dir)
+    if out_dir.parent.is_dir():
+        _clean_stale_stages(out_dir)  # also when up to date: a run killed after its swap left one behind
     changes, _ = compare(out_dir, artifacts)
     if changes.clean:
         return changes
     _check_paths(out_dir, [a.path for a in artifacts] + changes.removed)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale_stages(out_dir)
     stage = out_dir.parent / f".{out_dir.name}{_STAGE_TAG}{os.getpid()}"
     if stage.exists():
         shutil.rmtree(stage)

@@ -7,6 +7,8 @@ alias bombs and runaway nesting all become diagnostics instead of surprises or t
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,14 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_SPEC_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # counts aliased nodes each time they are expanded: bounds "billion laughs"
+# Values that aliases may add on top of the ones written out. Checked on the composed node graph
+# before anything is built, so an alias bomb costs neither time nor memory.
+MAX_ALIAS_EXPANSION = 10_000
+MAX_INT_DIGITS = 64  # no spec number needs more; Python refuses > 4300 digits with a ValueError
+
+# Characters YAML 1.1 does not allow in a stream (C0 controls except tab/LF/CR, DEL, C1 except NEL,
+# surrogates, U+FFFE/U+FFFF). libyaml silently stops reading at a NUL, so they are found up front.
+_FORBIDDEN_CHAR = re.compile(r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 Loc = tuple[str | int, ...]
 
@@ -37,6 +47,7 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:map",
 }
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_RESOLVER = yaml.resolver.Resolver()
 
 
 @dataclass
@@ -95,7 +106,7 @@ class _Builder:
             )
         if depth > MAX_DEPTH:
             raise self.fail("OBS107", node, f"nesting deeper than {MAX_DEPTH} levels", loc=loc)
-        if node.tag not in _PLAIN_TAGS:
+        if node.tag not in _PLAIN_TAGS or node.tag != _implicit_tag(node):
             raise self.fail(
                 "OBS104", node, f"YAML tag {node.tag!r} is not allowed in a spec",
                 "write plain values; obsgen never constructs objects from tags", loc,
@@ -107,7 +118,50 @@ class _Builder:
             return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # dates are never meaningful in a spec; keep the text
-        return _CONSTRUCTOR.construct_object(node, deep=True)
+        if node.tag == "tag:yaml.org,2002:int" and len(str(node.value).lstrip("+-0")) > MAX_INT_DIGITS:
+            raise self.fail("OBS205", node, f"number with more than {MAX_INT_DIGITS} digits", loc=loc)
+        try:
+            return _CONSTRUCTOR.construct_object(node, deep=True)
+        except (ValueError, KeyError, yaml.YAMLError) as exc:
+            raise self.fail("OBS202", node, f"cannot read value: {exc}", loc=loc) from None
+
+    def check_expansion(self, root: yaml.Node) -> None:
+        """Refuse alias bombs and recursive aliases before building: sizes are computed once per node."""
+        sizes: dict[int, int] = {}
+        in_progress: set[int] = set()
+        extra = 0
+
+        def size(node: yaml.Node, loc: Loc, where: yaml.Node, depth: int) -> int:
+            nonlocal extra
+            ident = id(node)
+            if ident in in_progress:
+                raise self.fail("OBS104", where, "an alias refers to a node that contains it (a recursive alias)",
+                                "a spec is a tree; copy the value instead", loc)
+            if ident in sizes:
+                extra += sizes[ident]
+                if extra > MAX_ALIAS_EXPANSION:
+                    raise self.fail(
+                        "OBS104", where, f"aliases expand the spec by more than {MAX_ALIAS_EXPANSION} values",
+                        "anchors and aliases that multiply each other ('billion laughs') are not accepted", loc,
+                    )
+                return sizes[ident]
+            if depth > MAX_DEPTH:  # deeper than any spec may be; build() reports it with a position
+                return 1
+            in_progress.add(ident)
+            total = 1
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+                    total += size(key_node, loc, key_node, depth + 1)
+                    total += size(value_node, (*loc, key), key_node, depth + 1)
+            elif isinstance(node, yaml.SequenceNode):
+                for i, item in enumerate(node.value):
+                    total += size(item, (*loc, i), where, depth + 1)
+            in_progress.discard(ident)
+            sizes[ident] = total
+            return total
+
+        size(root, (), root, 0)
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[str, object]:
         out: dict[str, object] = {}
@@ -129,16 +183,48 @@ class _Builder:
         return out
 
 
+def _implicit_tag(node: yaml.Node) -> str:
+    """The tag a node gets without an explicit one; ``!!str`` on a scalar is the one harmless tag."""
+    if isinstance(node, yaml.MappingNode):
+        return "tag:yaml.org,2002:map"
+    if isinstance(node, yaml.SequenceNode):
+        return "tag:yaml.org,2002:seq"
+    if node.tag == _STR or node.style not in (None, ""):
+        return _STR
+    return str(_RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False)))
+
+
+_PLAIN_PART = re.compile(r"^[A-Za-z0-9_./@-][A-Za-z0-9_./@ -]*$")
+
+
 def _dotted(loc: Loc) -> str:
+    """``a.b[0].c``; a key that is not plain text is quoted, so a path never holds a line break."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (("." if out else "") + str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_PART.match(part) and not part.endswith(" "):
+            out += ("." if out else "") + part
+        else:
+            out += f"[{json.dumps(part)}]"
     return out
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
 
 
 def load_text(text: str, file: str) -> LoadedSpec:
     """Build a LoadedSpec from YAML text; raises LoadError with a positioned diagnostic."""
     builder = _Builder(file)
+    bad = _FORBIDDEN_CHAR.search(text)
+    if bad is not None:
+        line, col = _position(text, bad.start())
+        raise LoadError(Diagnostic(
+            "OBS102", f"character U+{ord(bad.group()):04X} is not allowed in YAML", file=file, line=line,
+            column=col, hint="remove it; inside double quotes write it as an escape such as \"\\x07\"",
+        ))
     try:
         loader = _Loader(text)
         try:
@@ -148,9 +234,12 @@ def load_text(text: str, file: str) -> LoadedSpec:
     except yaml.composer.ComposerError as exc:
         raise _yaml_error(exc, file, "OBS104", text) from None
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, file, "OBS102", text) from None
+        nested = "maximum nesting depth" in f"{exc.context} {exc.problem}"
+        raise _yaml_error(exc, file, "OBS107" if nested else "OBS102", text) from None
     except RecursionError:
         raise LoadError(Diagnostic("OBS107", "nesting too deep to read", file=file, line=1, column=1)) from None
+    except yaml.YAMLError as exc:  # e.g. ReaderError: no mark, but never a traceback
+        raise LoadError(Diagnostic("OBS102", str(exc).splitlines()[0], file=file, line=1, column=1)) from None
     if root is None:
         raise LoadError(
             Diagnostic("OBS106", "the spec is empty", file=file, line=1, column=1,
@@ -158,6 +247,7 @@ def load_text(text: str, file: str) -> LoadedSpec:
         )
     if not isinstance(root, yaml.MappingNode):
         raise builder.fail("OBS106", root, "the spec must be a mapping of keys to values at the top level")
+    builder.check_expansion(root)
     try:
         data = builder.build(root, (), 0)
     except RecursionError:
@@ -204,7 +294,8 @@ def load_file(path: Path, display: str | None = None) -> LoadedSpec:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start: exc.start].decode("utf-8")) + 1  # characters, like every other column
         raise LoadError(
             Diagnostic("OBS101", f"byte 0x{raw[exc.start]:02x} is not valid UTF-8", file=name, line=line,
                        column=col, hint="specs are UTF-8 text")
