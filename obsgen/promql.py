@@ -677,7 +677,7 @@ def _binary(op: Token, lhs: Expr, rhs: Expr, return_bool: bool, matching: Vector
 _PLAIN_STRING = re.compile(r'[ !#-\[\]-~]*')  # printable ASCII without '"' and '\\'
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1 << 17)  # a render parses each expression up to three times
 def parse(expr: str) -> Expr:
     """Parse and type-check a PromQL expression; raises :class:`PromQLError` (message, position) if invalid."""
     tokens = tokenize(expr)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from obsgen import naming
+from obsgen import naming, promql
 from obsgen.grafana_compat import (
     dashboards_by_tag,
     override,
     promql_regex_literal,
     promql_replacement,
+    promql_string,
     transformation,
 )
 from obsgen.plan import Plan
@@ -109,10 +110,23 @@ def _topology_tables(layout: Layout, p: Panels, plan: Plan) -> None:
 
 
 def _dashboard_label(plan: Plan, expr: str) -> str:
-    """Tag each service's row with its dashboard UID, so the table can link rows to dashboards."""
+    """Tag each service's row with its dashboard UID, so the table can link rows to dashboards.
+
+    Services whose UID is ``<system>-svc-<service.name>`` share one regex ``label_replace`` (``$1`` is
+    the captured name); only the others get one each, so the query's nesting stays flat however many
+    services the spec has.
+    """
     label = plan.span_metrics.service_label
+    prefix = f"{plan.name}-svc-"
+    simple, special = [], []
     for service in plan.instrumented:
         uid = dashboard_uid(plan, service.key, "service")
+        (simple if uid == prefix + service.name else special).append((service, uid))
+    if simple:
+        names = "|".join(promql.regex_quote(s.name) for s, _ in simple)
+        expr = (f'label_replace({expr}, "{DASHBOARD_LABEL}", {promql_replacement(prefix)[:-1]}\\x241", "{label}", '
+                f"{promql_string(f'({names})')})")
+    for service, uid in special:
         expr = (f'label_replace({expr}, "{DASHBOARD_LABEL}", {promql_replacement(uid)}, "{label}", '
                 f"{promql_regex_literal(service.name)})")
     return expr

@@ -222,13 +222,31 @@ def test_every_link_target_exists(rendered: tuple[Plan, list[dict]]) -> None:
     assert checked
 
 
+def _apply_label_replaces(node: object, labels: dict[str, str]) -> dict[str, str]:
+    """Evaluate the label_replace calls wrapped around an expression on one series' labels."""
+    import re
+
+    if not (isinstance(node, promql.Call) and node.func == "label_replace"):
+        return dict(labels)
+    out = _apply_label_replaces(node.args[0], labels)
+    dst, repl, src, regex = (a.value for a in node.args[1:])
+    match = re.fullmatch(regex, out.get(src, ""))
+    if match:
+        out[dst] = re.sub(r"\$(\d+)", lambda m: match.group(int(m.group(1))), repl)
+    return out
+
+
 def test_overview_links_rows_to_service_dashboards() -> None:
     plan = plan_of(ROOT / "specs" / "shop.yaml")
     doc = next(d for d in docs(plan) if d["uid"] == dashboard_uid(plan, None, "overview"))
     table = next(p for p in doc["panels"] if p["type"] == "table" and p["title"].startswith("Services"))
     expr = next(t["expr"] for t in table["targets"] if t["refId"] == "requests")
+    tree = promql.parse(promql_of(expr))
+    label = plan.span_metrics.service_label
     for service in plan.instrumented:
-        assert f'"{dashboard_uid(plan, service.key, "service")}"' in expr
+        row = _apply_label_replaces(tree, {label: service.name})
+        assert row["dashboard"] == dashboard_uid(plan, service.key, "service"), service.key
+    assert "dashboard" not in _apply_label_replaces(tree, {label: "not-in-the-spec"})
     urls = [link["url"] for o in table["fieldConfig"]["overrides"] for prop in o["properties"]
             if prop["id"] == "links" for link in prop["value"]]
     assert urls == ["/d/${__data.fields.dashboard}?${__url_time_range}"]
