@@ -10,9 +10,35 @@ from pathlib import Path
 
 import click
 
-from obsgen.diagnostics import Diagnostic, to_json
+from obsgen import cache
+from obsgen.diagnostics import Diagnostic, Severity, to_json
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
+
+
+def _cache_entry(spec: Path, command: str) -> tuple[str | None, dict[str, object] | None]:
+    """(key, entry) of a cached result for ``command`` on ``spec``; (None, None) when uncacheable."""
+    if not cache.enabled():
+        return None, None
+    try:
+        data = spec.read_bytes()
+    except OSError:
+        return None, None
+    entry_key = cache.key(data, str(spec), command)
+    return entry_key, cache.lookup(entry_key)
+
+
+def _cached_diagnostics(entry: dict[str, object]) -> list[Diagnostic]:
+    out = []
+    for item in entry.get("diagnostics", []):  # type: ignore[union-attr]
+        data = dict(item)
+        data["severity"] = Severity(data["severity"])
+        out.append(Diagnostic(**data))
+    return out
+
+
+def _diagnostics_data(diags: list[Diagnostic]) -> list[dict[str, object]]:
+    return [d.to_json_data() for d in diags]
 
 
 def _report(diags: list[Diagnostic], fmt: str, extra: dict[str, object] | None = None) -> None:
@@ -51,15 +77,21 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     """Check specs and print diagnostics (file:line:col: severity CODE path: message).
 
     Renders every artifact in memory (nothing is written) so the strict models, the cross-artifact
-    checks and the rule lint run too.
+    checks and the rule lint run too. An unchanged spec is answered from obsgen's cache.
     """
-    from obsgen.cardinality import estimate, rule_series
-    from obsgen.generate import generate, rule_documents
 
     all_diags: list[Diagnostic] = []
     io_error = False
     series: dict[str, dict[str, int]] = {}
     for spec in specs:
+        entry_key, hit = _cache_entry(spec, "validate")
+        if hit is not None:
+            all_diags.extend(_cached_diagnostics(hit))
+            series[str(spec)] = hit["series"]  # type: ignore[assignment]
+            continue
+        from obsgen.cardinality import estimate, rule_series
+        from obsgen.generate import generate, rule_documents
+
         result = generate(spec, str(spec))
         all_diags.extend(result.diagnostics)
         io_error = io_error or _io_failure(result.diagnostics)
@@ -68,6 +100,9 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
             series[str(spec)] = {"total": est.total, "span_metrics": est.span_metrics,
                                  "service_graph": est.service_graph,
                                  "rules_read_per_evaluation": rule_series(result.plan, rule_documents(result.parsed))}
+        if entry_key is not None and result.ok:
+            cache.store(entry_key, {"diagnostics": _diagnostics_data(result.diagnostics),
+                                    "series": series[str(spec)]})
     _report(all_diags, fmt, {"expected_series": series})
     code = EXIT_IO if io_error else _exit_for(all_diags, strict)
     if fmt == "text":
@@ -101,13 +136,26 @@ def _render_result(spec: Path, strict: bool, fmt: str) -> tuple[object, int]:
               help="Format of diagnostics.")
 def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str) -> None:
     """Render every artifact of SPEC into the output directory (atomically)."""
+    out_dir = out if out is not None else Path("generated") / spec.stem
+    entry_key, hit = _cache_entry(spec, "render")
+    if hit is not None and cache.output_matches(out_dir, hit["files"]):  # type: ignore[arg-type]
+        # same spec, same obsgen, same files on disk: nothing to render, nothing to write
+        diags = _cached_diagnostics(hit)
+        _report(diags, fmt)
+        code = _exit_for(diags, strict)
+        if code == EXIT_OK:
+            click.echo(f"{out_dir}: up to date", err=True)
+        sys.exit(code)
+
     from obsgen import output
 
     result, code = _render_result(spec, strict, fmt)
     if code != EXIT_OK:
         sys.exit(code)
-    out_dir = out if out is not None else Path("generated") / spec.stem
     artifacts = result.artifacts  # type: ignore[attr-defined]
+    if entry_key is not None:
+        cache.store(entry_key, {"diagnostics": _diagnostics_data(result.diagnostics),  # type: ignore[attr-defined]
+                                "files": {a.path: output.sha256(a.data) for a in artifacts}})
     if check:
         changes, diff = output.unified_diff(out_dir, artifacts, str(out_dir))
         if changes.clean:

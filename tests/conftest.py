@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+# Every test exercises a real render; the result cache is tested on its own (tests/test_cache.py).
+os.environ["OBSGEN_NO_CACHE"] = "1"
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files from the current output")
 
