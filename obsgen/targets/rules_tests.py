@@ -39,11 +39,31 @@ def _counter(series: str, per_minute: float, samples: int) -> dict[str, str]:
     return {"series": series, "values": f"0+{num(per_minute)}x{samples}"}
 
 
+def _needed_bounds(bounds: list[float], latency: tuple[tuple[float, float], ...],
+                   thresholds: set[float]) -> list[float]:
+    """The bucket boundaries a test needs: where the cumulative count rises, the one before each rise
+    (the lower bound histogram_quantile interpolates from), every SLO threshold (the SLI reads it) and +Inf.
+
+    Any other boundary repeats its neighbour's count and cannot change a recorded value; leaving it out
+    keeps test files proportional to what they test (all boundaries made them the bulk of a render).
+    """
+    full = [*bounds, math.inf]
+    cumulative = [sum(share for b, share in latency if b <= le) for le in full]
+    keep = set(thresholds) | {math.inf}
+    for i, count in enumerate(cumulative):
+        if count > (cumulative[i - 1] if i else 0.0):
+            keep.add(full[i])
+            if i:
+                keep.add(full[i - 1])
+    return [le for le in full if le in keep]
+
+
 def input_series(plan: Plan, traffic: Traffic, samples: int) -> list[dict[str, str]]:
     """Span metrics, service-graph and other counters for ``traffic``, one sample per minute."""
     sm, sg = plan.span_metrics, naming.SERVICE_GRAPH
     out: list[dict[str, str]] = []
     bounds = [b.seconds for b in plan.buckets]
+    thresholds = {slo.latency_threshold.seconds for slo in plan.slos if slo.latency_threshold is not None}
     for f in traffic.spans:
         base = [(sm.service_label, "=", f.service), (sm.span_name_label, "=", f.span_name),
                 (sm.span_kind_label, "=", f.kind)]
@@ -51,7 +71,7 @@ def input_series(plan: Plan, traffic: Traffic, samples: int) -> list[dict[str, s
         out.append(_counter(selector(sm.calls, ok), f.per_minute * (1 - f.error_share), samples))
         out.append(_counter(selector(sm.calls, [*base, (sm.status_code_label, "=", naming.STATUS_ERROR)]),
                             f.per_minute * f.error_share, samples))
-        for le in [*bounds, math.inf]:
+        for le in _needed_bounds(bounds, f.latency, thresholds):
             count = f.per_minute * sum(share for b, share in f.latency if b <= le)
             le_text = "+Inf" if math.isinf(le) else naming.format_le(le)
             out.append(_counter(selector(sm.duration_bucket, [*ok, (naming.LE_LABEL, "=", le_text)]), count, samples))
