@@ -213,7 +213,7 @@ def _check_generates(spec: dict[str, object]) -> None:
         assert any(a.path == "obsgen-manifest.json" for a in result.artifacts)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_specs())
 def test_random_valid_specs_generate(spec: dict[str, object]) -> None:
     _check_generates(spec)
