@@ -18,16 +18,18 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from obsgen.promql_lex import (
+    _MATCHER,
     DURATION,
     EOF,
+    FUSED_BRACES,
     IDENTIFIER,
     KEYWORDS,
     METRIC_IDENTIFIER,
     NUMBER,
     STRING,
     PromQLError,
-    Token,
-    tokenize,
+    RawToken,
+    _scan,
 )
 from obsgen.spec.re2check import re2_error
 
@@ -110,6 +112,9 @@ _PRECEDENCE = {
     "*": 5, "/": 5, "%": 5, "atan2": 5,
     "^": 6,
 }  # fmt: skip
+_SIGNS = frozenset({"+", "-"})
+_POSTFIX = frozenset({"[", "offset", "@"})
+_CALL_CONTEXTS: dict[str, str] = {}  # function name -> "call to function 'name'" (error context)
 _UNARY_PRECEDENCE = 6  # unary +/- bind like * : tighter operators (only ^) stay inside the operand
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
@@ -263,6 +268,14 @@ Expr = (
 
 def value_type(expr: Expr) -> ValueType:
     """The PromQL value type an expression evaluates to: scalar, vector (instant), matrix (range) or string."""
+    cls = type(expr)
+    fixed = _FIXED_TYPES.get(cls)
+    if fixed is not None:
+        return fixed
+    if cls is Call:
+        return FUNCTIONS[expr.func][2]  # type: ignore[union-attr]
+    if cls is BinaryExpr:
+        return expr.result_type  # type: ignore[union-attr]
     while isinstance(expr, ParenExpr | UnaryExpr):
         expr = expr.expr
     match expr:
@@ -279,6 +292,13 @@ def value_type(expr: Expr) -> ValueType:
         case BinaryExpr():
             return expr.result_type
     raise TypeError(f"not a PromQL expression: {expr!r}")
+
+
+# The type of a node of exactly one of these classes (value_type's fast path; subclasses take the slow one).
+_FIXED_TYPES: dict[type, ValueType] = {
+    NumberLiteral: SCALAR, StringLiteral: STRING_T, VectorSelector: VECTOR, AggregateExpr: VECTOR,
+    MatrixSelector: MATRIX, SubqueryExpr: MATRIX,
+}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -311,21 +331,30 @@ def _parse_number(text: str, pos: int) -> float:
     return result
 
 
-def _parse_duration(tok: Token) -> int:
-    """Duration token -> milliseconds; units must appear in y, w, d, h, m, s, ms order."""
-    m = _DURATION.fullmatch(tok.text)
-    if m is None or not tok.text:
-        raise PromQLError(f"not a valid duration string: {tok.text!r}", tok.pos)
+@functools.lru_cache(maxsize=1024)
+def _duration_ms(text: str) -> int | str:
+    """Duration text -> milliseconds, or the error message; units must appear in y, w, d, h, m, s, ms order."""
+    m = _DURATION.fullmatch(text)
+    if m is None or not text:
+        return f"not a valid duration string: {text!r}"
     total = sum(int(g) * unit for g, unit in zip(m.groups(), _DURATION_MS, strict=True) if g)
     if total * 1_000_000 > _MAX_INT64:
-        raise PromQLError(f"duration out of range: {tok.text!r}", tok.pos)
+        return f"duration out of range: {text!r}"
     if total == 0:
-        raise PromQLError("duration must be greater than 0", tok.pos)
+        return "duration must be greater than 0"
     return total
 
 
-def _describe(tok: Token) -> str:
-    return "end of input" if tok.kind == EOF else repr(tok.text)
+def _parse_duration(tok: RawToken) -> int:
+    """Duration token -> milliseconds."""
+    result = _duration_ms(tok[1])
+    if isinstance(result, str):
+        raise PromQLError(result, tok[2])
+    return result
+
+
+def _describe(tok: RawToken) -> str:
+    return "end of input" if tok[0] == EOF else repr(tok[1])
 
 
 # ------------------------------------------------------------------------------------------- parser
@@ -334,76 +363,91 @@ def _describe(tok: Token) -> str:
 class _Parser:
     """Precedence-climbing parser over the token list; semantic (type) checks happen as nodes are built."""
 
-    def __init__(self, tokens: list[Token]) -> None:
+    __slots__ = ("i", "kinds", "tokens")
+
+    def __init__(self, tokens: list[RawToken]) -> None:
         self.tokens = tokens
+        self.kinds = [tok[0] for tok in tokens]  # peeking at kinds is what the parser does most
         self.i = 0
 
     @property
-    def peek(self) -> Token:
+    def peek(self) -> RawToken:
         return self.tokens[self.i]
 
-    def advance(self) -> Token:
+    def advance(self) -> RawToken:
         tok = self.tokens[self.i]
-        if tok.kind != EOF:
+        if tok[0] != EOF:
             self.i += 1
         return tok
 
-    def expect(self, kind: str, context: str) -> Token:
-        tok = self.advance()
-        if tok.kind != kind:
-            raise PromQLError(f"unexpected {_describe(tok)} in {context}, expected {kind!r}", tok.pos)
+    def expect(self, kind: str, context: str) -> RawToken:
+        tok = self.tokens[self.i]
+        if tok[0] != kind:
+            raise PromQLError(f"unexpected {_describe(tok)} in {context}, expected {kind!r}", tok[2])
+        self.i += 1  # (kind is never EOF: nothing expects the end of input)
         return tok
 
     # --- expressions
 
     def expr(self, min_prec: int = 0) -> Expr:
-        left = self.unary()
-        while (prec := _PRECEDENCE.get(self.peek.kind)) is not None and prec >= min_prec:
+        kinds = self.kinds
+        if kinds[self.i] in _SIGNS:
+            left = self.unary()
+        else:
+            left = self.primary()
+            if kinds[self.i] in _POSTFIX:
+                left = self.postfix(left)
+        while (prec := _PRECEDENCE.get(kinds[self.i])) is not None and prec >= min_prec:
             op = self.advance()
             return_bool, matching = self.binary_modifiers()
             # ^ is right-associative: its right operand may itself contain ^.
-            rhs = self.expr(prec if op.kind == "^" else prec + 1)
+            rhs = self.expr(prec if op[0] == "^" else prec + 1)
             left = _binary(op, left, rhs, return_bool, matching)
         return left
 
     def unary(self) -> Expr:
-        if self.peek.kind not in ("+", "-"):
+        if self.kinds[self.i] not in ("+", "-"):
             return self.postfix(self.primary())
         op = self.advance()
         operand = self.expr(_UNARY_PRECEDENCE)
         if isinstance(operand, NumberLiteral):
-            value = -operand.value if op.kind == "-" else operand.value
-            return NumberLiteral(value, op.pos)
+            value = -operand.value if op[0] == "-" else operand.value
+            return NumberLiteral(value, op[2])
         if value_type(operand) not in (SCALAR, VECTOR):
-            raise PromQLError("unary expression only allowed on expressions of type scalar or instant vector", op.pos)
-        return UnaryExpr("-" if op.kind == "-" else "+", operand, op.pos)
+            raise PromQLError("unary expression only allowed on expressions of type scalar or instant vector", op[2])
+        return UnaryExpr("-" if op[0] == "-" else "+", operand, op[2])
 
     def primary(self) -> Expr:
-        tok = self.advance()
-        kind = tok.kind
+        i = self.i
+        tok = self.tokens[i]
+        kind = tok[0]
+        if kind != EOF:
+            self.i = i + 1
+        if kind == IDENTIFIER:
+            return self.call(tok) if self.kinds[self.i] == "(" else self.selector(tok[1], tok[2])
+        if kind == METRIC_IDENTIFIER:
+            return self.selector(tok[1], tok[2])
         if kind == NUMBER:
-            return NumberLiteral(_parse_number(tok.text, tok.pos), tok.pos)
+            return NumberLiteral(_parse_number(tok[1], tok[2]), tok[2])
         if kind == STRING:
-            return StringLiteral(tok.value, tok.pos)
+            return StringLiteral(tok[3], tok[2])
         if kind == "(":
             inner = self.expr()
             self.expect(")", "parenthesised expression")
-            return ParenExpr(inner, tok.pos)
-        if kind == "{":
-            return self.selector(None, tok.pos, brace_consumed=True)
-        if kind == IDENTIFIER and self.peek.kind == "(":
-            return self.call(tok)
-        if kind in _AGGREGATORS and self.peek.kind in ("(", "by", "without"):
+            return ParenExpr(inner, tok[2])
+        if kind == FUSED_BRACES or kind == "{":
+            return self.selector(None, tok[2], tok)
+        if kind in _AGGREGATORS and self.kinds[self.i] in ("(", "by", "without"):
             return self.aggregate(tok)
-        if kind in (IDENTIFIER, METRIC_IDENTIFIER) or kind in _METRIC_KEYWORDS:
-            return self.selector(tok.text, tok.pos, brace_consumed=False)
-        raise PromQLError(f"unexpected {_describe(tok)}, expected an expression", tok.pos)
+        if kind in _METRIC_KEYWORDS:
+            return self.selector(tok[1], tok[2])
+        raise PromQLError(f"unexpected {_describe(tok)}, expected an expression", tok[2])
 
     def postfix(self, node: Expr) -> Expr:
         # Range/subquery brackets, offset and @ bind tighter than any operator, so they attach to
         # the operand just parsed.
         while True:
-            kind = self.peek.kind
+            kind = self.kinds[self.i]
             if kind == "[":
                 node = self.range_or_subquery(node)
             elif kind == "offset":
@@ -417,27 +461,27 @@ class _Parser:
         bracket = self.advance()
         range_ms = _parse_duration(self.expect(DURATION, "range or subquery selector"))
         tok = self.advance()
-        if tok.kind == "]":
+        if tok[0] == "]":
             if not isinstance(node, VectorSelector):
-                raise PromQLError("ranges only allowed for vector selectors", bracket.pos)
+                raise PromQLError("ranges only allowed for vector selectors", bracket[2])
             if node.offset_ms is not None:
-                raise PromQLError("no offset modifiers allowed before range", bracket.pos)
+                raise PromQLError("no offset modifiers allowed before range", bracket[2])
             if node.at is not None:
-                raise PromQLError("no @ modifiers allowed before range", bracket.pos)
+                raise PromQLError("no @ modifiers allowed before range", bracket[2])
             return MatrixSelector(node, range_ms, node.pos)
-        if tok.kind != ":":
-            raise PromQLError(f"unexpected {_describe(tok)} in subquery or range, expected ':' or ']'", tok.pos)
+        if tok[0] != ":":
+            raise PromQLError(f"unexpected {_describe(tok)} in subquery or range, expected ':' or ']'", tok[2])
         step_ms = None
-        if self.peek.kind == DURATION:
+        if self.kinds[self.i] == DURATION:
             step_ms = _parse_duration(self.advance())
         self.expect("]", "subquery selector")
         if value_type(node) != VECTOR:
-            raise PromQLError(f"subquery is only allowed on instant vector, got {value_type(node)}", bracket.pos)
+            raise PromQLError(f"subquery is only allowed on instant vector, got {value_type(node)}", bracket[2])
         return SubqueryExpr(node, range_ms, step_ms, pos=_start(node))
 
     def offset(self, node: Expr) -> Expr:
         tok = self.advance()
-        negative = self.peek.kind == "-"
+        negative = self.kinds[self.i] == "-"
         if negative:
             self.advance()
         offset_ms = _parse_duration(self.expect(DURATION, "offset"))
@@ -446,53 +490,54 @@ class _Parser:
         if not isinstance(target, VectorSelector | SubqueryExpr):
             raise PromQLError(
                 "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery",
-                tok.pos,
+                tok[2],
             )
         if target.offset_ms is not None:
-            raise PromQLError("offset may not be set multiple times", tok.pos)
+            raise PromQLError("offset may not be set multiple times", tok[2])
         return _rewrap(node, replace(target, offset_ms=offset_ms))
 
     def at(self, node: Expr) -> Expr:
         tok = self.advance()
         when: float | str
         nxt = self.advance()
-        if nxt.kind in ("start", "end"):
+        if nxt[0] in ("start", "end"):
             self.expect("(", "@ modifier")
             self.expect(")", "@ modifier")
-            when = nxt.kind
+            when = nxt[0]
         else:
             sign = 1.0
-            if nxt.kind in ("+", "-"):
-                sign = -1.0 if nxt.kind == "-" else 1.0
+            if nxt[0] in ("+", "-"):
+                sign = -1.0 if nxt[0] == "-" else 1.0
                 nxt = self.advance()
-            if nxt.kind != NUMBER:
-                raise PromQLError(f"unexpected {_describe(nxt)} in @, expected timestamp", nxt.pos)
-            when = sign * _parse_number(nxt.text, nxt.pos)
+            if nxt[0] != NUMBER:
+                raise PromQLError(f"unexpected {_describe(nxt)} in @, expected timestamp", nxt[2])
+            when = sign * _parse_number(nxt[1], nxt[2])
             if math.isinf(when) or math.isnan(when) or not -(2.0**63) < when < 2.0**63:
-                raise PromQLError(f"timestamp out of bounds for @ modifier: {when}", nxt.pos)
+                raise PromQLError(f"timestamp out of bounds for @ modifier: {when}", nxt[2])
         target = node.selector if isinstance(node, MatrixSelector) else node
         if not isinstance(target, VectorSelector | SubqueryExpr):
             raise PromQLError(
                 "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery",
-                tok.pos,
+                tok[2],
             )
         if target.at is not None:
-            raise PromQLError("@ <timestamp> may not be set multiple times", tok.pos)
+            raise PromQLError("@ <timestamp> may not be set multiple times", tok[2])
         return _rewrap(node, replace(target, at=when))
 
     # --- selectors
 
-    def selector(self, name: str | None, pos: int, *, brace_consumed: bool) -> VectorSelector:
+    def selector(self, name: str | None, pos: int, brace: RawToken | None = None) -> VectorSelector:
+        """A selector named ``name`` (braces optional) or, with ``brace`` already consumed, a bare ``{...}``."""
+        if brace is None and self.kinds[self.i] in (FUSED_BRACES, "{"):
+            brace = self.advance()
         matchers: tuple[Matcher, ...] = ()
-        if brace_consumed:
-            matchers = self.matchers()
-        elif self.peek.kind == "{":
-            self.advance()
-            matchers = self.matchers()
+        if brace is not None:
+            matchers = _fused_matchers(brace[3], brace[2]) if brace[0] == FUSED_BRACES else self.matchers()  # type: ignore[arg-type]
         if name is not None:
-            if any(m.name == "__name__" for m in matchers):
-                raise PromQLError(f"metric name must not be set twice: {name!r}", pos)
-            return VectorSelector(name, matchers, pos=pos)
+            for m in matchers:
+                if m.name == "__name__":
+                    raise PromQLError(f"metric name must not be set twice: {name!r}", pos)
+            return VectorSelector(name, matchers, None, None, pos)
         if all(m.matches("") for m in matchers):
             raise PromQLError("vector selector must contain at least one non-empty matcher", pos)
         metric = next((m.value for m in matchers if m.name == "__name__" and m.op == "="), None)
@@ -500,16 +545,16 @@ class _Parser:
 
     def matchers(self) -> tuple[Matcher, ...]:
         found: list[Matcher] = []
-        while self.peek.kind != "}":
+        while self.kinds[self.i] != "}":
             label = self.expect(IDENTIFIER, "label matching")
             op = self.advance()
-            if op.kind not in ("=", "!=", "=~", "!~"):
-                raise PromQLError(f"unexpected {_describe(op)} in label matching, expected matching operator", op.pos)
+            if op[0] not in ("=", "!=", "=~", "!~"):
+                raise PromQLError(f"unexpected {_describe(op)} in label matching, expected matching operator", op[2])
             value = self.expect(STRING, "label matching")
-            if op.kind in ("=~", "!~"):
-                _check_regex(value.value, value.pos)
-            found.append(Matcher(label.text, op.kind, value.value))  # type: ignore[arg-type]
-            if self.peek.kind != "}":
+            if op[0] in ("=~", "!~"):
+                _check_regex(value[3], value[2])
+            found.append(Matcher(label[1], op[0], value[3]))  # type: ignore[arg-type]
+            if self.kinds[self.i] != "}":
                 self.expect(",", "label matching")
         self.advance()
         return tuple(found)
@@ -518,85 +563,112 @@ class _Parser:
 
     def call_args(self, context: str) -> tuple[Expr, ...]:
         self.expect("(", context)
+        kinds = self.kinds
         args: list[Expr] = []
-        while self.peek.kind != ")":
+        while kinds[self.i] != ")":
             args.append(self.expr())
-            if self.peek.kind != ")":
+            if kinds[self.i] != ")":
                 comma = self.expect(",", context)
-                if self.peek.kind == ")":
-                    raise PromQLError("trailing commas not allowed in function call args", comma.pos)
-        self.advance()
+                if kinds[self.i] == ")":
+                    raise PromQLError("trailing commas not allowed in function call args", comma[2])
+        self.i += 1  # the ")"
         return tuple(args)
 
-    def call(self, tok: Token) -> Call:
-        spec = FUNCTIONS.get(tok.text)
+    def call(self, tok: RawToken) -> Call:
+        name = tok[1]
+        spec = FUNCTIONS.get(name)
         if spec is None:
-            raise PromQLError(f"unknown function with name {tok.text!r}", tok.pos)
-        args = self.call_args(f"call to function {tok.text!r}")
+            raise PromQLError(f"unknown function with name {name!r}", tok[2])
+        context = _CALL_CONTEXTS.get(name)
+        if context is None:
+            context = _CALL_CONTEXTS[name] = f"call to function {name!r}"
+        args = self.call_args(context)
         arg_types, variadic, _ = spec
         required = len(arg_types) - (1 if variadic else 0)
         if variadic == 0 and len(args) != len(arg_types):
-            message = f"expected {len(arg_types)} argument(s) in call to {tok.text!r}, got {len(args)}"
-            raise PromQLError(message, tok.pos)
+            message = f"expected {len(arg_types)} argument(s) in call to {tok[1]!r}, got {len(args)}"
+            raise PromQLError(message, tok[2])
         if len(args) < required:
-            raise PromQLError(f"expected at least {required} argument(s) in call to {tok.text!r}", tok.pos)
+            raise PromQLError(f"expected at least {required} argument(s) in call to {tok[1]!r}", tok[2])
         if variadic > 0 and len(args) > required + variadic:
-            raise PromQLError(f"expected at most {required + variadic} argument(s) in call to {tok.text!r}", tok.pos)
+            raise PromQLError(f"expected at most {required + variadic} argument(s) in call to {tok[1]!r}", tok[2])
+        last = len(arg_types) - 1
         for index, arg in enumerate(args):
-            _expect_type(arg, arg_types[min(index, len(arg_types) - 1)], f"call to function {tok.text!r}")
-        return Call(tok.text, args, tok.pos)
+            want = arg_types[index if index < last else last]
+            if value_type(arg) != want:
+                _expect_type(arg, want, context)
+        return Call(name, args, tok[2])
 
-    def aggregate(self, tok: Token) -> AggregateExpr:
+    def aggregate(self, tok: RawToken) -> AggregateExpr:
         grouping: tuple[str, ...] = ()
         without = False
-        modifier_first = self.peek.kind in ("by", "without")
+        modifier_first = self.kinds[self.i] in ("by", "without")
         if modifier_first:
-            without = self.advance().kind == "without"
+            without = self.advance()[0] == "without"
             grouping = self.grouping_labels()
         args = self.call_args("aggregation")
-        if not modifier_first and self.peek.kind in ("by", "without"):
-            without = self.advance().kind == "without"
+        if not modifier_first and self.kinds[self.i] in ("by", "without"):
+            without = self.advance()[0] == "without"
             grouping = self.grouping_labels()
         if not args:
-            raise PromQLError("no arguments for aggregate expression provided", tok.pos)
-        param_type = _PARAM_TYPES.get(tok.kind)
+            raise PromQLError("no arguments for aggregate expression provided", tok[2])
+        param_type = _PARAM_TYPES.get(tok[0])
         wanted = 2 if param_type else 1
         if len(args) != wanted:
-            raise PromQLError(f"wrong number of arguments for aggregate expression: expected {wanted}", tok.pos)
+            raise PromQLError(f"wrong number of arguments for aggregate expression: expected {wanted}", tok[2])
         _expect_type(args[-1], VECTOR, "aggregation expression")
         if param_type:
             _expect_type(args[0], param_type, "aggregation parameter")
-        return AggregateExpr(tok.kind, args[-1], args[0] if param_type else None, grouping, without, tok.pos)
+        return AggregateExpr(tok[0], args[-1], args[0] if param_type else None, grouping, without, tok[2])
 
     def grouping_labels(self) -> tuple[str, ...]:
         self.expect("(", "grouping opts")
         names: list[str] = []
-        while self.peek.kind != ")":
+        while self.kinds[self.i] != ")":
             tok = self.advance()
-            label_like = tok.kind in (IDENTIFIER, METRIC_IDENTIFIER) or tok.kind in KEYWORDS
-            if not label_like or not _LABEL_NAME.fullmatch(tok.text):
-                raise PromQLError(f"unexpected {_describe(tok)} in grouping opts, expected label", tok.pos)
-            names.append(tok.text)
-            if self.peek.kind != ")":
+            label_like = tok[0] in (IDENTIFIER, METRIC_IDENTIFIER) or tok[0] in KEYWORDS
+            if not label_like or not _LABEL_NAME.fullmatch(tok[1]):
+                raise PromQLError(f"unexpected {_describe(tok)} in grouping opts, expected label", tok[2])
+            names.append(tok[1])
+            if self.kinds[self.i] != ")":
                 self.expect(",", "grouping opts")
         self.advance()
         return tuple(names)
 
     def binary_modifiers(self) -> tuple[bool, VectorMatching | None]:
-        return_bool = self.peek.kind == "bool"
+        return_bool = self.kinds[self.i] == "bool"
         if return_bool:
             self.advance()
-        if self.peek.kind not in ("on", "ignoring"):
+        if self.kinds[self.i] not in ("on", "ignoring"):
             return return_bool, None
-        on = self.advance().kind == "on"
+        on = self.advance()[0] == "on"
         labels = self.grouping_labels()
         group: Literal["left", "right"] | None = None
         include: tuple[str, ...] = ()
-        if self.peek.kind in ("group_left", "group_right"):
-            group = "left" if self.advance().kind == "group_left" else "right"
-            if self.peek.kind == "(":
+        if self.kinds[self.i] in ("group_left", "group_right"):
+            group = "left" if self.advance()[0] == "group_left" else "right"
+            if self.kinds[self.i] == "(":
                 include = self.grouping_labels()
         return return_bool, VectorMatching(on, labels, group, include)
+
+
+def _fused_matchers(source: str, pos: int) -> tuple[Matcher, ...]:
+    """Matchers of a :data:`FUSED_BRACES` token (``source`` at ``pos``), checked as :meth:`_Parser.matchers` does."""
+    if "~" not in source:  # no regex matcher, so nothing to check and nothing position-dependent
+        return _plain_matchers(source)
+    found: list[Matcher] = []
+    for m in _MATCHER.finditer(source):
+        name, op, quoted = m.groups()
+        if op in ("=~", "!~"):
+            _check_regex(quoted[1:-1], pos + m.start(3))
+        found.append(Matcher(name, op, quoted[1:-1]))  # type: ignore[arg-type]
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _plain_matchers(source: str) -> tuple[Matcher, ...]:
+    # Generated rules repeat the same braces across many expressions; the (immutable) matchers are shared.
+    return tuple([Matcher(name, op, quoted[1:-1]) for name, op, quoted in _MATCHER.findall(source)])  # type: ignore[arg-type]
 
 
 def _go_only_rejects(regex: str) -> str | None:
@@ -648,25 +720,25 @@ def _expect_type(node: Expr, want: ValueType, context: str) -> None:
         raise PromQLError(f"expected type {_TYPE_NAMES[want]} in {context}, got {_TYPE_NAMES[got]}", _start(node))
 
 
-def _binary(op: Token, lhs: Expr, rhs: Expr, return_bool: bool, matching: VectorMatching | None) -> BinaryExpr:
+def _binary(op: RawToken, lhs: Expr, rhs: Expr, return_bool: bool, matching: VectorMatching | None) -> BinaryExpr:
     """Build a binary expression, applying Prometheus's operand-type and modifier rules."""
-    kind = op.kind
+    kind = op[0]
     lt, rt = value_type(lhs), value_type(rhs)
     if return_bool and kind not in _COMPARISONS:
-        raise PromQLError("bool modifier can only be used on comparison operators", op.pos)
+        raise PromQLError("bool modifier can only be used on comparison operators", op[2])
     if kind in _COMPARISONS and not return_bool and lt == SCALAR and rt == SCALAR:
-        raise PromQLError("comparisons between scalars must use BOOL modifier", op.pos)
+        raise PromQLError("comparisons between scalars must use BOOL modifier", op[2])
     if lt not in (SCALAR, VECTOR) or rt not in (SCALAR, VECTOR):
-        raise PromQLError("binary expression must contain only scalar and instant vector types", op.pos)
+        raise PromQLError("binary expression must contain only scalar and instant vector types", op[2])
     if matching is not None:
         if matching.on and set(matching.labels) & set(matching.include):
-            raise PromQLError("a label must not occur in ON and GROUP clause at once", op.pos)
+            raise PromQLError("a label must not occur in ON and GROUP clause at once", op[2])
         if (lt != VECTOR or rt != VECTOR) and matching.labels:
-            raise PromQLError("vector matching only allowed between instant vectors", op.pos)
+            raise PromQLError("vector matching only allowed between instant vectors", op[2])
         if kind in _SET_OPS and lt == VECTOR and rt == VECTOR and matching.group is not None:
-            raise PromQLError(f"no grouping allowed for {kind!r} operation", op.pos)
+            raise PromQLError(f"no grouping allowed for {kind!r} operation", op[2])
     if kind in _SET_OPS and SCALAR in (lt, rt):
-        raise PromQLError(f"set operator {kind!r} not allowed in binary scalar expression", op.pos)
+        raise PromQLError(f"set operator {kind!r} not allowed in binary scalar expression", op[2])
     result: ValueType = SCALAR if lt == SCALAR and rt == SCALAR else VECTOR
     return BinaryExpr(kind, lhs, rhs, return_bool, matching, _start(lhs), result)
 
@@ -680,18 +752,22 @@ _PLAIN_STRING = re.compile(r'[ !#-\[\]-~]*')  # printable ASCII without '"' and 
 @functools.lru_cache(maxsize=1 << 17)  # a render parses each expression up to three times
 def parse(expr: str) -> Expr:
     """Parse and type-check a PromQL expression; raises :class:`PromQLError` (message, position) if invalid."""
-    tokens = tokenize(expr)
-    if tokens[0].kind == EOF:
+    return _parse_tokens(_scan(expr, fuse=True))
+
+
+def _parse_tokens(tokens: list[RawToken]) -> Expr:
+    """Parse a token list, fused (from ``_scan(src, fuse=True)``) or not (from either lexer)."""
+    if tokens[0][0] == EOF:
         raise PromQLError("no expression found in input", 0)
     parser = _Parser(tokens)
     try:
         node = parser.expr()
     except RecursionError:
         # Recursive descent: pathological nesting is refused rather than crashing the caller.
-        raise PromQLError("expression nested too deeply", tokens[parser.i].pos) from None
+        raise PromQLError("expression nested too deeply", tokens[parser.i][2]) from None
     tail = parser.peek
-    if tail.kind != EOF:
-        raise PromQLError(f"unexpected {_describe(tail)}", tail.pos)
+    if tail[0] != EOF:
+        raise PromQLError(f"unexpected {_describe(tail)}", tail[2])
     return node
 
 

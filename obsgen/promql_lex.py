@@ -9,6 +9,7 @@ that an expression is rejected here exactly when ``promtool`` rejects it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = ["KEYWORDS", "PromQLError", "Token", "tokenize"]
@@ -80,11 +81,21 @@ def _is_bad_rune(c: str) -> bool:
     return c == "\ufffd" or "\ud800" <= c <= "\udfff"
 
 
+# A token as the scanners produce it: (kind, text, pos, value), the fields of :class:`Token`.
+RawToken = tuple[str, str, int, object]
+
+
 class _Lexer:
+    """The reference lexer: character by character, mirroring Prometheus's state machine.
+
+    :func:`_scan` hands it every input its regular expressions do not cover, so it alone decides
+    what is an error and where.
+    """
+
     def __init__(self, src: str) -> None:
         self.src = src
         self.pos = 0
-        self.tokens: list[Token] = []
+        self.tokens: list[RawToken] = []
         self.in_braces = False
         self.in_brackets = False
         self.got_colon = False
@@ -94,24 +105,28 @@ class _Lexer:
         return self.src[i] if i < len(self.src) else ""
 
     def emit(self, kind: str, end: int, value: str = "") -> None:
-        self.tokens.append(Token(kind, self.src[self.pos : end], self.pos, value))
+        self.tokens.append((kind, self.src[self.pos : end], self.pos, value))
         self.pos = end
 
     def fail(self, message: str, pos: int | None = None) -> PromQLError:
         return PromQLError(message, self.pos if pos is None else pos)
 
-    def run(self) -> list[Token]:
-        while not self.tokens or self.tokens[-1].kind != EOF:
-            c = self.at(self.pos)
-            if c == "#":
-                self.skip_comment()
-            elif _one_of(c, _SPACE):
-                self.pos += 1
-            elif self.in_braces:
-                self.lex_inside_braces(c)
-            else:
-                self.lex_statement(c)
+    def run(self) -> list[RawToken]:
+        while not self.tokens or self.tokens[-1][0] != EOF:
+            self.step()
         return self.tokens
+
+    def step(self) -> None:
+        """Skip one comment or whitespace character, or lex one token."""
+        c = self.at(self.pos)
+        if c == "#":
+            self.skip_comment()
+        elif _one_of(c, _SPACE):
+            self.pos += 1
+        elif self.in_braces:
+            self.lex_inside_braces(c)
+        else:
+            self.lex_statement(c)
 
     def skip_comment(self) -> None:
         end = self.pos
@@ -345,6 +360,163 @@ class _Lexer:
         self.emit(STRING, i + 1, self.src[self.pos + 1 : i])
 
 
+# ------------------------------------------------------------------------------------ fast scanner
+#
+# One compiled regular expression per token shape covers what generated PromQL is made of; each
+# is written so that when it matches, the reference lexer would produce exactly the same tokens
+# (atomic groups stop backtracking into a shorter number than the reference would scan). Anything
+# else -- escapes, comments inside braces, letters inside brackets, every error -- goes to the
+# reference lexer, one token at a time, so messages and positions come from it alone.
+
+_BAD = "\ud800-\udfff\ufffd"  # invalid UTF-8 (lone surrogates) and a literal U+FFFD
+_SP = r"[ \t\n\r]*"
+_WS = r"(?>(?:[ \t\n\r]+|#[^\r\n]*)*)"  # whitespace and comments, never given back
+_DUR = r"(?>[0-9]+)(?>[smhdwy]s?(?:[0-9]+[smhdw]s?)*)(?![A-Za-z0-9_])"
+_NUM = r"(?>0[xX][0-9a-fA-F]*(?:\.[0-9a-fA-F]*)?|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]*)?)(?![A-Za-z0-9_])"
+# Strings without escapes (a raw string may hold anything but a backtick).
+_STR = "|".join((rf'"[^"\\\n{_BAD}]*"', rf"'[^'\\\n{_BAD}]*'", f"`[^`{_BAD}]*`"))
+_LABEL = "[A-Za-z_][A-Za-z0-9_]*"
+_MATCH_OP = "=~|!=|!~|="
+
+_MATCHER_SRC = f"{_LABEL}{_SP}(?:{_MATCH_OP}){_SP}(?:{_STR})"
+_STATEMENT = re.compile(
+    _WS
+    + "(?:"
+    + "|".join(
+        (
+            "(?P<word>[A-Za-z_:][A-Za-z0-9_:]*)",
+            rf"(?P<str>{_STR})",
+            r"(?P<op>==|!=|<=|>=|[<>,*/%+\-^@]|=(?!~))",
+            r"(?P<lparen>\()",
+            r"(?P<rparen>\))",
+            # A whole brace block of matchers with plain strings and no comments, else a bare '{'.
+            rf"(?P<braces>\{{{_SP}(?:{_MATCHER_SRC}(?:{_SP},{_SP}{_MATCHER_SRC})*{_SP}(?:,{_SP})?)?\}})",
+            r"(?P<lbrace>\{)",
+            f"(?P<dur>{_DUR})",
+            f"(?P<num>{_NUM})",
+            # A whole range or subquery bracket: [d], [d:] or [d:d]. Only whitespace may follow
+            # '[' (the reference lexes the duration straight after it).
+            rf"(?P<range>\[{_SP}(?P<range1>{_DUR}){_WS}(?:(?P<colon>:){_WS}(?:(?P<range2>{_DUR}){_WS})?)?\])",
+            r"(?P<eof>\Z)",
+        )
+    )
+    + ")"
+)
+_MATCHER = re.compile(f"({_LABEL}){_SP}({_MATCH_OP}){_SP}({_STR})")
+_BRACE_TOKEN = re.compile(f"(?P<label>{_LABEL})|(?P<op>{_MATCH_OP})|(?P<str>{_STR})|(?P<comma>,)")
+# Group numbers of the token shapes (m.lastindex is the outermost group that matched).
+(_WORD, _STR_G, _OP, _LPAREN, _RPAREN, _BRACES, _LBRACE, _DUR_G, _NUM_G, _RANGE, _EOF) = (
+    _STATEMENT.groupindex[name]
+    for name in ("word", "str", "op", "lparen", "rparen", "braces", "lbrace", "dur", "num", "range", "eof")
+)
+
+# Lower-cased word -> token kind, for words that are not plain identifiers.
+_WORD_KINDS = {**{k: k for k in KEYWORDS}, "inf": NUMBER, "nan": NUMBER}
+
+# Kind of the token :func:`_scan` emits, with ``fuse``, for a whole ``{...}`` block of matchers:
+# its text is "{" (what an error message quotes) and its value the block's source;
+# ``_MATCHER.finditer`` over that source yields (label, op, quoted value) for each matcher.
+FUSED_BRACES = "{...}"
+
+
+def _scan(src: str, fuse: bool = False) -> list[RawToken]:
+    """Tokens of ``src`` as :data:`RawToken` tuples; the same as the reference lexer's unless ``fuse``.
+
+    With ``fuse``, a brace block of matchers whose strings have no escapes becomes one
+    :data:`FUSED_BRACES` token (for the parser, which then needs no token per label, operator and
+    string).
+    """
+    toks: list[RawToken] = []
+    append = toks.append
+    word_kinds = _WORD_KINDS
+    word, str_, op, lparen, rparen, braces, dur, num, range_, eof = (
+        _WORD, _STR_G, _OP, _LPAREN, _RPAREN, _BRACES, _DUR_G, _NUM_G, _RANGE, _EOF
+    )  # fmt: skip
+    depth = 0
+    pos = 0  # where the scanner started: the end of the last token it matched
+    lexer: _Lexer | None = None
+    while True:
+        # The scanner matches token after token, each starting where the last one ended.
+        next_match = _STATEMENT.scanner(src, pos).match
+        while (m := next_match()) is not None:
+            group = m.lastindex
+            start, end = m.span(group)
+            if group == word:
+                text = src[start:end]
+                kind = word_kinds.get(text.lower())
+                if kind is None:
+                    kind = METRIC_IDENTIFIER if ":" in text else IDENTIFIER
+                append((kind, text, start, ""))
+            elif group == lparen:
+                append(("(", "(", start, ""))
+                depth += 1
+            elif group == rparen and depth:
+                append((")", ")", start, ""))
+                depth -= 1
+            elif group == op:
+                text = src[start:end]
+                append((text, text, start, ""))
+            elif group == braces:
+                if fuse:
+                    append((FUSED_BRACES, "{", start, src[start:end]))
+                else:
+                    append(("{", "{", start, ""))
+                    for t in _BRACE_TOKEN.finditer(src, start + 1, end - 1):
+                        g = t.lastgroup
+                        text = t.group()
+                        if g == "label":
+                            append((IDENTIFIER, text, t.start(), ""))
+                        elif g == "str":
+                            append((STRING, text, t.start(), text[1:-1]))
+                        else:
+                            append((text, text, t.start(), ""))
+                    append(("}", "}", end - 1, ""))
+            elif group == str_:
+                text = src[start:end]
+                append((STRING, text, start, text[1:-1]))
+            elif group in (dur, num):
+                append((DURATION if group == dur else NUMBER, src[start:end], start, ""))
+            elif group == range_:
+                append(("[", "[", start, ""))
+                s1, e1 = m.span("range1")
+                append((DURATION, src[s1:e1], s1, ""))
+                colon = m.start("colon")
+                if colon >= 0:
+                    append((":", ":", colon, ""))
+                    s2, e2 = m.span("range2")
+                    if s2 >= 0:
+                        append((DURATION, src[s2:e2], s2, ""))
+                append(("]", "]", end - 1, ""))
+            elif group == eof and not depth:
+                append((EOF, "", start, ""))
+                return toks
+            else:  # ')' without '(', end of input inside '(', or a '{' block with more than plain matchers
+                pos = start
+                break
+            pos = end
+        # Everything else (including every error) is the reference lexer's, until it is back
+        # outside braces and brackets with at least one more token.
+        if lexer is None:
+            lexer = _Lexer(src)
+            lexer.tokens = toks
+        lexer.pos = pos
+        lexer.paren_depth = depth
+        count = len(toks)
+        while True:
+            lexer.step()
+            if len(toks) > count and not lexer.in_braces and not lexer.in_brackets:
+                break
+        if toks[-1][0] == EOF:
+            return toks
+        pos = lexer.pos
+        depth = lexer.paren_depth
+
+
+def _reference_tokenize(src: str) -> list[Token]:
+    """:func:`tokenize` by the character-by-character reference lexer alone (for tests)."""
+    return [Token(*t) for t in _Lexer(src).run()]  # type: ignore[arg-type]
+
+
 def tokenize(src: str) -> list[Token]:
     """Split ``src`` into tokens, ending with an ``EOF`` token; raises :class:`PromQLError` on lexical errors."""
-    return _Lexer(src).run()
+    return [Token(*t) for t in _scan(src)]  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from obsgen.promql import (
     UnaryExpr,
     VectorMatching,
     VectorSelector,
+    _parse_tokens,
     label_names_used,
     metric_names_used,
     parse,
@@ -37,6 +38,7 @@ from obsgen.promql import (
     selectors,
     value_type,
 )
+from obsgen.promql_lex import Token, _Lexer, _reference_tokenize, _scan, tokenize
 
 UPSTREAM = Path("/work/shared/upstream/prometheus")
 
@@ -391,6 +393,72 @@ def test_promtool_agrees_on_mutants(promtool: str, tmp_path: Path) -> None:
     disagreements = {e: verdicts[e] for e in mutants if verdicts[e] != _accepts(e)}
     assert 0.2 < sum(verdicts.values()) / len(mutants) < 0.8, "mutants should mix valid and invalid"
     assert not disagreements, f"promtool verdicts (True = accepted) differing from ours: {disagreements}"
+
+
+# ------------------------------------------------------------------- fast scanner vs reference lexer
+
+
+def _outcome(fn: object, *args: object) -> object:
+    try:
+        return fn(*args)  # type: ignore[operator]
+    except PromQLError as exc:
+        return ("error", exc.message, exc.position)
+
+
+# What generated rules look like, plus the shapes the scanner's regular expressions special-case.
+_SCANNER_EXTRAS = [
+    'histogram_quantile(0.99, sum by (le) (rate(x_bucket{service_name="svc-1",span_kind="SERVER"}[5m])))',
+    'round(slo:err:ratio_rate1h{slo="a-latency", slo_kind="latency"}, 1e-06) > 0.05',
+    'label_replace(vector(1), "client", "svc-0", "", "") or on (a, b) label_replace(x, "d", "$1", "s", "(.*)")',
+    '{ a = "b" , c != \'d\' , e =~ `f.*` , g !~ "h" , }', "up{a=\"b\"}[ 5m ]", "up[5m # c\n:1m # d\n]",
+    "up[5m:1m]", "up[5m:]", "up[1h30m]", "up[5m # c]", "up[1h#:5m]", "up[#\n5m]", "up[5m:1]", "up[5m x]",
+    'up{a="b" # c\n}', 'up{a="\\x41"}', 'up{a=="b"}', "up{a:b=\"c\"}", 'up{a="b"', 'up{a="b",,}', "a{}b",
+    "(a))", "((a)", ")", "1.5m", ".5w", "0x1fm", "1e5m", "5m3", "5mm", "1.x", "00x", "0x.e", "1e+", ".", "..5",
+    "a=~b", "a!~b", "a ! b", "sum:rate", "SUM", "Inf", "nAn", "inf:x", "# only\n", "a # c", "x\r\n\t",
+    '"a\ufffd"', "`\ud800`", "\u00e9", "ſum(x)", "x ＋ y",
+]  # fmt: skip
+
+
+def _scanner_corpus() -> list[str]:
+    return VALID + INVALID + _SCANNER_EXTRAS + [expr for _, expr in _upstream_exprs()] + _mutants(seed=7, count=3000)
+
+
+def test_fast_scanner_tokenizes_as_the_reference_lexer() -> None:
+    for expr in _scanner_corpus():
+        fast = _outcome(tokenize, expr)
+        assert fast == _outcome(_reference_tokenize, expr), expr
+        if isinstance(fast, list):
+            assert all(type(tok) is Token for tok in fast)
+
+
+def test_fused_braces_parse_as_the_reference_tokens() -> None:
+    """parse() fuses plain ``{...}`` blocks into one token; the result (positions included) must not change."""
+    fused = 0
+    for expr in _scanner_corpus():
+        tokens = _outcome(_scan, expr, True)
+        if isinstance(tokens, tuple):  # a lexical error: the reference agrees, see the test above
+            continue
+        fused += any(tok[0] == "{...}" for tok in tokens)
+        reference = _outcome(lambda e: _parse_tokens(_Lexer(e).run()), expr)
+        got = _outcome(_parse_tokens, tokens)
+        assert repr(got) == repr(reference), expr
+    assert fused > 500
+
+
+_SCANNER_PIECES = [
+    *"(){}[],:@+-*/%^=!~<>\"'`#. \n\r\t0159xXeEmhsdwy_aZ\\\ufffdé",
+    *("by", "on", "offset", "bool", "[5m]", "[5m:]", '{a="b"}', "sum(", "1h", " and ", "Inf", "0x1f", "1.5e3",
+      '"s"', "'s'", "`s`", 'a=~"x"', "\\x41", "# c\n", '{__name__="x"}', 'a=~"("', "rate(", "x[5m]"),
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_SCANNER_PIECES), max_size=14).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_fast_scanner_agrees_with_reference_on_token_soup(expr: str) -> None:
+    assert _outcome(tokenize, expr) == _outcome(_reference_tokenize, expr)
+    tokens = _outcome(_scan, expr, True)
+    if not isinstance(tokens, tuple):
+        assert repr(_outcome(_parse_tokens, tokens)) == repr(_outcome(lambda e: _parse_tokens(_Lexer(e).run()), expr))
 
 
 # ------------------------------------------------------------------------------------------- quoting
