@@ -59,6 +59,19 @@ def _exit_for(diags: list[Diagnostic], strict: bool) -> int:
     return EXIT_OK
 
 
+def _emit(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it to ``output``."""
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _out_dir(spec: Path, out: Path | None) -> Path:
+    """The output directory: ``--out``, else ``generated/<spec file stem>`` below the working directory."""
+    return out if out is not None else Path("generated") / spec.stem
+
+
 def _io_failure(diags: list[Diagnostic]) -> bool:
     return any(d.code in ("OBS100",) for d in diags)
 
@@ -136,7 +149,7 @@ def _render_result(spec: Path, strict: bool, fmt: str) -> tuple[object, int]:
               help="Format of diagnostics.")
 def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str) -> None:
     """Render every artifact of SPEC into the output directory (atomically)."""
-    out_dir = out if out is not None else Path("generated") / spec.stem
+    out_dir = _out_dir(spec, out)
     entry_key, hit = _cache_entry(spec, "render")
     if hit is not None and cache.output_matches(out_dir, hit["files"]):  # type: ignore[arg-type]
         # same spec, same obsgen, same files on disk: nothing to render, nothing to write
@@ -187,7 +200,7 @@ def diff(spec: Path, out: Path | None) -> None:
     result, code = _render_result(spec, False, "text")
     if code != EXIT_OK:
         sys.exit(code)
-    out_dir = out if out is not None else Path("generated") / spec.stem
+    out_dir = _out_dir(spec, out)
     changes, text = output.unified_diff(out_dir, result.artifacts, str(out_dir))  # type: ignore[attr-defined]
     click.echo(text, nl=False)
     click.echo(f"{len(changes.added)} file(s) added, {len(changes.removed)} removed, "
@@ -202,11 +215,7 @@ def schema(output: Path | None) -> None:
     """Print the spec's JSON Schema (generated from the models)."""
     from obsgen.spec.schema import schema_text
 
-    text = schema_text()
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    _emit(schema_text(), output)
 
 
 @main.command()
@@ -216,8 +225,4 @@ def docs(output: Path | None) -> None:
     """Print the spec reference (docs/spec.md), generated from the models."""
     from obsgen.spec.docs import spec_docs
 
-    text = spec_docs()
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    _emit(spec_docs(), output)
