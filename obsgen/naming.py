@@ -17,6 +17,7 @@ Source = Literal["collector", "tempo"]
 
 # Label values both sources write (OTLP enum names, reference collector.md §3.2).
 STATUS_ERROR = "STATUS_CODE_ERROR"
+STATUS_OK = "STATUS_CODE_OK"
 KIND_SERVER = "SPAN_KIND_SERVER"
 KIND_CLIENT = "SPAN_KIND_CLIENT"
 

@@ -67,7 +67,7 @@ def input_series(plan: Plan, traffic: Traffic, samples: int) -> list[dict[str, s
     for f in traffic.spans:
         base = [(sm.service_label, "=", f.service), (sm.span_name_label, "=", f.span_name),
                 (sm.span_kind_label, "=", f.kind)]
-        ok = [*base, (sm.status_code_label, "=", "STATUS_CODE_OK")]
+        ok = [*base, (sm.status_code_label, "=", naming.STATUS_OK)]
         out.append(_counter(selector(sm.calls, ok), f.per_minute * (1 - f.error_share), samples))
         out.append(_counter(selector(sm.calls, [*base, (sm.status_code_label, "=", naming.STATUS_ERROR)]),
                             f.per_minute * f.error_share, samples))
