@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from obsgen import naming, promql
 from obsgen.artifacts import Artifact
 from obsgen.diagnostics import Diagnostic
+from obsgen.escape import grafana_unprovisioning
 from obsgen.plan import Plan
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 
@@ -85,7 +86,7 @@ def _datasource_queries(art: Artifact, doc: object) -> Iterator[Query]:
             if isinstance(expr, str):
                 # provisioning escapes a literal $ as $$; undo that before Grafana's own variables
                 yield Query(art.path, f"{_get(ds, 'name')} tracesToMetrics[{q}]",
-                            grafana_to_promql(expr.replace("$$", "$")))
+                            grafana_to_promql(grafana_unprovisioning(expr)))
 
 
 def queries(artifacts: list[Artifact], parsed: dict[str, object]) -> list[Query]:

@@ -70,6 +70,11 @@ def grafana_provisioning(value: str) -> str:
     return value.replace("$", "$$")
 
 
+def grafana_unprovisioning(value: str) -> str:
+    """Inverse of :func:`grafana_provisioning` (``$$`` -> ``$``); env references are left as written."""
+    return value.replace("$$", "$")
+
+
 def html_comment(text: str) -> str:
     """Text safe inside ``<!-- ... -->``: only ``--`` could end or break the comment."""
     return text.replace("--", "- -").replace(">", "&gt;")

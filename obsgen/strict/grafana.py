@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from obsgen.escape import grafana_provisioning, grafana_unprovisioning
 from obsgen.strict._base import StrictError, format_loc
 
 Loc = tuple[object, ...]
@@ -66,14 +67,9 @@ def _check_types(errors: list[StrictError], obj: dict, types: dict[str, str], lo
 # ---------------------------------------------------------------------------------------------------
 
 
-def escape_provisioning(s: str) -> str:
-    """Escape a literal string for a provisioning value: every ``$`` becomes ``$$``."""
-    return s.replace("$", "$$")
-
-
-def unescape_provisioning(s: str) -> str:
-    """Inverse of :func:`escape_provisioning` (``$$`` -> ``$``); env references are left as written."""
-    return s.replace("$$", "$")
+# One implementation of the escape, shared with the targets that write provisioning files.
+escape_provisioning = grafana_provisioning
+unescape_provisioning = grafana_unprovisioning
 
 
 def _walk_strings(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:
