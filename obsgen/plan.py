@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from obsgen import naming
 from obsgen.spec.durations import Duration, parse_duration
@@ -71,7 +72,7 @@ class PlannedService:
     calls: tuple[PlannedCall, ...]
     slos: tuple[PlannedSLO, ...]
 
-    @property
+    @cached_property
     def instrumented(self) -> bool:
         """Only our own services emit server spans; the rest appear through their callers' client spans."""
         return self.kind is ServiceKind.SERVICE
@@ -101,17 +102,22 @@ class Plan:
     dimensions: tuple[tuple[str, str | None], ...]
     by_key: dict[str, PlannedService] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def instrumented(self) -> tuple[PlannedService, ...]:
         """Services that emit their own spans."""
         return tuple(s for s in self.services if s.instrumented)
 
-    @property
+    @cached_property
     def slos(self) -> tuple[PlannedSLO, ...]:
         """Every SLO in the spec, in service then declaration order."""
         return tuple(slo for s in self.services for slo in s.slos)
 
-    @property
+    @cached_property
+    def latency_thresholds(self) -> frozenset[float]:
+        """Every latency SLO's threshold in seconds (bucket boundaries tests and SLIs must have)."""
+        return frozenset(slo.latency_threshold.seconds for slo in self.slos if slo.latency_threshold is not None)
+
+    @cached_property
     def edges(self) -> tuple[PlannedCall, ...]:
         """Every declared call."""
         return tuple(c for s in self.services for c in s.calls)

@@ -18,7 +18,7 @@ from obsgen.targets.rules_model import RuleFile
 from obsgen.targets.rules_recordings import recording_groups
 from obsgen.targets.rules_service import service_group
 from obsgen.targets.rules_slo import slo_group
-from obsgen.targets.rules_tests import test_document
+from obsgen.targets.rules_tests import loaded_with, test_document
 
 __all__ = ["dashboard_uid", "render", "rule_files"]
 
@@ -41,7 +41,7 @@ def render(plan: Plan) -> list[Artifact]:
     header = header_lines(plan.spec_file)
     files = rule_files(plan)
     out: list[Artifact] = []
-    for rf in files:
+    for rf, loaded in zip(files, loaded_with(files), strict=True):
         body = render_template(
             "prometheus/rules.yaml.j2",
             notes=["Load with rule_files; promtool test rules ../tests/" + rf.stem + ".yaml checks the alerts."]
@@ -49,7 +49,7 @@ def render(plan: Plan) -> list[Artifact]:
             document={"groups": [g.data() for g in rf.groups]},
         )
         out.append(Artifact(f"{RULES_DIR}/{rf.stem}.yaml", header + body, check_rule_file))
-        tests = test_document(plan, rf, files)
+        tests = test_document(plan, rf, loaded)
         if tests is not None:
             body = render_template(
                 "prometheus/tests.yaml.j2",

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from obsgen.naming import BASE_WINDOW_MINUTES, BurnTier, burn_tiers, minutes_of, window_text  # noqa: F401 - re-exported
 from obsgen.promql import quote
@@ -316,7 +317,7 @@ class RuleFile:
     stem: str
     groups: tuple[Group, ...]
 
-    @property
+    @cached_property
     def alerts(self) -> tuple[Alert, ...]:
         """Every alerting rule, in file order."""
         return tuple(r for g in self.groups for r in g.rules if isinstance(r, Alert))

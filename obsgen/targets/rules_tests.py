@@ -40,7 +40,7 @@ def _counter(series: str, per_minute: float, samples: int) -> dict[str, str]:
 
 
 def _needed_bounds(bounds: list[float], latency: tuple[tuple[float, float], ...],
-                   thresholds: set[float]) -> list[float]:
+                   thresholds: frozenset[float]) -> list[float]:
     """The bucket boundaries a test needs: where the cumulative count rises, the one before each rise
     (the lower bound histogram_quantile interpolates from), every SLO threshold (the SLI reads it) and +Inf.
 
@@ -63,7 +63,7 @@ def input_series(plan: Plan, traffic: Traffic, samples: int) -> list[dict[str, s
     sm, sg = plan.span_metrics, naming.SERVICE_GRAPH
     out: list[dict[str, str]] = []
     bounds = [b.seconds for b in plan.buckets]
-    thresholds = {slo.latency_threshold.seconds for slo in plan.slos if slo.latency_threshold is not None}
+    thresholds = plan.latency_thresholds
     for f in traffic.spans:
         base = [(sm.service_label, "=", f.service), (sm.span_name_label, "=", f.span_name),
                 (sm.span_kind_label, "=", f.kind)]
@@ -89,13 +89,23 @@ def _minutes(text: str) -> int:
     return minutes_of(text) if text[-1] in "mhdw" else 0
 
 
-def test_document(plan: Plan, rule_file: RuleFile, all_files: list[RuleFile]) -> dict[str, object] | None:
+def loaded_with(files: list[RuleFile]) -> list[list[RuleFile]]:
+    """For each file, in order: the files its test loads (itself and every alert-free file, in file order).
+
+    Linear in the number of files: the alert-free ones are found once, not once per tested file.
+    """
+    support = [(i, f) for i, f in enumerate(files) if not f.alerts]
+    return [[f for _, f in sorted([*support, (i, rf)] if rf.alerts else support, key=lambda p: p[0])]
+            for i, rf in enumerate(files)]
+
+
+def test_document(plan: Plan, rule_file: RuleFile, loaded: list[RuleFile]) -> dict[str, object] | None:
     """The promtool test file for ``rule_file`` (None when it has no alerts).
 
-    The file is loaded with the recordings it reads (the first file, ``recordings``), so reads across
-    groups are part of what is tested; expectations cover every loaded alert of the tested name.
+    ``loaded`` is every file the test loads: ``rule_file`` with the alert-free files it reads
+    (``recordings``; see ``loaded_with``), so reads across groups are part of what is tested;
+    expectations cover every loaded alert of the tested name.
     """
-    loaded = [f for f in all_files if f is rule_file or not f.alerts]
     by_name: dict[str, list[Alert]] = {}
     for f in loaded:
         for alert in f.alerts:
