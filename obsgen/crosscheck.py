@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from obsgen import naming, promql
@@ -89,18 +89,77 @@ def _datasource_queries(art: Artifact, doc: object) -> Iterator[Query]:
                             grafana_to_promql(grafana_unprovisioning(expr)))
 
 
-def queries(artifacts: list[Artifact], parsed: dict[str, object]) -> list[Query]:
-    """Every PromQL expression in rules, dashboards and datasources."""
-    found: list[Query] = []
-    for art in artifacts:
-        doc = parsed.get(art.path)
-        parts = PurePosixPath(art.path).parts
-        if parts[:2] == ("prometheus", "rules"):
-            found += _rule_queries(art, doc)
-        elif parts[:2] == ("grafana", "dashboards") and art.format == "json":
-            found += _dashboard_queries(art, doc)
-        elif parts[:3] == ("grafana", "provisioning", "datasources"):
-            found += _datasource_queries(art, doc)
+def _queries(art: Artifact, doc: object) -> list[Query]:
+    """Every PromQL expression of one artifact (rules, dashboards and datasources have them)."""
+    parts = PurePosixPath(art.path).parts
+    if parts[:2] == ("prometheus", "rules"):
+        return list(_rule_queries(art, doc))
+    if parts[:2] == ("grafana", "dashboards") and art.format == "json":
+        return list(_dashboard_queries(art, doc))
+    if parts[:3] == ("grafana", "provisioning", "datasources"):
+        return list(_datasource_queries(art, doc))
+    return []
+
+
+@dataclass
+class Facts:
+    """What the cross-artifact checks need from one parsed artifact.
+
+    Extracted right after an artifact is parsed, so a large render never holds every parsed document
+    at once (the dashboards of 1,000 services parse to several times their 50 MB of text).
+    """
+
+    path: str
+    queries: list[Query] = field(default_factory=list)
+    recordings: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
+    """(recorded name, expression, names of the rule's own labels), in file order."""
+    dashboard_uid: str | None = None
+    datasource_uids: list[str] = field(default_factory=list)
+    linked_dashboards: list[str] = field(default_factory=list)
+    exemplar_labels: list[object] = field(default_factory=list)
+    bucket_sets: list[frozenset[int]] = field(default_factory=list)
+    """Histogram boundaries (ns) of the span-metrics producer this artifact configures."""
+
+
+def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
+    """The facts of one artifact, from its parsed document."""
+    parts = PurePosixPath(art.path).parts
+    facts = Facts(art.path, queries=_queries(art, doc))
+    if parts[:2] == ("prometheus", "rules"):
+        for group in _list(_get(doc, "groups")):
+            for rule in _list(_get(group, "rules")):
+                record = _get(rule, "record")
+                if isinstance(record, str):
+                    labels = _get(rule, "labels")
+                    facts.recordings.append((record, str(_get(rule, "expr")),
+                                             frozenset(labels) if isinstance(labels, dict) else frozenset()))
+    if parts[:2] == ("grafana", "dashboards") and art.format == "json":
+        facts.dashboard_uid = str(_get(doc, "uid"))
+    _collect_references(doc, facts.datasource_uids, facts.linked_dashboards)
+    if parts[:3] == ("grafana", "provisioning", "datasources"):
+        for ds in _list(_get(doc, "datasources")):
+            for dest in _list(_get(_get(ds, "jsonData"), "exemplarTraceIdDestinations")):
+                facts.exemplar_labels.append(_get(dest, "name"))
+    facts.bucket_sets = _bucket_sets(plan, parts, doc)
+    return facts
+
+
+_DASHBOARD_LINK = re.compile(r"/d/([A-Za-z0-9_-]+)")
+
+
+def _bucket_sets(plan: Plan, parts: tuple[str, ...], doc: object) -> list[frozenset[int]]:
+    from obsgen.spec.durations import parse_duration
+
+    found: list[frozenset[int]] = []
+    if parts and parts[0] == "otel-collector" and plan.span_metrics.source == "collector":
+        connectors = _get(doc, "connectors")
+        for cid, conn in (connectors.items() if isinstance(connectors, dict) else ()):
+            if str(cid).split("/")[0] in ("spanmetrics", "span_metrics"):
+                buckets = _get(_get(_get(conn, "histogram"), "explicit"), "buckets")
+                found.append(frozenset(parse_duration(str(b)).ns for b in _list(buckets)))
+    if parts[:1] == ("tempo",) and plan.span_metrics.source == "tempo":
+        sm = _get(_get(_get(doc, "metrics_generator"), "processor"), "span_metrics")
+        found.append(frozenset(round(float(b) * 1e9) for b in _list(_get(sm, "histogram_buckets"))))
     return found
 
 
@@ -116,7 +175,7 @@ class _Checker:
         self.out.append(Diagnostic(code, message, file=self.display, line=line, column=col, path=_dotted(loc),
                                    hint=hint))
 
-    def produced(self, artifacts: list[Artifact], parsed: dict[str, object]) -> dict[str, frozenset[str]]:
+    def produced(self, facts: list[Facts]) -> dict[str, frozenset[str]]:
         """metric name -> labels it carries, for everything the configured stack writes or records."""
         sm = self.plan.span_metrics
         span_labels = sm.intrinsic_labels | set(self.plan.dimension_labels()) | _ALWAYS
@@ -131,16 +190,10 @@ class _Checker:
             table[metric] = frozenset(_OTELCOL_LABELS | _ALWAYS | {"tenant"})
         for name in ("ALERTS", "ALERTS_FOR_STATE"):
             table[name] = frozenset({"*"})
-        for art in artifacts:
-            if PurePosixPath(art.path).parts[:2] != ("prometheus", "rules"):
-                continue
-            for group in _list(_get(parsed.get(art.path), "groups")):
-                for rule in _list(_get(group, "rules")):
-                    record = _get(rule, "record")
-                    if isinstance(record, str):
-                        labels = set(_output_labels(str(_get(rule, "expr")), table)) | set(
-                            (_get(rule, "labels") or {}).keys()) | _ALWAYS
-                        table[record] = frozenset(labels | table.get(record, frozenset()))
+        for f in facts:
+            for record, expr, rule_labels in f.recordings:
+                labels = _output_labels(expr, table) | rule_labels | _ALWAYS
+                table[record] = frozenset(labels | table.get(record, frozenset()))
         return table
 
     def check_queries(self, found: list[Query], table: dict[str, frozenset[str]]) -> None:
@@ -172,55 +225,32 @@ class _Checker:
                         self.add("OBS706", ("services",),
                                  f"{q.artifact}: {q.where}: service {m.value!r} is not in the topology")
 
-    def check_uids(self, artifacts: list[Artifact], parsed: dict[str, object]) -> None:
+    def check_uids(self, facts: list[Facts]) -> None:
         backends = self.plan.spec.backends
         provisioned = {b.datasource_uid for b in (backends.tempo, backends.loki, backends.prometheus) if b}
-        dashboards = {
-            str(_get(parsed.get(a.path), "uid")) for a in artifacts
-            if PurePosixPath(a.path).parts[:2] == ("grafana", "dashboards") and a.format == "json"
-        }
-        for art in artifacts:
-            doc = parsed.get(art.path)
-            for uid in _datasource_uids(doc):
+        dashboards = {f.dashboard_uid for f in facts if f.dashboard_uid is not None}
+        for f in facts:
+            for uid in f.datasource_uids:
                 if uid not in provisioned and not uid.startswith("$") and not uid.startswith("-- "):
-                    self.add("OBS702", ("backends",), f"{art.path}: datasource UID {uid!r} is not provisioned")
+                    self.add("OBS702", ("backends",), f"{f.path}: datasource UID {uid!r} is not provisioned")
             if not dashboards:
                 continue
-            for url in _strings(doc):
-                for uid in re.findall(r"/d/([A-Za-z0-9_-]+)", url):
-                    if uid not in dashboards:
-                        self.add("OBS703", ("backends", "grafana"),
-                                 f"{art.path}: link to dashboard {uid!r} which obsgen did not render")
+            for uid in f.linked_dashboards:
+                if uid not in dashboards:
+                    self.add("OBS703", ("backends", "grafana"),
+                             f"{f.path}: link to dashboard {uid!r} which obsgen did not render")
 
-    def check_exemplars(self, parsed: dict[str, object]) -> None:
+    def check_exemplars(self, facts: list[Facts]) -> None:
         expected = self.plan.span_metrics.exemplar_label
-        for path, doc in parsed.items():
-            if PurePosixPath(path).parts[:3] != ("grafana", "provisioning", "datasources"):
-                continue
-            for ds in _list(_get(doc, "datasources")):
-                for dest in _list(_get(_get(ds, "jsonData"), "exemplarTraceIdDestinations")):
-                    name = _get(dest, "name")
-                    if name != expected:
-                        self.add("OBS704", ("span_metrics", "source"),
-                                 f"{path}: exemplar label {name!r}, but {self.plan.span_metrics.source} span "
-                                 f"metrics write {expected!r}")
+        for f in facts:
+            for name in f.exemplar_labels:
+                if name != expected:
+                    self.add("OBS704", ("span_metrics", "source"),
+                             f"{f.path}: exemplar label {name!r}, but {self.plan.span_metrics.source} span "
+                             f"metrics write {expected!r}")
 
-    def check_buckets(self, parsed: dict[str, object]) -> None:
-        from obsgen.spec.durations import parse_duration
-
-        rendered: list[set[int]] = []
-        for path, doc in parsed.items():
-            parts = PurePosixPath(path).parts
-            if parts and parts[0] == "otel-collector" and self.plan.span_metrics.source == "collector":
-                for cid, conn in (_get(doc, "connectors") or {}).items():
-                    if str(cid).split("/")[0] in ("spanmetrics", "span_metrics"):
-                        buckets = _get(_get(_get(conn, "histogram"), "explicit"), "buckets")
-                        rendered.append({parse_duration(str(b)).ns for b in _list(buckets)})
-            if parts[:1] == ("tempo",) and self.plan.span_metrics.source == "tempo":
-                sm = _get(_get(_get(doc, "metrics_generator"), "processor"), "span_metrics")
-                buckets = _get(sm, "histogram_buckets")
-                rendered.append({round(float(b) * 1e9) for b in _list(buckets)})
-        for found in rendered:
+    def check_buckets(self, facts: list[Facts]) -> None:
+        for found in (s for f in facts for s in f.bucket_sets):
             for svc in self.plan.services:
                 for slo in svc.slos:
                     if slo.latency_threshold is not None and slo.latency_threshold.ns not in found:
@@ -255,39 +285,30 @@ def _list(obj: object) -> list[object]:
     return obj if isinstance(obj, list) else []
 
 
-def _strings(obj: object) -> Iterator[str]:
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for value in obj.values():
-            yield from _strings(value)
-    elif isinstance(obj, list):
-        for value in obj:
-            yield from _strings(value)
-
-
-def _datasource_uids(obj: object) -> Iterator[str]:
-    """UIDs referenced as ``datasourceUid`` or ``datasource: {uid}`` anywhere in a document."""
+def _collect_references(obj: object, datasource_uids: list[str], dashboard_links: list[str]) -> None:
+    """Datasource UIDs (``datasourceUid`` or ``datasource: {uid}``) and ``/d/<uid>`` dashboard links,
+    anywhere in a document; one walk for both, as dashboards are most of a large render's values."""
     if isinstance(obj, dict):
         for key, value in obj.items():
             if key == "datasourceUid" and isinstance(value, str) and value:
-                yield value
+                datasource_uids.append(value)
             elif key == "datasource" and isinstance(value, dict) and isinstance(value.get("uid"), str):
-                yield value["uid"]
+                datasource_uids.append(value["uid"])
+                _collect_references(value, [], dashboard_links)
             else:
-                yield from _datasource_uids(value)
+                _collect_references(value, datasource_uids, dashboard_links)
     elif isinstance(obj, list):
         for value in obj:
-            yield from _datasource_uids(value)
+            _collect_references(value, datasource_uids, dashboard_links)
+    elif isinstance(obj, str) and "/d/" in obj:
+        dashboard_links.extend(_DASHBOARD_LINK.findall(obj))
 
 
-def check(plan: Plan, artifacts: list[Artifact], parsed: dict[str, object], loaded: LoadedSpec | None,
-          display: str) -> list[Diagnostic]:
-    """All cross-artifact diagnostics for one render."""
+def check(plan: Plan, facts: list[Facts], loaded: LoadedSpec | None, display: str) -> list[Diagnostic]:
+    """All cross-artifact diagnostics for one render, from the facts of its artifacts in render order."""
     checker = _Checker(plan, loaded, display)
-    table = checker.produced(artifacts, parsed)
-    checker.check_queries(queries(artifacts, parsed), table)
-    checker.check_uids(artifacts, parsed)
-    checker.check_exemplars(parsed)
-    checker.check_buckets(parsed)
+    checker.check_queries([q for f in facts for q in f.queries], checker.produced(facts))
+    checker.check_uids(facts)
+    checker.check_exemplars(facts)
+    checker.check_buckets(facts)
     return checker.out
