@@ -8,9 +8,14 @@ The service graph adds, per declared edge, two counters and two histograms.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from obsgen.plan import Plan
+
+if TYPE_CHECKING:  # promql is imported only when rules are rendered
+    from obsgen.promql import VectorSelector
 
 STATUS_CODES_SEEN = 2  # STATUS_CODE_UNSET and STATUS_CODE_ERROR; OK is rarely set explicitly
 UNKNOWN_DIMENSION_VALUES = 10  # a dimension whose values the spec does not declare
@@ -82,31 +87,23 @@ def series_by_metric(plan: Plan) -> dict[str, int]:
     return table
 
 
-def rule_series(plan: Plan, rule_docs: dict[str, object]) -> int:
+def rule_series(plan: Plan, selectors: Iterable[VectorSelector]) -> int:
     """Series the rendered rules read per evaluation round (each selector's matching series, summed).
 
-    Raw selectors count the metric's expected series, divided among services when the selector pins
-    one service; recorded series count one per grouping value of their level.
+    ``selectors`` are every vector selector of every rule expression. Raw selectors count the metric's
+    expected series, divided among services when the selector pins one service; recorded series count
+    one per grouping value of their level.
     """
-    from obsgen import promql
-
     raw = series_by_metric(plan)
     levels = {"service": len(plan.instrumented), "endpoint": sum(len(s.endpoints) for s in plan.instrumented),
               "edge": len(plan.edges), "slo": len(plan.slos)}
     service_labels = {plan.span_metrics.service_label, "client", "server"}
     services = max(1, len(plan.instrumented))
     total = 0
-    for doc in rule_docs.values():
-        for group in (doc or {}).get("groups", []) if isinstance(doc, dict) else []:
-            for rule in group.get("rules", []):
-                try:
-                    tree = promql.parse(str(rule.get("expr", "")))
-                except promql.PromQLError:
-                    continue
-                for sel in promql.selectors(tree):
-                    name = sel.metric_name or ""
-                    count = raw.get(name, levels.get(name.split(":")[0], 1))
-                    if any(m.name in service_labels and m.op == "=" for m in sel.matchers):
-                        count = max(1, count // services)
-                    total += count
+    for sel in selectors:
+        name = sel.metric_name or ""
+        count = raw.get(name, levels.get(name.split(":")[0], 1))
+        if any(m.name in service_labels and m.op == "=" for m in sel.matchers):
+            count = max(1, count // services)
+        total += count
     return total

@@ -103,7 +103,7 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
             series[str(spec)] = hit["series"]  # type: ignore[assignment]
             continue
         from obsgen.cardinality import estimate, rule_series
-        from obsgen.generate import generate, rule_documents
+        from obsgen.generate import generate, rule_selectors
 
         result = generate(spec, str(spec))
         all_diags.extend(result.diagnostics)
@@ -112,7 +112,7 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
             est = estimate(result.plan)
             series[str(spec)] = {"total": est.total, "span_metrics": est.span_metrics,
                                  "service_graph": est.service_graph,
-                                 "rules_read_per_evaluation": rule_series(result.plan, rule_documents(result.parsed))}
+                                 "rules_read_per_evaluation": rule_series(result.plan, rule_selectors(result.facts))}
         if entry_key is not None and result.ok:
             cache.store(entry_key, {"diagnostics": _diagnostics_data(result.diagnostics),
                                     "series": series[str(spec)]})

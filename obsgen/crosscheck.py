@@ -33,11 +33,57 @@ _GRAFANA_VAR = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 
 @dataclass(frozen=True)
 class Query:
-    """A PromQL expression found in an artifact."""
+    """A PromQL expression found in an artifact, parsed where it was found."""
 
     artifact: str
     where: str
     expr: str
+    selectors: tuple[promql.VectorSelector, ...] = ()
+    error: str | None = None
+    """Why the expression does not parse (then ``selectors`` is empty)."""
+
+    @classmethod
+    def of(cls, artifact: str, where: str, expr: str) -> Query:
+        """The query with its selectors."""
+        try:
+            return cls(artifact, where, expr, tuple(promql.selectors(promql.parse(expr))))
+        except promql.PromQLError as exc:
+            return cls(artifact, where, expr, error=str(exc))
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What a recording rule's result carries, as far as the cross-artifact checks need it."""
+
+    name: str
+    rule_labels: frozenset[str]
+    grouping: frozenset[str] | None
+    """Labels of the outer aggregation (``sum by (...)``); None when the result keeps its inputs' labels."""
+    inputs: tuple[str, ...]
+    mentioned: frozenset[str]
+
+    @classmethod
+    def of(cls, name: str, expr: str, rule_labels: frozenset[str]) -> Recording:
+        """The recording rule ``name = expr``."""
+        try:
+            tree = promql.parse(expr)
+        except promql.PromQLError:
+            return cls(name, rule_labels, frozenset(), (), frozenset())
+        node: object = tree
+        while isinstance(node, promql.ParenExpr):
+            node = node.expr
+        grouping = frozenset(node.grouping) if isinstance(node, promql.AggregateExpr) and not node.without else None
+        return cls(name, rule_labels, grouping, tuple(sel.metric_name or "" for sel in promql.selectors(tree)),
+                   frozenset(promql.label_names_used(tree)))
+
+    def output_labels(self, table: dict[str, frozenset[str]]) -> set[str]:
+        """Labels the result carries: its outer aggregation's grouping, else its inputs' labels."""
+        if self.grouping is not None:
+            return set(self.grouping)
+        labels: set[str] = set(self.mentioned)
+        for name in self.inputs:
+            labels |= table.get(name, frozenset())
+        return labels - {"le"}
 
 
 def grafana_to_promql(expr: str) -> str:
@@ -53,7 +99,7 @@ def _rule_queries(art: Artifact, doc: object) -> Iterator[Query]:
             expr = _get(rule, "expr")
             if isinstance(expr, str):
                 name = _get(rule, "record") or _get(rule, "alert")
-                yield Query(art.path, f"groups[{g}].rules[{r}] ({name})", expr)
+                yield Query.of(art.path, f"groups[{g}].rules[{r}] ({name})", expr)
 
 
 def _dashboard_queries(art: Artifact, doc: object) -> Iterator[Query]:
@@ -67,7 +113,7 @@ def _dashboard_queries(art: Artifact, doc: object) -> Iterator[Query]:
         for t, target in enumerate(_list(panel.get("targets"))):
             expr = _get(target, "expr")
             if isinstance(expr, str) and expr.strip():
-                yield Query(art.path, f"panel {panel.get('title')!r} target {t}", grafana_to_promql(expr))
+                yield Query.of(art.path, f"panel {panel.get('title')!r} target {t}", grafana_to_promql(expr))
     for var in _list(_get(_get(doc, "templating"), "list")):
         query = _get(var, "query")
         if isinstance(query, dict):
@@ -75,7 +121,7 @@ def _dashboard_queries(art: Artifact, doc: object) -> Iterator[Query]:
         if _get(var, "type") == "query" and isinstance(query, str):
             match = re.fullmatch(r"\s*label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\)\s*", query)
             if match:
-                yield Query(art.path, f"variable {_get(var, 'name')!r}", grafana_to_promql(match.group(1)))
+                yield Query.of(art.path, f"variable {_get(var, 'name')!r}", grafana_to_promql(match.group(1)))
 
 
 def _datasource_queries(art: Artifact, doc: object) -> Iterator[Query]:
@@ -85,7 +131,7 @@ def _datasource_queries(art: Artifact, doc: object) -> Iterator[Query]:
             expr = _get(item, "query")
             if isinstance(expr, str):
                 # provisioning escapes a literal $ as $$; undo that before Grafana's own variables
-                yield Query(art.path, f"{_get(ds, 'name')} tracesToMetrics[{q}]",
+                yield Query.of(art.path, f"{_get(ds, 'name')} tracesToMetrics[{q}]",
                             grafana_to_promql(grafana_unprovisioning(expr)))
 
 
@@ -111,8 +157,8 @@ class Facts:
 
     path: str
     queries: list[Query] = field(default_factory=list)
-    recordings: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
-    """(recorded name, expression, names of the rule's own labels), in file order."""
+    recordings: list[Recording] = field(default_factory=list)
+    """In file order: a recording may read the ones before it."""
     dashboard_uid: str | None = None
     datasource_uids: list[str] = field(default_factory=list)
     linked_dashboards: list[str] = field(default_factory=list)
@@ -131,8 +177,8 @@ def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
                 record = _get(rule, "record")
                 if isinstance(record, str):
                     labels = _get(rule, "labels")
-                    facts.recordings.append((record, str(_get(rule, "expr")),
-                                             frozenset(labels) if isinstance(labels, dict) else frozenset()))
+                    own = frozenset(labels) if isinstance(labels, dict) else frozenset()
+                    facts.recordings.append(Recording.of(record, str(_get(rule, "expr")), own))
     if parts[:2] == ("grafana", "dashboards") and art.format == "json":
         facts.dashboard_uid = str(_get(doc, "uid"))
     _collect_references(doc, facts.datasource_uids, facts.linked_dashboards)
@@ -191,9 +237,9 @@ class _Checker:
         for name in ("ALERTS", "ALERTS_FOR_STATE"):
             table[name] = frozenset({"*"})
         for f in facts:
-            for record, expr, rule_labels in f.recordings:
-                labels = _output_labels(expr, table) | rule_labels | _ALWAYS
-                table[record] = frozenset(labels | table.get(record, frozenset()))
+            for rec in f.recordings:
+                labels = rec.output_labels(table) | rec.rule_labels | _ALWAYS
+                table[rec.name] = frozenset(labels | table.get(rec.name, frozenset()))
         return table
 
     def check_queries(self, found: list[Query], table: dict[str, frozenset[str]]) -> None:
@@ -201,12 +247,10 @@ class _Checker:
         service_labels = {self.plan.span_metrics.service_label, naming.SERVICE_GRAPH.client_label,
                           naming.SERVICE_GRAPH.server_label}
         for q in found:
-            try:
-                tree = promql.parse(q.expr)
-            except promql.PromQLError as exc:
-                self.add("OBS705", ("services",), f"{q.artifact}: {q.where}: PromQL does not parse: {exc}")
+            if q.error is not None:
+                self.add("OBS705", ("services",), f"{q.artifact}: {q.where}: PromQL does not parse: {q.error}")
                 continue
-            for sel in promql.selectors(tree):
+            for sel in q.selectors:
                 name = sel.metric_name
                 if name is None:
                     continue
@@ -257,24 +301,6 @@ class _Checker:
                         self.add("OBS500", ("services", svc.key, "slos", slo.index, "latency", "threshold"),
                                  f"SLO {slo.name!r} threshold {slo.latency_threshold} is not a histogram bucket "
                                  "boundary in the rendered config")
-
-
-def _output_labels(expr: str, table: dict[str, frozenset[str]]) -> set[str]:
-    """Labels a recording rule's result carries: its outer aggregation's grouping, else its inputs' labels."""
-    try:
-        tree = promql.parse(expr)
-    except promql.PromQLError:
-        return set()
-    node: object = tree
-    while isinstance(node, promql.ParenExpr):
-        node = node.expr
-    if isinstance(node, promql.AggregateExpr) and not node.without:
-        return set(node.grouping)
-    labels: set[str] = set()
-    for sel in promql.selectors(tree):
-        labels |= set(table.get(sel.metric_name or "", frozenset()))
-    labels |= promql.label_names_used(tree)
-    return labels - {"le"}
 
 
 def _get(obj: object, key: str) -> object:

@@ -7,11 +7,13 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from obsgen import crosscheck, promql
 from obsgen.artifacts import Artifact
 from obsgen.diagnostics import Diagnostic, Severity, sort_key
 from obsgen.plan import Plan, build_plan
@@ -30,7 +32,8 @@ class Result:
     plan: Plan | None = None
     artifacts: list[Artifact] = field(default_factory=list)
     loaded: LoadedSpec | None = None
-    parsed: dict[str, object] = field(default_factory=dict)
+    facts: list[crosscheck.Facts] = field(default_factory=list)
+    """What the cross-artifact checks read from each artifact (not the promtool tests)."""
 
     @property
     def ok(self) -> bool:
@@ -90,47 +93,68 @@ def budget_diagnostics(plan: Plan, loaded: LoadedSpec) -> list[Diagnostic]:
 
 def generate(path: Path, display: str | None = None, targets: list[str] | None = None) -> Result:
     """Validate, plan and render every target in memory; artifacts are checked by their strict models."""
+    from obsgen import background, crosscheck
     from obsgen import targets as registry
 
     result = plan_spec(path, display)
-    if result.plan is None:
+    plan = result.plan
+    if plan is None:
         return result
+    shown = display or str(path)
+    names = targets if targets is not None else registry.names()
+    early = [n for n in names if n in _CHECKED_IN_BACKGROUND]
     with _fewer_collections():
-        artifacts: list[Artifact] = []
-        for name in targets if targets is not None else registry.names():
-            artifacts.extend(registry.load(name)(result.plan))
-        _check_artifacts(result, artifacts, display or str(path))
+        # the promtool tests are most of a large render's bytes: check them on the second core while
+        # the other targets render and are checked here
+        early_artifacts = [a for n in early for a in registry.load(n)(plan)]
+        join = background.start(partial(check_artifacts, plan, early_artifacts, shown))
+        artifacts = [a for n in names if n not in early for a in registry.load(n)(plan)]
+        here = check_artifacts(plan, artifacts, shown)
+        there = join()
+    artifacts += early_artifacts
+    result.diagnostics += here.diagnostics + there.diagnostics
+    result.facts = here.facts + there.facts
+    if result.ok:
+        result.diagnostics += crosscheck.check(plan, result.facts, result.loaded, shown)
     if result.ok:
         from obsgen.output import manifest_artifact
 
         artifacts.sort(key=lambda a: a.path)
         _reject_duplicates(artifacts)
-        result.artifacts = [*artifacts, manifest_artifact(artifacts, result.plan.spec_file)]
+        result.artifacts = [*artifacts, manifest_artifact(artifacts, plan.spec_file)]
     return result
 
 
-def _check_artifacts(result: Result, artifacts: list[Artifact], display: str) -> None:
-    """Parse every artifact back, run its strict model and rule lint, then the cross-artifact checks.
+# Targets rendered first, their artifacts checked in a second process (see ``obsgen.background``).
+_CHECKED_IN_BACKGROUND = frozenset({"rules"})
 
-    Each parsed document is reduced to the facts the cross-artifact checks need and dropped at once;
-    only rule files stay parsed (``Result.parsed``), for the series estimate ``validate`` prints.
+
+@dataclass
+class Checked:
+    """What checking some artifacts found: diagnostics, and the facts the cross-artifact checks read."""
+
+    diagnostics: list[Diagnostic]
+    facts: list[crosscheck.Facts]
+
+
+def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Checked:
+    """Parse each artifact back, run its strict model and (rule files) the rule lint, keep its facts.
+
+    Each parsed document is reduced to the facts the cross-artifact checks need and dropped at once,
+    so a large render never holds all of them. Pure: safe to run in another process.
     """
-    from obsgen import crosscheck
     from obsgen.spec import rule_lint
 
-    assert result.plan is not None
-    facts: list[crosscheck.Facts] = []
+    checked = Checked([], [])
     for art in artifacts:
         doc = parse_artifact(art)
-        result.diagnostics.extend(check_artifact(art, doc, display))
+        checked.diagnostics += check_artifact(art, doc, display)
         if art.path.startswith(_CHECKED_ONLY):
             continue
-        facts.append(crosscheck.extract(result.plan, art, doc))
-        if art.path.startswith(_RULES_DIR):
-            result.parsed[art.path] = doc
-            result.diagnostics.extend(rule_lint.lint_rule_file(doc, art.path))
-    if result.ok:
-        result.diagnostics.extend(crosscheck.check(result.plan, facts, result.loaded, display))
+        checked.facts.append(crosscheck.extract(plan, art, doc))
+        if art.path.startswith(RULES_DIR):
+            checked.diagnostics += rule_lint.lint_rule_file(doc, art.path)
+    return checked
 
 
 @contextmanager
@@ -159,9 +183,9 @@ def _reject_duplicates(artifacts: list[Artifact]) -> None:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def rule_documents(parsed: dict[str, object]) -> dict[str, object]:
-    """The parsed Prometheus rule files among a render's artifacts, by path."""
-    return {path: doc for path, doc in parsed.items() if path.startswith(_RULES_DIR)}
+def rule_selectors(facts: list[crosscheck.Facts]) -> list[promql.VectorSelector]:
+    """Every vector selector of every Prometheus rule a render wrote, in file order."""
+    return [sel for f in facts if f.path.startswith(RULES_DIR) for q in f.queries for sel in q.selectors]
 
 
 def parse_artifact(artifact: Artifact) -> object:
@@ -175,7 +199,7 @@ def parse_artifact(artifact: Artifact) -> object:
 
 # Artifacts no cross-artifact check reads (promtool unit tests are most of a large render's bytes).
 _CHECKED_ONLY = ("prometheus/tests/",)
-_RULES_DIR = "prometheus/rules/"
+RULES_DIR = "prometheus/rules/"
 
 
 def check_artifact(art: Artifact, doc: object, display: str) -> list[Diagnostic]:

@@ -1,0 +1,79 @@
+"""The second process that checks artifacts: same result as in-process, and never a lost result."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from obsgen import background
+from obsgen.generate import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_fork = pytest.mark.skipif(not background.parallel_allowed(), reason="no fork here (or OBSGEN_JOBS=1)")
+
+
+@needs_fork
+def test_the_work_runs_in_another_process() -> None:
+    join = background.start(os.getpid)
+    assert join() != os.getpid()
+
+
+def test_one_job_keeps_the_work_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBSGEN_JOBS", "1")
+    assert not background.parallel_allowed()
+    assert background.start(os.getpid)() == os.getpid()
+
+
+@needs_fork
+def test_a_result_comes_back_whole() -> None:
+    big = {"text": "x" * 5_000_000, "items": list(range(100_000))}  # more than a pipe buffer holds
+    assert background.start(lambda: big)() == big
+
+
+@needs_fork
+def test_an_exception_is_raised_here_with_its_type() -> None:
+    def fails() -> None:
+        raise KeyError("broken check")
+
+    join = background.start(fails)
+    with pytest.raises(KeyError, match="broken check"):
+        join()
+
+
+@needs_fork
+def test_a_killed_child_costs_time_not_the_result() -> None:
+    parent = os.getpid()
+
+    def work() -> int:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+        return 42
+
+    assert background.start(work)() == 42
+
+
+@pytest.mark.parametrize("spec", ["specs/shop.yaml", "tests/specs/large.yaml"])
+def test_checking_in_two_processes_changes_nothing(spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    two = generate(ROOT / spec, spec)
+    monkeypatch.setenv("OBSGEN_JOBS", "1")
+    one = generate(ROOT / spec, spec)
+    assert [(a.path, a.text) for a in two.artifacts] == [(a.path, a.text) for a in one.artifacts]
+    assert two.sorted_diagnostics() == one.sorted_diagnostics()
+    assert two.facts == one.facts
+
+
+def test_a_violation_found_in_the_second_process_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import obsgen.targets.rules as rules
+
+    monkeypatch.setattr(rules, "check_test_file", lambda doc: ["tests: unknown field 'evaluation_intervall'"])
+    result = generate(ROOT / "specs/shop.yaml", "shop.yaml")
+    assert not result.ok and not result.artifacts
+    found = [d for d in result.diagnostics if d.code == "OBS705"]
+    assert found and all("unknown field 'evaluation_intervall'" in d.message for d in found)
+    assert {d.message.split(":")[0] for d in found} == {
+        f"prometheus/tests/{stem}.yaml" for stem in
+        ("service-crm-system", "service-frontend", "service-inventory-system", "service-main-service",
+         "service-payments-service", "telemetry")}
