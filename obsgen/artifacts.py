@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from obsgen.emitters import indented_json
 from obsgen.strict._base import StrictError
 
 Checker = Callable[[object], list[StrictError]]
@@ -69,5 +69,9 @@ def generated_notice(spec_file: str) -> str:
 
 
 def dump_json(data: object) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, UTF-8 kept readable, trailing newline."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    """Deterministic JSON: sorted keys, two-space indent, UTF-8 kept readable, trailing newline.
+
+    Exactly ``json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\\n"``;
+    ``emitters.indented_json`` writes it without the pure-Python encoder that ``indent`` forces.
+    """
+    return indented_json(data)
