@@ -7,6 +7,7 @@ depends on whether a child ran. ``OBSGEN_JOBS=1`` keeps everything in one proces
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import threading
@@ -60,6 +61,9 @@ def start(fn: Callable[[], T]) -> Join[T]:
 
 def _run_child(fn: Callable[[], object], read_fd: int, write_fd: int) -> None:  # pragma: no cover
     os.close(read_fd)
+    # Everything inherited stays out of the child's collections: a collection writes to each tracked
+    # object's header, which would copy nearly every page shared with the parent.
+    gc.freeze()
     code = 0
     try:
         try:
