@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from obsgen import crosscheck, promql
@@ -21,6 +20,7 @@ from obsgen.spec import semantic
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
+from obsgen.yaml_load import load_yaml
 
 
 @dataclass
@@ -180,9 +180,6 @@ def _reject_duplicates(artifacts: list[Artifact]) -> None:
         raise AssertionError(f"two targets produced the same file: {dupes}")
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def rule_selectors(facts: list[crosscheck.Facts]) -> list[promql.VectorSelector]:
     """Every vector selector of every Prometheus rule a render wrote, in file order."""
     return [sel for f in facts if f.path.startswith(RULES_DIR) for q in f.queries for sel in q.selectors]
@@ -193,7 +190,7 @@ def parse_artifact(artifact: Artifact) -> object:
     if artifact.format == "json":
         return json.loads(artifact.text)
     if artifact.format == "yaml":
-        return yaml.load(artifact.text, Loader=_YAML_LOADER)  # a safe loader (libyaml when available)
+        return load_yaml(artifact.text)  # the safe loader's result (libyaml when available)
     return artifact.text
 
 
