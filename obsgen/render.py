@@ -40,14 +40,13 @@ _BLOCK_UNSAFE = ("\r", "\t", "\x85", "\u2028", "\u2029", "\ufeff")
 
 
 def _literal_block_ok(value: str) -> bool:
-    lines = value.split("\n")
     return (
         "\n" in value
-        and not value.endswith("\n\n")
+        and not value.endswith(("\n\n", " "))
         and not value.startswith((" ", "\n"))
-        and all(line == line.rstrip(" ") for line in lines)
+        and " \n" not in value  # no line ends with a space
         and not any(ch in value for ch in _BLOCK_UNSAFE)
-        and all(ch.isprintable() or ch == "\n" for ch in value)
+        and value.replace("\n", "").isprintable()
     )
 
 
