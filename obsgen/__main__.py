@@ -1,6 +1,6 @@
 """``python -m obsgen``."""
 
-from obsgen.cli import main
+from obsgen.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -285,3 +285,18 @@ def test_real_render_of_minimal_spec(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "obsgen", "render", "--check", str(spec), "--out", "out"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout == ""
+
+
+def test_the_command_exits_with_its_code_and_flushed_output(tmp_path: Path) -> None:
+    """`obsgen` ends with os._exit (no heap teardown): output must still be complete, codes unchanged."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nservices: {}\nbogus: 1\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "obsgen", "validate", "--format", "json", str(bad)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["diagnostics"]
+    proc = subprocess.run([sys.executable, "-m", "obsgen", "schema"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["title"]
+    proc = subprocess.run([sys.executable, "-m", "obsgen", "render", "--bogus"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2 and "No such option" in proc.stderr
