@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from obsgen.plan import Plan
 
-if TYPE_CHECKING:  # promql is imported only when rules are rendered
-    from obsgen.promql import VectorSelector
+if TYPE_CHECKING:  # imported only when rules are rendered
+    from obsgen.crosscheck import Selector
 
 STATUS_CODES_SEEN = 2  # STATUS_CODE_UNSET and STATUS_CODE_ERROR; OK is rarely set explicitly
 UNKNOWN_DIMENSION_VALUES = 10  # a dimension whose values the spec does not declare
@@ -87,7 +87,7 @@ def series_by_metric(plan: Plan) -> dict[str, int]:
     return table
 
 
-def rule_series(plan: Plan, selectors: Iterable[VectorSelector]) -> int:
+def rule_series(plan: Plan, selectors: Iterable[Selector]) -> int:
     """Series the rendered rules read per evaluation round (each selector's matching series, summed).
 
     ``selectors`` are every vector selector of every rule expression. Raw selectors count the metric's

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from obsgen import naming, promql
 from obsgen.artifacts import Artifact
@@ -31,6 +32,22 @@ _GRAFANA_DURATION = re.compile(
 _GRAFANA_VAR = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 
 
+class Match(NamedTuple):
+    """A label matcher of a selector, as the checks need it."""
+
+    name: str
+    op: str
+    value: str
+
+
+class Selector(NamedTuple):
+    """A vector selector: the metric it reads and its matchers. Plain tuples, not parse-tree nodes:
+    a large render has tens of thousands, and those from the second process are sent back pickled."""
+
+    metric_name: str | None
+    matchers: tuple[Match, ...]
+
+
 @dataclass(frozen=True)
 class Query:
     """A PromQL expression found in an artifact, parsed where it was found."""
@@ -38,7 +55,7 @@ class Query:
     artifact: str
     where: str
     expr: str
-    selectors: tuple[promql.VectorSelector, ...] = ()
+    selectors: tuple[Selector, ...] = ()
     error: str | None = None
     """Why the expression does not parse (then ``selectors`` is empty)."""
 
@@ -46,9 +63,12 @@ class Query:
     def of(cls, artifact: str, where: str, expr: str) -> Query:
         """The query with its selectors."""
         try:
-            return cls(artifact, where, expr, tuple(promql.selectors(promql.parse(expr))))
+            tree = promql.parse(expr)
         except promql.PromQLError as exc:
             return cls(artifact, where, expr, error=str(exc))
+        return cls(artifact, where, expr, tuple(
+            Selector(sel.metric_name, tuple(Match(m.name, m.op, m.value) for m in sel.matchers))
+            for sel in promql.selectors(tree)))
 
 
 @dataclass(frozen=True)

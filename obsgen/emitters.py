@@ -48,10 +48,10 @@ _YAML_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 
 # The reference's text for each distinct scalar and key seen so far. Values are keyed by the ``str``
 # itself or ``(type, value)`` for other scalars so that 1, 1.0 and True never share an entry (and
-# ``(float, repr)`` because 0.0 == -0.0). A block scalar is kept as ``(header, lines)``. Bounded so a
-# long-running process cannot grow it without limit; clearing only costs asking the dumper again.
-# (A 1,000-service render has ~125k distinct scalars, each written ~5 times.)
-_MEMO_LIMIT = 1 << 18
+# ``(float, repr)`` because 0.0 == -0.0). A block scalar is kept as ``(header, lines)``. Small: what
+# repeats is mostly keys and values within one document (a 1,000-service render has ~125k distinct
+# scalars); a memo of all of them held ~40 MB and saved no time. Clearing only costs asking again.
+_MEMO_LIMIT = 1 << 13
 ScalarText = str | tuple[str, tuple[str, ...]]
 _value_text: dict[object, ScalarText] = {}
 _key_text: dict[str, str] = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from obsgen import crosscheck, promql
+from obsgen import crosscheck
 from obsgen.artifacts import Artifact
 from obsgen.diagnostics import Diagnostic, Severity, sort_key
 from obsgen.plan import Plan, build_plan
@@ -180,7 +180,7 @@ def _reject_duplicates(artifacts: list[Artifact]) -> None:
         raise AssertionError(f"two targets produced the same file: {dupes}")
 
 
-def rule_selectors(facts: list[crosscheck.Facts]) -> list[promql.VectorSelector]:
+def rule_selectors(facts: list[crosscheck.Facts]) -> list[crosscheck.Selector]:
     """Every vector selector of every Prometheus rule a render wrote, in file order."""
     return [sel for f in facts if f.path.startswith(RULES_DIR) for q in f.queries for sel in q.selectors]
 

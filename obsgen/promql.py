@@ -749,7 +749,9 @@ def _binary(op: RawToken, lhs: Expr, rhs: Expr, return_bool: bool, matching: Vec
 _PLAIN_STRING = re.compile(r'[ !#-\[\]-~]*')  # printable ASCII without '"' and '\\'
 
 
-@functools.lru_cache(maxsize=1 << 17)  # a render parses each expression up to three times
+# An artifact's expressions are parsed by its strict model, the cross-check facts and the rule lint
+# one right after another, so reuse is within one artifact; a bigger cache only holds trees longer.
+@functools.lru_cache(maxsize=1 << 12)
 def parse(expr: str) -> Expr:
     """Parse and type-check a PromQL expression; raises :class:`PromQLError` (message, position) if invalid."""
     return _parse_tokens(_scan(expr, fuse=True))

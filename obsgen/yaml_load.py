@@ -32,7 +32,7 @@ _SPECIAL_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
 # Scalar tags built with the safe constructor's method and memoised (their values are immutable).
 _SCALARS = ("null", "bool", "int", "float", "timestamp")
 
-_MEMO_LIMIT = 1 << 18
+_MEMO_LIMIT = 1 << 12  # keys and common values repeat; a memo of every distinct text only costs memory
 
 
 class _Fallback(Exception):
