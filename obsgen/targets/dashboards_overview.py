@@ -6,7 +6,6 @@ from obsgen import naming, promql
 from obsgen.grafana_compat import (
     dashboards_by_tag,
     override,
-    promql_regex_literal,
     promql_replacement,
     promql_string,
     transformation,
@@ -32,6 +31,7 @@ from obsgen.targets.dashboards_queries import (
     SG,
     RecordedQueries,
     ServiceGraphQueries,
+    constant_series,
     number,
     slo_objectives,
     union,
@@ -113,8 +113,10 @@ def _dashboard_label(plan: Plan, expr: str) -> str:
     """Tag each service's row with its dashboard UID, so the table can link rows to dashboards.
 
     Services whose UID is ``<system>-svc-<service.name>`` share one regex ``label_replace`` (``$1`` is
-    the captured name); only the others get one each, so the query's nesting stays flat however many
-    services the spec has.
+    the captured name). The others (a name the UID cannot hold as is, e.g. with ``_`` or capitals)
+    are joined with a table of constant ``{service, dashboard}`` series, one ``or`` term each: the
+    query grows by a term per such service but never nests deeper (one ``label_replace`` per service
+    nested the query a thousand levels deep for a thousand such services, past any parser's limit).
     """
     label = plan.span_metrics.service_label
     prefix = f"{plan.name}-svc-"
@@ -122,13 +124,15 @@ def _dashboard_label(plan: Plan, expr: str) -> str:
     for service in plan.instrumented:
         uid = dashboard_uid(plan, service.key, "service")
         (simple if uid == prefix + service.name else special).append((service, uid))
+    if special:
+        table = union([constant_series(1, [(label, s.name), (DASHBOARD_LABEL, uid)]) for s, uid in special])
+        # rows of listed services get the table's dashboard label; every other row is kept as it was
+        expr = (f"(({expr}) * on ({label}) group_left ({DASHBOARD_LABEL}) ({table})) "
+                f"or on ({label}) ({expr})")
     if simple:
         names = "|".join(promql.regex_quote(s.name) for s, _ in simple)
         expr = (f'label_replace({expr}, "{DASHBOARD_LABEL}", {promql_replacement(prefix)[:-1]}\\x241", "{label}", '
                 f"{promql_string(f'({names})')})")
-    for service, uid in special:
-        expr = (f'label_replace({expr}, "{DASHBOARD_LABEL}", {promql_replacement(uid)}, "{label}", '
-                f"{promql_regex_literal(service.name)})")
     return expr
 
 
