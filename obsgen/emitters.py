@@ -329,6 +329,25 @@ def _json_scalar(value: object) -> str:
     raise _Fallback(f"type {cls.__name__}")
 
 
+def _json_value(value: object, level: int, out: list[str]) -> None:
+    """Any value, written where its container (at ``level - 1``) puts it."""
+    cls = type(value)
+    if cls is str:
+        out.append(encode_basestring(value))  # type: ignore[arg-type]
+    elif cls is dict:
+        if value:
+            _json_object(value, level, out)  # type: ignore[arg-type]
+        else:
+            out.append("{}")
+    elif cls is list or cls is tuple:
+        if value:
+            _json_array(value, level, out)  # type: ignore[arg-type]
+        else:
+            out.append("[]")
+    else:
+        out.append(_json_scalar(value))
+
+
 def _json_object(data: dict[Any, Any], level: int, out: list[str]) -> None:
     """A non-empty dict: keys sorted (they are all ``str``, so sorting keys sorts items as json does)."""
     out.append("{")
@@ -343,22 +362,7 @@ def _json_object(data: dict[Any, Any], level: int, out: list[str]) -> None:
         first = False
         out.append(encode_basestring(key))
         out.append(": ")
-        value = data[key]
-        cls = type(value)
-        if cls is str:
-            out.append(encode_basestring(value))
-        elif cls is dict:
-            if value:
-                _json_object(value, level + 1, out)
-            else:
-                out.append("{}")
-        elif cls is list or cls is tuple:
-            if value:
-                _json_array(value, level + 1, out)
-            else:
-                out.append("[]")
-        else:
-            out.append(_json_scalar(value))
+        _json_value(data[key], level + 1, out)
     out.append(_json_pad(level))
     out.append("}")
 
@@ -372,21 +376,7 @@ def _json_array(data: list[Any] | tuple[Any, ...], level: int, out: list[str]) -
     for value in data:
         out.append(inner if first else sep)
         first = False
-        cls = type(value)
-        if cls is str:
-            out.append(encode_basestring(value))
-        elif cls is dict:
-            if value:
-                _json_object(value, level + 1, out)
-            else:
-                out.append("{}")
-        elif cls is list or cls is tuple:
-            if value:
-                _json_array(value, level + 1, out)
-            else:
-                out.append("[]")
-        else:
-            out.append(_json_scalar(value))
+        _json_value(value, level + 1, out)
     out.append(_json_pad(level))
     out.append("]")
 
@@ -402,18 +392,8 @@ def indented_json(data: object) -> str:
     finite ``float`` / ``bool`` / ``None``; anything else, and any error, goes to ``json.dumps``.
     """
     out: list[str] = []
-    cls = type(data)
     try:
-        if cls is dict and data:
-            _json_object(data, 0, out)  # type: ignore[arg-type]
-        elif (cls is list or cls is tuple) and data:
-            _json_array(data, 0, out)  # type: ignore[arg-type]
-        elif cls is str:
-            out.append(encode_basestring(data))
-        elif cls is dict or cls is list or cls is tuple:
-            out.append("{}" if cls is dict else "[]")
-        else:
-            out.append(_json_scalar(data))
+        _json_value(data, 0, out)
     except _Fallback as why:
         FALLBACKS[f"json:{why}"] += 1
         return _json_reference(data)
