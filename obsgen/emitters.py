@@ -177,6 +177,17 @@ def _yaml_scalar(value: object, indent: int, out: list[str], missing: list[tuple
         _put_scalar(out, text, indent)
 
 
+def _yaml_inline(value: object, indent: int, out: list[str], missing: list[tuple[int, int, object, int]]) -> None:
+    """A value written on the line of its key or '- ': a scalar, or an empty ``{}`` / ``[]``; ends the line."""
+    if type(value) is dict:
+        out.append("{}")
+    elif type(value) is list:
+        out.append("[]")
+    else:
+        _yaml_scalar(value, indent, out, missing)
+    out.append("\n")
+
+
 def _yaml_mapping(
     data: dict[Any, Any], indent: int, out: list[str], lead: str, missing: list[tuple[int, int, object, int]]
 ) -> None:
@@ -204,13 +215,7 @@ def _yaml_mapping(
             _yaml_sequence(value, indent, out, pad, missing)
         else:
             out.append(": ")
-            if cls is dict:
-                out.append("{}")
-            elif cls is list:
-                out.append("[]")
-            else:
-                _yaml_scalar(value, indent, out, missing)
-            out.append("\n")
+            _yaml_inline(value, indent, out, missing)
 
 
 def _yaml_sequence(
@@ -229,13 +234,7 @@ def _yaml_sequence(
         elif cls is list and item:
             _yaml_sequence(item, indent + 2, out, "", missing)  # '- - x'
         else:
-            if cls is dict:
-                out.append("{}")
-            elif cls is list:
-                out.append("[]")
-            else:
-                _yaml_scalar(item, indent, out, missing)
-            out.append("\n")
+            _yaml_inline(item, indent, out, missing)
 
 
 def _fill(out: list[str], missing: list[tuple[int, int, object, int]]) -> None:
