@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,7 +94,7 @@ def budget_diagnostics(plan: Plan, loaded: LoadedSpec) -> list[Diagnostic]:
 
 def generate(path: Path, display: str | None = None, targets: list[str] | None = None) -> Result:
     """Validate, plan and render every target in memory; artifacts are checked by their strict models."""
-    from obsgen import background, crosscheck
+    from obsgen import background
     from obsgen import targets as registry
 
     result = plan_spec(path, display)
@@ -108,9 +109,11 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
         # the other targets render and are checked here
         early_artifacts = [a for n in early for a in registry.load(n)(plan)]
         join = background.start(partial(check_artifacts, plan, early_artifacts, shown))
-        artifacts = [a for n in names if n not in early for a in registry.load(n)(plan)]
-        here = check_artifacts(plan, artifacts, shown)
-        there = join()
+        try:
+            artifacts = [a for n in names if n not in early for a in registry.load(n)(plan)]
+            here = check_artifacts(plan, artifacts, shown)
+        finally:
+            there = join()  # also when this side failed: no child is left behind
     artifacts += early_artifacts
     result.diagnostics += here.diagnostics + there.diagnostics
     result.facts = here.facts + there.facts
@@ -174,8 +177,7 @@ def _fewer_collections() -> Iterator[None]:
 
 
 def _reject_duplicates(artifacts: list[Artifact]) -> None:
-    paths = [a.path for a in artifacts]
-    dupes = sorted({p for p in paths if paths.count(p) > 1})
+    dupes = sorted(p for p, n in Counter(a.path for a in artifacts).items() if n > 1)
     if dupes:
         raise AssertionError(f"two targets produced the same file: {dupes}")
 
