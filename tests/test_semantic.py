@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from obsgen import naming
 from obsgen.generate import plan_spec
@@ -38,3 +39,26 @@ def test_series_budget_warns_with_biggest_contributors(tmp_path: Path) -> None:
     assert [d.code for d in diags] == ["OBS503"]
     assert "big (" in diags[0].message and diags[0].message.index("big") < diags[0].message.index("small")
     assert (diags[0].line, diags[0].column) == (2, 54)
+
+
+def test_did_you_mean_costs_a_bounded_number_of_comparisons() -> None:
+    from obsgen.spec.errors import Suggester
+
+    names = [f"service-{i}" for i in range(1000)]
+    suggest_service = Suggester(names, budget=3)
+    assert suggest_service("service-12x") == "did you mean 'service-12'?"
+    assert suggest_service("zzz") == ""
+    assert suggest_service("service-7y") == "did you mean 'service-7'?"
+    assert suggest_service("service-12x") == "did you mean 'service-12'?"  # known words stay free
+    assert suggest_service("service-99y") == ""  # budget spent: no more comparisons against all names
+
+
+def test_renamed_services_get_suggestions_for_the_first_unknown_names(tmp_path: Path) -> None:
+    services: dict[str, object] = {f"node-{i}": {"calls": [f"nodes-{i + 1}"]} for i in range(80)}
+    services["node-80"] = {}
+    spec = tmp_path / "renamed.yaml"
+    spec.write_text(yaml.safe_dump({"name": "renamed", "services": services}), encoding="utf-8")
+    diags = [d for d in plan_spec(spec).diagnostics if d.code == "OBS300"]
+    assert len(diags) == 80
+    assert "(did you mean" in diags[0].message
+    assert sum("(did you mean" in d.message for d in diags) <= 50

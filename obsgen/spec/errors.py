@@ -23,6 +23,30 @@ def suggest(word: str, choices: typing.Iterable[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else ""
 
 
+class Suggester:
+    """``suggest`` over one large set of names (every service), at a bounded cost per check.
+
+    Comparing every unknown reference with every name is quadratic: a spec whose services were renamed
+    but whose calls were not has thousands of each, which took seconds. Each distinct word is compared
+    once, and only the first ``budget`` distinct words get a suggestion; by then the user has plenty
+    of hints about what went wrong.
+    """
+
+    def __init__(self, choices: typing.Iterable[str], budget: int = 50) -> None:
+        self.choices = list(choices)
+        self.budget = budget
+        self.known: dict[str, str] = {}
+
+    def __call__(self, word: str) -> str:
+        """The suggestion for ``word`` ('' when nothing is close or the budget is spent)."""
+        if word not in self.known:
+            if self.budget <= 0:
+                return ""
+            self.budget -= 1
+            self.known[word] = suggest(word, self.choices)
+        return self.known[word]
+
+
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """Models an annotation may hold, looking through Optional/Union/Annotated/list/dict."""
     origin = get_origin(annotation)

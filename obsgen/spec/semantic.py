@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from obsgen import naming
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.spec.endpoints import parse_route
-from obsgen.spec.errors import suggest
+from obsgen.spec.errors import Suggester, suggest
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
 from obsgen.spec.re2check import is_anchored, re2_error
@@ -50,6 +50,7 @@ class _Checker:
         self.spec = spec
         self.loaded = loaded
         self.out: list[Diagnostic] = []
+        self.suggest_service = Suggester(spec.services)
 
     def add(self, code: str, loc: Loc, message: str, *, hint: str = "", warning: bool = False,
             key: bool = False) -> None:
@@ -102,7 +103,7 @@ class _Checker:
                 call = item if isinstance(item, Call) else Call(service=item)
                 loc: Loc = ("services", key, "calls", i)
                 if call.service not in spec.services:
-                    hint = suggest(call.service, spec.services)
+                    hint = self.suggest_service(call.service)
                     self.add("OBS300", loc, f"unknown service {call.service!r}" + (f" ({hint})" if hint else ""),
                              hint="calls name keys of 'services'")
                     continue
