@@ -7,16 +7,16 @@ depends on whether a child ran. ``OBSGEN_JOBS=1`` keeps everything in one proces
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
-
-Join = Callable[[], T]
 
 
 def parallel_allowed() -> bool:
@@ -29,34 +29,55 @@ def parallel_allowed() -> bool:
     )
 
 
-def start(fn: Callable[[], T]) -> Join[T]:
-    """Start ``fn`` in a child process; the returned function waits for and returns its result.
+class Job(Generic[T]):
+    """Work started by ``start``: ``join()`` for its result, ``cancel()`` when it is no longer wanted."""
 
-    Without a child (not allowed, or fork failed) ``fn`` runs when the result is asked for.
-    """
+    def __init__(self, fn: Callable[[], T], pid: int | None = None, read_fd: int | None = None) -> None:
+        self._fn = fn
+        self._pid = pid
+        self._read_fd = read_fd
+
+    def join(self) -> T:
+        """The result: the child's, or ``fn()`` run here when there is no child or it did not deliver."""
+        if self._pid is None or self._read_fd is None:
+            return self._fn()
+        with os.fdopen(self._read_fd, "rb") as pipe:
+            payload = pipe.read()  # read to the end before waiting: a full pipe would block the child
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = self._read_fd = None
+        if status != 0 or not payload:
+            return self._fn()  # the child died (killed, out of memory): do the work here
+        ok, value = pickle.loads(payload)
+        if not ok:
+            return self._fn()  # re-raise the child's exception here, with a real traceback
+        return value  # type: ignore[no-any-return]
+
+    def cancel(self) -> None:
+        """Stop the child and reap it (for when the caller fails or is interrupted); never runs ``fn``."""
+        if self._pid is None or self._read_fd is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.close(self._read_fd)
+        os.waitpid(self._pid, 0)
+        self._pid = self._read_fd = None
+
+
+def start(fn: Callable[[], T]) -> Job[T]:
+    """Start ``fn`` in a child process when parallel work is allowed; without one it runs on ``join()``."""
     if not parallel_allowed():
-        return fn
+        return Job(fn)
+    read_fd, write_fd = os.pipe()
     try:
-        read_fd, write_fd = os.pipe()
         pid = os.fork()
     except OSError:
-        return fn
+        os.close(read_fd)
+        os.close(write_fd)
+        return Job(fn)
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
         _run_child(fn, read_fd, write_fd)
     os.close(write_fd)
-
-    def join() -> T:
-        with os.fdopen(read_fd, "rb") as pipe:
-            payload = pipe.read()  # read to the end before waiting: a full pipe would block the child
-        _, status = os.waitpid(pid, 0)
-        if status != 0 or not payload:
-            return fn()  # the child died (killed, out of memory): do the work here
-        ok, value = pickle.loads(payload)
-        if not ok:
-            return fn()  # re-raise the child's exception here, with a real traceback
-        return value  # type: ignore[no-any-return]
-
-    return join
+    return Job(fn, pid, read_fd)
 
 
 def _run_child(fn: Callable[[], object], read_fd: int, write_fd: int) -> None:  # pragma: no cover

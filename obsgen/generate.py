@@ -108,12 +108,14 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
         # the promtool tests are most of a large render's bytes: check them on the second core while
         # the other targets render and are checked here
         early_artifacts = [a for n in early for a in registry.load(n)(plan)]
-        join = background.start(partial(check_artifacts, plan, early_artifacts, shown))
+        job = background.start(partial(check_artifacts, plan, early_artifacts, shown))
         try:
             artifacts = [a for n in names if n not in early for a in registry.load(n)(plan)]
             here = check_artifacts(plan, artifacts, shown)
-        finally:
-            there = join()  # also when this side failed: no child is left behind
+        except BaseException:  # failed or interrupted (Ctrl-C): no child is left behind
+            job.cancel()
+            raise
+        there = job.join()
     artifacts += early_artifacts
     result.diagnostics += here.diagnostics + there.diagnostics
     result.facts = here.facts + there.facts

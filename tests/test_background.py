@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -17,20 +18,19 @@ needs_fork = pytest.mark.skipif(not background.parallel_allowed(), reason="no fo
 
 @needs_fork
 def test_the_work_runs_in_another_process() -> None:
-    join = background.start(os.getpid)
-    assert join() != os.getpid()
+    assert background.start(os.getpid).join() != os.getpid()
 
 
 def test_one_job_keeps_the_work_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OBSGEN_JOBS", "1")
     assert not background.parallel_allowed()
-    assert background.start(os.getpid)() == os.getpid()
+    assert background.start(os.getpid).join() == os.getpid()
 
 
 @needs_fork
 def test_a_result_comes_back_whole() -> None:
     big = {"text": "x" * 5_000_000, "items": list(range(100_000))}  # more than a pipe buffer holds
-    assert background.start(lambda: big)() == big
+    assert background.start(lambda: big).join() == big
 
 
 @needs_fork
@@ -38,9 +38,9 @@ def test_an_exception_is_raised_here_with_its_type() -> None:
     def fails() -> None:
         raise KeyError("broken check")
 
-    join = background.start(fails)
+    job = background.start(fails)
     with pytest.raises(KeyError, match="broken check"):
-        join()
+        job.join()
 
 
 @needs_fork
@@ -52,7 +52,29 @@ def test_a_killed_child_costs_time_not_the_result() -> None:
             os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
         return 42
 
-    assert background.start(work)() == 42
+    assert background.start(work).join() == 42
+
+
+@needs_fork
+def test_a_cancelled_child_is_stopped_and_reaped_and_the_work_not_redone(tmp_path: Path) -> None:
+    marker = tmp_path / "ran-here"
+    parent = os.getpid()
+
+    def work() -> None:
+        if os.getpid() == parent:
+            marker.touch()  # cancel must never fall back to doing the work here
+        time.sleep(60)
+
+    job = background.start(work)
+    pid = job._pid
+    started = time.monotonic()
+    job.cancel()
+    assert time.monotonic() - started < 10
+    assert pid is not None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
+    assert not marker.exists()
+    job.cancel()  # twice is harmless
 
 
 @pytest.mark.parametrize("spec", ["specs/shop.yaml", "tests/specs/large.yaml"])
@@ -77,3 +99,23 @@ def test_a_violation_found_in_the_second_process_is_reported(monkeypatch: pytest
         f"prometheus/tests/{stem}.yaml" for stem in
         ("service-crm-system", "service-frontend", "service-inventory-system", "service-main-service",
          "service-payments-service", "telemetry")}
+
+
+def test_a_failure_here_cancels_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    import obsgen.targets.dashboards as dashboards
+
+    cancelled: list[bool] = []
+    original = background.Job.cancel
+
+    def cancel(self: background.Job[object]) -> None:
+        cancelled.append(True)
+        original(self)
+
+    def broken(plan: object) -> list[object]:
+        raise RuntimeError("dashboards target failed")
+
+    monkeypatch.setattr(background.Job, "cancel", cancel)
+    monkeypatch.setattr(dashboards, "render", broken)
+    with pytest.raises(RuntimeError, match="dashboards target failed"):
+        generate(ROOT / "specs/shop.yaml", "shop.yaml")
+    assert cancelled == [True]
