@@ -1,6 +1,8 @@
 """Cross-artifact consistency: the rendered files must agree with each other and with the spec.
 
-Run after every render, in memory. Each violation points at the spec line that caused it, because
+Run after every render, in memory, on ``Facts``: what ``extract`` keeps of each parsed artifact (its
+queries' selectors, recordings, UIDs, links, buckets), taken where the artifact is checked, possibly
+in the second process. Each violation points at the spec line that caused it, because
 that is where the user fixes it: a metric the configured source never writes points at
 ``span_metrics.source``, a dangling datasource UID at ``backends``, and so on.
 """
