@@ -138,9 +138,9 @@ def cold_cli(runs: int) -> list[tuple[str, float, float]]:
         return [(name, *_time_cmd(cmd, runs, ROOT, env)) for name, (cmd, env) in commands.items()]
 
 
-def scale(sizes: list[int]) -> tuple[list[tuple[int, str, float, float, float]], dict[int, float]]:
-    """(services, command, seconds, peak PSS MB, largest RSS MB) for each size and command, and the
-    seconds of ``generate()`` alone for each size.
+def scale(sizes: list[int], runs: int) -> tuple[list[tuple[int, str, float, float, float]], dict[int, float]]:
+    """(services, command, median seconds of ``runs``, peak PSS MB, largest RSS MB) for each size and
+    command, and the median seconds of ``generate()`` alone for each size.
 
     Each is a whole ``obsgen`` process as a user runs it: interpreter start, imports, rendering,
     checking and (render) writing every file.
@@ -150,14 +150,14 @@ def scale(sizes: list[int]) -> tuple[list[tuple[int, str, float, float, float]],
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             spec = write_spec(n, Path(tmp))
-            generate_only[n] = generate_seconds(spec)
+            generate_only[n] = statistics.median(generate_seconds(spec) for _ in range(runs))
             for mode in ("validate", "render"):
-                # render writes into an empty directory each time
-                timed, sampled = ([PY, "-m", "obsgen", mode, str(spec),
-                                   *(["--out", str(Path(tmp) / f"{name}{n}")] if mode == "render" else [])]
-                                  for name in ("timed", "sampled"))
-                seconds, _, _ = run(timed, sample_memory=False)
-                _, peak, rss = run(sampled, sample_memory=True)
+                def command(name: str, mode: str = mode, n: int = n, spec: Path = spec) -> list[str]:
+                    out = ["--out", str(Path(tmp) / name / str(n))] if mode == "render" else []
+                    return [PY, "-m", "obsgen", mode, str(spec), *out]  # render: into an empty directory
+
+                seconds = statistics.median(run(command(f"timed{i}"), sample_memory=False)[0] for i in range(runs))
+                _, peak, rss = run(command("sampled"), sample_memory=True)
                 rows.append((n, mode, seconds, peak, rss))
     return rows, generate_only
 
@@ -182,8 +182,9 @@ def main() -> None:
     print(_table(["command", "median s", "best s", "x dependency floor"],
                  [[n, f"{m:.3f}", f"{b:.3f}", f"{m / floor:.2f}"] for n, m, b in cli]))
     sizes = [10, 100] if args.quick else [10, 100, 1000]
-    rows, generate_only = scale(sizes)
-    print("\n## Scale (whole process: wall time; peak memory of the process tree)\n")
+    scale_runs = 1 if args.quick else 3
+    rows, generate_only = scale(sizes, scale_runs)
+    print(f"\n## Scale (whole process: median wall time of {scale_runs} runs; peak memory of the process tree)\n")
     print(_table(["services", "command", "seconds", "peak PSS MB", "largest RSS MB"],
                  [[str(n), mode, f"{s:.2f}", f"{p:.0f}", f"{r:.0f}"] for n, mode, s, p, r in rows]))
     print("\n`generate()` alone (render and check in memory, imports excluded): "
