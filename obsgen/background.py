@@ -36,31 +36,66 @@ class Job(Generic[T]):
         self._fn = fn
         self._pid = pid
         self._read_fd = read_fd
+        self._result: tuple[T] | None = None
+        self._cancelled = False
+        self.delivered = False
+        """True once the result came from the child (False: it was computed here)."""
 
     def join(self) -> T:
-        """The result: the child's, or ``fn()`` run here when there is no child or it did not deliver."""
-        if self._pid is None or self._read_fd is None:
-            return self._fn()
-        with os.fdopen(self._read_fd, "rb") as pipe:
-            payload = pipe.read()  # read to the end before waiting: a full pipe would block the child
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = self._read_fd = None
-        if status != 0 or not payload:
-            return self._fn()  # the child died (killed, out of memory): do the work here
-        ok, value = pickle.loads(payload)
-        if not ok:
-            return self._fn()  # re-raise the child's exception here, with a real traceback
-        return value  # type: ignore[no-any-return]
+        """The result: the child's, or ``fn()`` run here when there is no child or it did not deliver
+        (an exception ``fn`` raised in the child is raised again here, with a real traceback).
+        Asking again gives the same result."""
+        if self._cancelled:
+            raise RuntimeError("join() after cancel()")
+        if self._result is None:
+            self._result = (self._collect(),)
+        return self._result[0]
 
     def cancel(self) -> None:
-        """Stop the child and reap it (for when the caller fails or is interrupted); never runs ``fn``."""
-        if self._pid is None or self._read_fd is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self._pid, signal.SIGKILL)
-        os.close(self._read_fd)
-        os.waitpid(self._pid, 0)
+        """Stop and reap the child, if any, without ever running ``fn`` (the caller failed or was
+        interrupted)."""
+        self._cancelled = True
+        pid, fd = self._pid, self._read_fd
         self._pid = self._read_fd = None
+        if pid is not None:
+            _stop(pid)
+        if fd is not None:
+            os.close(fd)
+
+    def _collect(self) -> T:
+        payload = self._receive()
+        if payload:
+            try:
+                ok, value = pickle.loads(payload)
+            except Exception:  # cut short: the child died while writing
+                ok = False
+            if ok:
+                self.delivered = True
+                return value  # type: ignore[no-any-return]
+        return self._fn()
+
+    def _receive(self) -> bytes | None:
+        """Everything the child wrote (None without a child); the child is reaped in every case."""
+        pid, fd = self._pid, self._read_fd
+        self._pid = self._read_fd = None
+        if pid is None or fd is None:
+            return None
+        try:
+            with os.fdopen(fd, "rb") as pipe:
+                payload = pipe.read()  # to the end before waiting: a full pipe would block the child
+        except BaseException:  # interrupted while waiting (Ctrl-C): leave no child behind
+            _stop(pid)
+            raise
+        with contextlib.suppress(ChildProcessError):  # reaped elsewhere (SIGCHLD ignored, waitpid(-1))
+            os.waitpid(pid, 0)
+        return payload
+
+
+def _stop(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def start(fn: Callable[[], T]) -> Job[T]:

@@ -27,10 +27,50 @@ def test_one_job_keeps_the_work_here(monkeypatch: pytest.MonkeyPatch) -> None:
     assert background.start(os.getpid).join() == os.getpid()
 
 
+@pytest.fixture
+def jobs(monkeypatch: pytest.MonkeyPatch) -> list[background.Job[object]]:
+    """Every job started while the test runs."""
+    started: list[background.Job[object]] = []
+    original = background.start
+
+    def start(fn: object) -> background.Job[object]:
+        job = original(fn)  # type: ignore[arg-type]
+        started.append(job)
+        return job
+
+    monkeypatch.setattr(background, "start", start)
+    return started
+
+
 @needs_fork
 def test_a_result_comes_back_whole() -> None:
     big = {"text": "x" * 5_000_000, "items": list(range(100_000))}  # more than a pipe buffer holds
-    assert background.start(lambda: big).join() == big
+    job = background.start(lambda: (os.getpid(), big))
+    pid, value = job.join()
+    assert value == big and pid != os.getpid() and job.delivered
+
+
+@needs_fork
+def test_asking_twice_gives_the_same_result_without_redoing_the_work() -> None:
+    job = background.start(lambda: object())
+    assert job.join() is job.join()
+
+
+def test_join_after_cancel_is_an_error() -> None:
+    job = background.start(os.getpid)
+    job.cancel()
+    with pytest.raises(RuntimeError):
+        job.join()
+
+
+@needs_fork
+def test_a_result_arrives_when_someone_else_reaps_the_child() -> None:
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps children itself
+    try:
+        job = background.start(os.getpid)
+        assert job.join() != os.getpid() and job.delivered
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
 
 
 @needs_fork
@@ -78,8 +118,10 @@ def test_a_cancelled_child_is_stopped_and_reaped_and_the_work_not_redone(tmp_pat
 
 
 @pytest.mark.parametrize("spec", ["specs/shop.yaml", "tests/specs/large.yaml"])
-def test_checking_in_two_processes_changes_nothing(spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checking_in_two_processes_changes_nothing(spec: str, monkeypatch: pytest.MonkeyPatch,
+                                                   jobs: list[background.Job[object]]) -> None:
     two = generate(ROOT / spec, spec)
+    assert len(jobs) == 1 and jobs[0].delivered == background.parallel_allowed()
     monkeypatch.setenv("OBSGEN_JOBS", "1")
     one = generate(ROOT / spec, spec)
     assert [(a.path, a.text) for a in two.artifacts] == [(a.path, a.text) for a in one.artifacts]
@@ -87,11 +129,13 @@ def test_checking_in_two_processes_changes_nothing(spec: str, monkeypatch: pytes
     assert two.facts == one.facts
 
 
-def test_a_violation_found_in_the_second_process_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_violation_found_in_the_second_process_is_reported(monkeypatch: pytest.MonkeyPatch,
+                                                             jobs: list[background.Job[object]]) -> None:
     import obsgen.targets.rules as rules
 
     monkeypatch.setattr(rules, "check_test_file", lambda doc: ["tests: unknown field 'evaluation_intervall'"])
     result = generate(ROOT / "specs/shop.yaml", "shop.yaml")
+    assert [job.delivered for job in jobs] == [background.parallel_allowed()]
     assert not result.ok and not result.artifacts
     found = [d for d in result.diagnostics if d.code == "OBS705"]
     assert found and all("unknown field 'evaluation_intervall'" in d.message for d in found)
@@ -101,14 +145,15 @@ def test_a_violation_found_in_the_second_process_is_reported(monkeypatch: pytest
          "service-payments-service", "telemetry")}
 
 
-def test_a_failure_here_cancels_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_here_cancels_the_child(monkeypatch: pytest.MonkeyPatch,
+                                         jobs: list[background.Job[object]]) -> None:
     import obsgen.targets.dashboards as dashboards
 
-    cancelled: list[bool] = []
+    had_child: list[bool] = []
     original = background.Job.cancel
 
     def cancel(self: background.Job[object]) -> None:
-        cancelled.append(True)
+        had_child.append(self._pid is not None)
         original(self)
 
     def broken(plan: object) -> list[object]:
@@ -118,4 +163,25 @@ def test_a_failure_here_cancels_the_child(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(dashboards, "render", broken)
     with pytest.raises(RuntimeError, match="dashboards target failed"):
         generate(ROOT / "specs/shop.yaml", "shop.yaml")
-    assert cancelled == [True]
+    assert had_child == [background.parallel_allowed()]
+    assert len(jobs) == 1 and not jobs[0].delivered
+
+
+def test_no_child_when_no_target_is_checked_in_the_background(jobs: list[background.Job[object]]) -> None:
+    generate(ROOT / "specs/shop.yaml", "shop.yaml", targets=["topology", "tempo"])
+    assert jobs == []
+
+
+def test_overlapping_renders_restore_the_collector_threshold() -> None:
+    import gc
+
+    from obsgen.generate import _fewer_collections
+
+    before = gc.get_threshold()
+    first, second = _fewer_collections(), _fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to start ends first (threads)
+    assert gc.get_threshold()[0] >= 100_000  # the other render is still running
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
