@@ -94,11 +94,12 @@ def run() -> None:
     elif not isinstance(code, int):  # sys.exit("message"): Python prints it and exits with 1
         print(code, file=sys.stderr)
         code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # e.g. the reader of a pipe went away
-        code = code or EXIT_IO
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None when the descriptor was closed (`obsgen ... >&-`)
+                stream.flush()
+        except (OSError, ValueError):  # the reader of a pipe went away; a stream closed by the caller
+            code = code or EXIT_IO
     os._exit(code)
 
 

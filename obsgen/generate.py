@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,19 +109,21 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
         # the promtool tests are most of a large render's bytes: check them on the second core while
         # the other targets render and are checked here
         early_artifacts = [a for n in early for a in registry.load(n)(plan)]
-        job = background.start(partial(check_artifacts, plan, early_artifacts, shown))
+        job = background.start(partial(check_artifacts, plan, early_artifacts, shown)) if early_artifacts else None
         try:
             artifacts = [a for n in names if n not in early for a in registry.load(n)(plan)]
             here = check_artifacts(plan, artifacts, shown)
+            there = job.join() if job is not None else Checked([], [], [])
         except BaseException:  # failed or interrupted (Ctrl-C): no child is left behind
-            job.cancel()
+            if job is not None:
+                job.cancel()
             raise
-        there = job.join()
     artifacts += early_artifacts
     result.diagnostics += here.diagnostics + there.diagnostics
     result.facts = here.facts + there.facts
-    if result.ok:
+    if result.ok:  # artifacts the tools would reject make cross-checks and lint noise
         result.diagnostics += crosscheck.check(plan, result.facts, result.loaded, shown)
+        result.diagnostics += here.lint + there.lint
     if result.ok:
         from obsgen.output import manifest_artifact
 
@@ -136,10 +139,12 @@ _CHECKED_IN_BACKGROUND = frozenset({"rules"})
 
 @dataclass
 class Checked:
-    """What checking some artifacts found: diagnostics, and the facts the cross-artifact checks read."""
+    """What checking some artifacts found: strict-model diagnostics, the facts the cross-artifact
+    checks read, and rule-lint diagnostics (reported only when every artifact passed its strict model)."""
 
     diagnostics: list[Diagnostic]
     facts: list[crosscheck.Facts]
+    lint: list[Diagnostic]
 
 
 def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Checked:
@@ -150,7 +155,7 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
     """
     from obsgen.spec import rule_lint
 
-    checked = Checked([], [])
+    checked = Checked([], [], [])
     for art in artifacts:
         doc = parse_artifact(art)
         checked.diagnostics += check_artifact(art, doc, display)
@@ -158,7 +163,7 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
             continue
         checked.facts.append(crosscheck.extract(plan, art, doc))
         if art.path.startswith(RULES_DIR):
-            checked.diagnostics += rule_lint.lint_rule_file(doc, art.path)
+            checked.lint += rule_lint.lint_rule_file(doc, art.path)
     return checked
 
 
@@ -169,13 +174,26 @@ def _fewer_collections() -> Iterator[None]:
     A large render allocates millions of small objects that live until it ends (plan, artifact text,
     parsed YAML); with the default threshold of 700 allocations the collector rescans them thousands
     of times, which was ~40% of a 1,000-service render. The data has no reference cycles to free.
+    Renders may overlap (threads): the first to start raises the threshold, the last to end restores it.
     """
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 100_000), *old[1:])
+    global _renders, _saved_threshold
+    with _gc_lock:
+        if _renders == 0:
+            _saved_threshold = gc.get_threshold()
+            gc.set_threshold(max(_saved_threshold[0], 100_000), *_saved_threshold[1:])
+        _renders += 1
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        with _gc_lock:
+            _renders -= 1
+            if _renders == 0:
+                gc.set_threshold(*_saved_threshold)
+
+
+_gc_lock = threading.Lock()
+_renders = 0
+_saved_threshold: tuple[int, ...] = gc.get_threshold()
 
 
 def _reject_duplicates(artifacts: list[Artifact]) -> None:

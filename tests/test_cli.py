@@ -300,3 +300,10 @@ def test_the_command_exits_with_its_code_and_flushed_output(tmp_path: Path) -> N
     proc = subprocess.run([sys.executable, "-m", "obsgen", "render", "--bogus"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and "No such option" in proc.stderr
+
+
+def test_the_command_tolerates_a_closed_stdout() -> None:
+    proc = subprocess.run(["sh", "-c", f'"{sys.executable}" -m obsgen validate specs/shop.yaml >&-'],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr
