@@ -10,9 +10,9 @@ bookkeeping dict). Our artifacts are plain block YAML, so this loader
 * builds maps, sequences and the common scalar types directly from the composed nodes, with the
   safe constructor's own methods for non-string scalars.
 
-Anything else in a document (merge keys ``<<``, ``=`` value keys, other tags, unhashable keys,
-recursive aliases) sends the whole document through PyYAML's own constructor, so results and
-errors are always the safe loader's.
+Aliases give the one shared object, as in PyYAML. Anything else in a document (merge keys ``<<``,
+``=`` value keys, other tags, unhashable keys, recursive aliases) sends the whole document through
+PyYAML's own constructor, so results and errors are always the safe loader's.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ class _Fallback(Exception):
     """This document needs PyYAML's own constructor."""
 
 
+_IN_PROGRESS = object()  # a collection whose children are being built
+
+
 class FastSafeLoader(_Base):  # type: ignore[misc,valid-type]
     """A safe loader (libyaml when available) with memoised resolution and direct construction."""
 
@@ -57,10 +60,14 @@ class FastSafeLoader(_Base):  # type: ignore[misc,valid-type]
         return tag
 
     def construct_document(self, node: Node) -> object:
+        # an alias is the same node object again: it must give the same (shared) object, built once
+        self._collections: dict[int, object] = {}
         try:
             return self._build(node)
         except (_Fallback, RecursionError):
             return super().construct_document(node)
+        finally:
+            self._collections = {}
 
     def _build(self, node: Node) -> object:
         tag = node.tag
@@ -78,7 +85,13 @@ class FastSafeLoader(_Base):  # type: ignore[misc,valid-type]
                     self._scalars.clear()
                 value = self._scalars[key] = constructor(self, node)
             return value
+        built = self._collections.get(id(node), _Fallback)
+        if built is _IN_PROGRESS:
+            raise _Fallback("recursive alias")  # PyYAML builds recursive structures
+        if built is not _Fallback:
+            return built
         if kind is MappingNode and tag == _MAP:
+            self._collections[id(node)] = _IN_PROGRESS
             data: dict[object, object] = {}
             for key_node, value_node in node.value:
                 if key_node.tag in _SPECIAL_KEYS:
@@ -89,9 +102,12 @@ class FastSafeLoader(_Base):  # type: ignore[misc,valid-type]
                 except TypeError:  # the safe constructor's error says where
                     raise _Fallback("unhashable key") from None
                 data[key] = self._build(value_node)
+            self._collections[id(node)] = data
             return data
         if kind is SequenceNode and tag == _SEQ:
-            return [self._build(item) for item in node.value]
+            self._collections[id(node)] = _IN_PROGRESS
+            items = self._collections[id(node)] = [self._build(item) for item in node.value]
+            return items
         raise _Fallback(tag)
 
 

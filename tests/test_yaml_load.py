@@ -32,8 +32,10 @@ def fast(text: str) -> tuple[str, object]:
 
 
 def same(text: str) -> None:
+    """Equal data of the same types in the same order (``==`` alone takes 1, 1.0 and True as equal)."""
     expected, got = reference(text), fast(text)
     assert _normal(got) == _normal(expected), text
+    assert repr(got) == repr(expected), text
 
 
 def _normal(value: object) -> object:
@@ -93,6 +95,20 @@ def test_plain_texts_resolve_alike(texts: list[str], shape: str) -> None:
 ])
 def test_every_special_case(text: str) -> None:
     same(text)
+
+
+def test_an_alias_is_one_shared_object_as_in_pyyaml() -> None:
+    text = "a: &x [1, {b: 2}]\nb: *x\nc: &y {k: v}\nd: [*y, *y]\n"
+    data = load_yaml(text)
+    assert data == yaml.load(text, Loader=SAFE)
+    assert data["a"] is data["b"] and data["d"][0] is data["d"][1] is data["c"]
+
+
+def test_nested_aliases_are_built_once() -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
+    data = load_yaml("\n".join(levels) + "\n")  # 10^8 leaves if every alias were copied
+    assert data["a7"][0] is data["a6"] and data["a6"][9] is data["a5"]
 
 
 def test_a_recursive_alias() -> None:
