@@ -68,25 +68,28 @@ def run(cmd: list[str], sample_memory: bool) -> tuple[float, float, float]:
     forked child), sampled every 50 ms. Sampling reads page tables, so timed runs do not sample.
     Also the largest single process' peak RSS (which counts the pages the two share)."""
     env = dict(os.environ, OBSGEN_NO_CACHE="1")
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0.0
-    sampling = sample_memory and Path("/proc/self/smaps_rollup").exists()
-    while True:
-        done, status, usage = os.wait4(proc.pid, os.WNOHANG if sampling else 0)
-        if done:
-            break
-        peak = max(peak, _pss_mb(_tree(proc.pid)))
-        time.sleep(0.05)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: nobody reads while it runs
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        peak = 0.0
+        sampling = sample_memory and Path("/proc/self/smaps_rollup").exists()
+        while True:
+            done, status, usage = os.wait4(proc.pid, os.WNOHANG if sampling else 0)
+            if done:
+                break
+            peak = max(peak, _pss_mb(_tree(proc.pid)))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{errors.read().decode(errors='replace')[-2000:]}")
     rss = usage.ru_maxrss / 1024  # this process or its largest waited-for child
     return seconds, peak, rss
 
 
-# In a fresh process: the seconds of generate() alone (what grows with the spec), after the imports.
+# In a fresh process: the seconds of generate() alone (what grows with the spec), after importing
+# obsgen.generate (the targets' own modules are still imported inside generate()).
 _GENERATE_ONLY = """
 import sys, time
 from pathlib import Path
@@ -99,7 +102,7 @@ print(time.perf_counter() - start)
 
 
 def generate_seconds(spec: Path) -> float:
-    """Wall seconds of ``generate(spec)`` in a fresh process, imports excluded."""
+    """Wall seconds of ``generate(spec)`` in a fresh process, after importing ``obsgen.generate``."""
     proc = subprocess.run([PY, "-c", _GENERATE_ONLY, str(spec)], cwd=ROOT, capture_output=True, text=True,
                           check=True, env=dict(os.environ, OBSGEN_NO_CACHE="1"))
     return float(proc.stdout.split()[-1])

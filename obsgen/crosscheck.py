@@ -353,7 +353,8 @@ def _collect_references(obj: object, datasource_uids: list[str], dashboard_links
 
 
 def check(plan: Plan, facts: list[Facts], loaded: LoadedSpec | None, display: str) -> list[Diagnostic]:
-    """All cross-artifact diagnostics for one render, from the facts of its artifacts in render order."""
+    """All cross-artifact diagnostics for one render, from the facts of its artifacts (rule files in
+    file order: a recording may read the ones before it)."""
     checker = _Checker(plan, loaded, display)
     checker.check_queries([q for f in facts for q in f.queries], checker.produced(facts))
     checker.check_uids(facts)

@@ -117,6 +117,8 @@ def _dashboard_label(plan: Plan, expr: str) -> str:
     are joined with a table of constant ``{service, dashboard}`` series, one ``or`` term each: the
     query grows by a term per such service but never nests deeper (one ``label_replace`` per service
     nested the query a thousand levels deep for a thousand such services, past any parser's limit).
+    ``expr`` must be aggregated to one series per service without a metric name (``sum by``), as
+    the join drops ``__name__`` from the rows it labels.
     """
     label = plan.span_metrics.service_label
     prefix = f"{plan.name}-svc-"

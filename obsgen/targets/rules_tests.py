@@ -92,7 +92,7 @@ def _minutes(text: str) -> int:
 def loaded_with(files: list[RuleFile]) -> list[list[RuleFile]]:
     """For each file, in order: the files its test loads (itself and every alert-free file, in file order).
 
-    Linear in the number of files: the alert-free ones are found once, not once per tested file.
+    The alert-free files (a handful) are found once, not by scanning every file for every tested file.
     """
     support = [(i, f) for i, f in enumerate(files) if not f.alerts]
     return [[f for _, f in sorted([*support, (i, rf)] if rf.alerts else support, key=lambda p: p[0])]
