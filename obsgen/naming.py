@@ -220,6 +220,11 @@ def recorded(level: RecordLevel, measure: str, window: str) -> str:
     return f"{level}:obsgen_{measure}:{op}{window}"
 
 
+DECLARED_CALL = "edge:obsgen_declared_call:info"
+"""A constant series (value 1) per call the spec declares, labelled with the service graph's client and
+server labels: dashboards compare the observed graph with the declared one by reading these, instead
+of carrying every declared edge in their queries (5,000 terms for 1,000 services)."""
+
 SLO_LABEL = "slo"
 SLO_KIND_LABEL = "slo_kind"  # "availability" | "latency"
 

@@ -113,6 +113,12 @@ class Plan:
         return tuple(slo for s in self.services for slo in s.slos)
 
     @cached_property
+    def declared_calls(self) -> tuple[tuple[str, str], ...]:
+        """Every declared call as the service graph reports it: (client, server) ``service.name`` pairs,
+        once each, in declaration order."""
+        return tuple(dict.fromkeys((self.by_key[c.caller].name, self.by_key[c.callee].name) for c in self.edges))
+
+    @cached_property
     def latency_thresholds(self) -> frozenset[float]:
         """Every latency SLO's threshold in seconds (bucket boundaries tests and SLIs must have)."""
         return frozenset(slo.latency_threshold.seconds for slo in self.slos if slo.latency_threshold is not None)

@@ -84,7 +84,7 @@ def _node_graph(layout: Layout, p: Panels) -> None:
 
 def _topology_tables(layout: Layout, p: Panels, plan: Plan) -> None:
     sg = ServiceGraphQueries()
-    edges = list(dict.fromkeys((plan.by_key[c.caller].name, plan.by_key[c.callee].name) for c in plan.edges))
+    edges = plan.declared_calls
     rename = {SG.client_label: "Caller", SG.server_label: "Callee", "Value": "Calls/s"}
     organize = transformation("organize", {"excludeByName": {"Time": True}, "renameByName": rename})
     calls_override = override("byName", "Calls/s", unit="reqps", custom__cellOptions={"type": "color-text"},
@@ -93,7 +93,7 @@ def _topology_tables(layout: Layout, p: Panels, plan: Plan) -> None:
     if edges:
         declared = p.table(
             "Declared calls (red: no traffic in range)",
-            [p.target(sg.declared_edge_traffic(edges), "A", "", instant=True, table=True)],
+            [p.target(sg.declared_edge_traffic(), "A", "", instant=True, table=True)],
             transformations=[organize], overrides=[calls_override], sort_by="Calls/s", descending=False,
             description="Every call edge declared in the spec with its observed rate over the dashboard range; "
                         "0 means the spec declares a dependency the traces never show.",
@@ -101,7 +101,7 @@ def _topology_tables(layout: Layout, p: Panels, plan: Plan) -> None:
         layout.add(declared, 12, H_TABLE)
     observed = p.table(
         "Observed calls not in the spec",
-        [p.target(sg.undeclared_edges(edges), "A", "", instant=True, table=True)],
+        [p.target(sg.undeclared_edges(bool(edges)), "A", "", instant=True, table=True)],
         transformations=[organize], overrides=[override("byName", "Calls/s", unit="reqps")], sort_by="Calls/s",
         description="Edges of the service graph the spec does not declare (root callers such as the "
                     "service graph's virtual 'user' node appear here too).",

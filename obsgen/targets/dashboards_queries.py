@@ -191,25 +191,22 @@ class ServiceGraphQueries:
 
     # -- declared vs observed topology
 
-    def declared_edges(self, edges: Sequence[tuple[str, str]]) -> str:
-        """A constant series per declared (client, server) pair."""
-        return union([constant_series(1, [(SG.client_label, c), (SG.server_label, s)]) for c, s in edges])
+    def declared_edge_traffic(self) -> str:
+        """Calls per second over the range for every declared edge, 0 for an edge with no traffic.
 
-    def declared_edge_traffic(self, edges: Sequence[tuple[str, str]]) -> str:
-        """Calls per second over the range for every declared edge, 0 for an edge with no traffic."""
-        parts = []
-        for client, server in edges:
-            observed = self.requests(self.edge(client, server), RANGE)
-            labels = [(SG.client_label, client), (SG.server_label, server)]
-            parts.append(with_labels(f"({observed} or vector(0))", labels))
-        return union(parts)
+        Declared edges come from the recorded ``naming.DECLARED_CALL`` series, so the query stays the
+        same size however many calls the spec declares.
+        """
+        observed = self.requests([], RANGE, [SG.client_label, SG.server_label])
+        on = f"on ({SG.client_label}, {SG.server_label})"
+        return f"({observed} and {on} {naming.DECLARED_CALL}) or {on} ({naming.DECLARED_CALL} * 0)"
 
-    def undeclared_edges(self, edges: Sequence[tuple[str, str]]) -> str:
+    def undeclared_edges(self, any_declared: bool) -> str:
         """Observed edges the spec does not declare, with their call rate over the range."""
         observed = self.requests([], RANGE, [SG.client_label, SG.server_label])
-        if not edges:
+        if not any_declared:
             return observed
-        return f"{observed} unless on ({SG.client_label}, {SG.server_label}) ({self.declared_edges(edges)})"
+        return f"{observed} unless on ({SG.client_label}, {SG.server_label}) {naming.DECLARED_CALL}"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Layout: ``recordings.yaml`` (generic service/endpoint/edge recordings), one
 ``service-<slug>.yaml`` per instrumented service (its RED, span-metrics and edge alerts, and one
-group per SLO with the SLI recordings and burn-rate alerts), ``telemetry.yaml`` (pipeline health).
+group per SLO with the SLI recordings and burn-rate alerts), ``telemetry.yaml`` (pipeline health),
+``declared-calls.yaml`` (a constant series per declared call, for the overview dashboard).
 ``prometheus/tests/<same stem>.yaml`` holds the promtool tests of each file with alerts.
 """
 
@@ -15,7 +16,7 @@ from obsgen.strict.prometheus import check_rule_file, check_test_file
 from obsgen.targets.rules_common import dashboard_uid
 from obsgen.targets.rules_health import health_group
 from obsgen.targets.rules_model import RuleFile
-from obsgen.targets.rules_recordings import recording_groups
+from obsgen.targets.rules_recordings import declared_call_groups, recording_groups
 from obsgen.targets.rules_service import service_group
 from obsgen.targets.rules_slo import slo_group
 from obsgen.targets.rules_tests import loaded_with, test_document
@@ -33,6 +34,11 @@ def rule_files(plan: Plan) -> list[RuleFile]:
         groups = (service_group(plan, service), *(slo_group(plan, service, slo) for slo in service.slos))
         files.append(RuleFile(f"service-{service.slug}", groups))
     files.append(RuleFile("telemetry", (health_group(plan),)))
+    declared = declared_call_groups(plan)
+    if declared:
+        files.append(RuleFile("declared-calls", declared, read_by_alerts=False,
+                              note="The calls the spec declares, one constant series each; the overview "
+                                   "dashboard compares them with the observed service graph."))
     return files
 
 
@@ -45,7 +51,7 @@ def render(plan: Plan) -> list[Artifact]:
         body = render_template(
             "prometheus/rules.yaml.j2",
             notes=["Load with rule_files; promtool test rules ../tests/" + rf.stem + ".yaml checks the alerts."]
-            if rf.alerts else ["Recording rules every dashboard and alert reads."],
+            if rf.alerts else [rf.note],
             document={"groups": [g.data() for g in rf.groups]},
         )
         out.append(Artifact(f"{RULES_DIR}/{rf.stem}.yaml", header + body, check_rule_file))

@@ -316,6 +316,10 @@ class RuleFile:
 
     stem: str
     groups: tuple[Group, ...]
+    read_by_alerts: bool = True
+    """False for a file no alert reads (the declared calls): promtool tests do not load it."""
+    note: str = "Recording rules every dashboard and alert reads."
+    """The header note of a file without alerts."""
 
     @cached_property
     def alerts(self) -> tuple[Alert, ...]:

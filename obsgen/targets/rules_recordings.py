@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from obsgen import naming
 from obsgen.plan import Plan
+from obsgen.spec.rule_lint import MAX_RULES_PER_GROUP
 from obsgen.targets.rules_model import (
     BASE_WINDOW_MINUTES,
     Group,
@@ -81,6 +82,18 @@ def edge_rules() -> list[Recording]:
             ]
         rules.append(Recording(rec("edge", "error_ratio", window), f"{errors}\n/\n{requests}"))
     return rules
+
+
+def declared_call_groups(plan: Plan) -> tuple[Group, ...]:
+    """``naming.DECLARED_CALL`` once per declared call: ``vector(1)`` with the call's client and server
+    as static labels (recording-rule labels are not templates), in groups the rule lint accepts."""
+    sg = naming.SERVICE_GRAPH
+    rules = [Recording(naming.DECLARED_CALL, "vector(1)", ((sg.client_label, client), (sg.server_label, server)))
+             for client, server in plan.declared_calls]
+    size = MAX_RULES_PER_GROUP
+    chunks = [tuple(rules[i:i + size]) for i in range(0, len(rules), size)]
+    return tuple(Group(f"{plan.name}-declared-calls" + (f"-{k + 1}" if len(chunks) > 1 else ""), chunk)
+                 for k, chunk in enumerate(chunks))
 
 
 def recording_groups(plan: Plan) -> tuple[Group, ...]:

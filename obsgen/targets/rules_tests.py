@@ -90,11 +90,13 @@ def _minutes(text: str) -> int:
 
 
 def loaded_with(files: list[RuleFile]) -> list[list[RuleFile]]:
-    """For each file, in order: the files its test loads (itself and every alert-free file, in file order).
+    """For each file, in order: the files its test loads (itself and every alert-free file alerts read,
+    in file order).
 
     The alert-free files (a handful) are found once, not by scanning every file for every tested file.
+    A file no alert reads stays out: promtool evaluates every loaded rule at every step of every test.
     """
-    support = [(i, f) for i, f in enumerate(files) if not f.alerts]
+    support = [(i, f) for i, f in enumerate(files) if not f.alerts and f.read_by_alerts]
     return [[f for _, f in sorted([*support, (i, rf)] if rf.alerts else support, key=lambda p: p[0])]
             for i, rf in enumerate(files)]
 

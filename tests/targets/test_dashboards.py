@@ -136,7 +136,8 @@ def test_every_panel_has_a_query_and_every_query_parses(rendered: tuple[Plan, li
 def test_metric_names_come_from_naming(rendered: tuple[Plan, list[dict]]) -> None:
     plan, _ = rendered
     produced = (plan.span_metrics.produced_metrics | naming.SERVICE_GRAPH.produced_metrics
-                | naming.TAIL_SAMPLING.produced_metrics | naming.COLLECTOR_HEALTH.produced_metrics)
+                | naming.TAIL_SAMPLING.produced_metrics | naming.COLLECTOR_HEALTH.produced_metrics
+                | {naming.DECLARED_CALL})
     recorded = re.compile(r"^(service|endpoint|edge|slo):obsgen_[a-z0-9_]+:(ratio_)?rate\d+[smhd]$")
     for _, title, expr in dashboards.panel_queries(plan):
         for name in promql.metric_names_used(promql.parse(promql_of(expr))):
@@ -260,10 +261,17 @@ def test_overview_node_graph_and_declared_topology() -> None:
     assert all(t["instant"] and t["format"] == "table" for t in graph["targets"])
     declared = next(p for p in doc["panels"] if p["title"].startswith("Declared calls"))
     expr = declared["targets"][0]["expr"]
-    for call in plan.edges:
-        assert f'{naming.SERVICE_GRAPH.server_label}="{plan.by_key[call.callee].name}"' in expr
-    result = promql.parse(promql_of(expr))
-    assert result is not None
+    # the declared edges are recorded series (rules target), not spelled out in the query
+    assert naming.DECLARED_CALL in promql.metric_names_used(promql.parse(promql_of(expr)))
+    assert not any(f'"{plan.by_key[call.callee].name}"' in expr for call in plan.edges)
+    from obsgen.targets.rules import rule_files
+
+    recorded = [r for f in rule_files(plan) for g in f.groups for r in g.rules
+                if getattr(r, "record", None) == naming.DECLARED_CALL]
+    sg = naming.SERVICE_GRAPH
+    assert [(dict(r.labels)[sg.client_label], dict(r.labels)[sg.server_label]) for r in recorded] == list(
+        plan.declared_calls)
+    assert {(plan.by_key[c.caller].name, plan.by_key[c.callee].name) for c in plan.edges} == set(plan.declared_calls)
 
 
 def test_downstream_panels_cover_declared_calls() -> None:
