@@ -185,27 +185,23 @@ def _check_connectors(pipelines: Mapping[str, Mapping[str, object]], state: DocS
             routes = {(a.partition("/")[0], b.partition("/")[0]) for a in as_exporter for b in as_receiver}
         else:
             routes = set(spec.routes)
-        for pid in as_exporter:
-            signal = pid.partition("/")[0]
-            if not any(a == signal and b in {r.partition("/")[0] for r in as_receiver} for a, b in routes):
-                out.append(
-                    err(
-                        loc,
-                        f'connector "{conn}" used as exporter in {pid} pipeline but not used in any '
-                        "supported receiver pipeline",
-                    )
-                )
-        for pid in as_receiver:
-            signal = pid.partition("/")[0]
-            if not any(b == signal and a in {e.partition("/")[0] for e in as_exporter} for a, b in routes):
-                out.append(
-                    err(
-                        loc,
-                        f'connector "{conn}" used as receiver in {pid} pipeline but not used in any '
-                        "supported exporter pipeline",
-                    )
-                )
+        reversed_routes = {(b, a) for a, b in routes}
+        out += _unpaired(conn, loc, as_exporter, as_receiver, routes, ("exporter", "receiver"))
+        out += _unpaired(conn, loc, as_receiver, as_exporter, reversed_routes, ("receiver", "exporter"))
     return out
+
+
+def _unpaired(conn: str, loc: Loc, mine: list[str], theirs: list[str], routes: set[tuple[str, str]],
+              roles: tuple[str, str]) -> list[StrictError]:
+    """A connector in pipelines ``mine`` (as ``roles[0]``) needs a supported route (this signal -> other
+    signal) to one of ``theirs``; the Collector checks both sides the same way."""
+    other_signals = {p.partition("/")[0] for p in theirs}
+    return [
+        err(loc, f'connector "{conn}" used as {roles[0]} in {pid} pipeline but not used in any '
+                 f"supported {roles[1]} pipeline")
+        for pid in mine
+        if not any(a == pid.partition("/")[0] and b in other_signals for a, b in routes)
+    ]
 
 
 def check_service(service: object, state: DocState) -> list[StrictError]:
