@@ -22,6 +22,7 @@ from obsgen.spec import semantic
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
+from obsgen.targets.rules_model import RULES_DIR, TESTS_DIR
 from obsgen.yaml_load import load_yaml
 
 
@@ -176,7 +177,7 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
         if art.path.startswith(_CHECKED_ONLY):
             continue
         checked.facts.append(crosscheck.extract(plan, art, doc))
-        if art.path.startswith(RULES_DIR):
+        if art.path.startswith(RULES_PREFIX):
             checked.lint += rule_lint.lint_rule_file(doc, art.path)
     return checked
 
@@ -218,7 +219,7 @@ def _reject_duplicates(artifacts: list[Artifact]) -> None:
 
 def rule_selectors(facts: list[crosscheck.Facts]) -> list[crosscheck.Selector]:
     """Every vector selector of every Prometheus rule a render wrote, in file order."""
-    return [sel for f in facts if f.path.startswith(RULES_DIR) for q in f.queries for sel in q.selectors]
+    return [sel for f in facts if f.path.startswith(RULES_PREFIX) for q in f.queries for sel in q.selectors]
 
 
 def parse_artifact(artifact: Artifact) -> object:
@@ -231,8 +232,8 @@ def parse_artifact(artifact: Artifact) -> object:
 
 
 # Artifacts no cross-artifact check reads (promtool unit tests are most of a large render's bytes).
-_CHECKED_ONLY = ("prometheus/tests/",)
-RULES_DIR = "prometheus/rules/"
+_CHECKED_ONLY = (f"{TESTS_DIR}/",)
+RULES_PREFIX = f"{RULES_DIR}/"
 
 
 def check_artifact(art: Artifact, doc: object, display: str) -> list[Diagnostic]:

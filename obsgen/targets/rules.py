@@ -15,7 +15,7 @@ from obsgen.render import render_template
 from obsgen.strict.prometheus import check_rule_file, check_test_file
 from obsgen.targets.rules_common import dashboard_uid
 from obsgen.targets.rules_health import health_group
-from obsgen.targets.rules_model import RuleFile
+from obsgen.targets.rules_model import RULES_DIR, TESTS_DIR, RuleFile
 from obsgen.targets.rules_recordings import declared_call_groups, recording_groups
 from obsgen.targets.rules_service import service_group
 from obsgen.targets.rules_slo import slo_group
@@ -23,8 +23,6 @@ from obsgen.targets.rules_tests import loaded_with, test_document
 
 __all__ = ["dashboard_uid", "render", "rule_files"]
 
-RULES_DIR = "prometheus/rules"
-TESTS_DIR = "prometheus/tests"
 
 
 def rule_files(plan: Plan) -> list[RuleFile]:

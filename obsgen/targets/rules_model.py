@@ -17,6 +17,11 @@ from functools import cached_property
 from obsgen.naming import BASE_WINDOW_MINUTES, BurnTier, burn_tiers, minutes_of, window_text  # noqa: F401 - re-exported
 from obsgen.promql import quote
 
+RULES_DIR = "prometheus/rules"
+"""Where the rule files go in the output directory."""
+TESTS_DIR = "prometheus/tests"
+"""Where their promtool test files go."""
+
 EVALUATION_INTERVAL = "1m"
 """Group interval; every window below is a whole number of evaluation steps."""
 
