@@ -4,7 +4,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install test-deps prometheus test lint golden bench render check clean
+.PHONY: install test-deps prometheus tools tools-regen test lint golden bench render check clean
+
+# The real tools, built from their Go modules into the ignored .tools/ folder, each only when missing or of
+# another version (the version is part of the path; .tools/bin/ links the pinned one). See tools/README.md.
+OTELCOL_VERSION := $(shell sed -n 's/^  version: //p' tools/otelcol/builder-config.yaml)
+PROMETHEUS_MODULE := $(shell sed -n 's/^require github.com\/prometheus\/prometheus //p' tools/prometheus/go.mod)
+TOOLS := .tools
+OTELCOL := $(TOOLS)/otelcol-$(OTELCOL_VERSION)/otelcol
+PROM_DIR := $(TOOLS)/prometheus-$(PROMETHEUS_MODULE)
+GO_BUILD := go build -trimpath -ldflags='-s -w'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +32,35 @@ prometheus:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 	@promtool --version 2>&1 | head -1
 
+$(OTELCOL): tools/otelcol/go.mod tools/otelcol/go.sum $(wildcard tools/otelcol/*.go)
+	@echo "building the OpenTelemetry Collector $(OTELCOL_VERSION) (cold: several minutes)"
+	mkdir -p $(dir $@)
+	cd tools/otelcol && $(GO_BUILD) -o $(CURDIR)/$@.tmp . && mv $(CURDIR)/$@.tmp $(CURDIR)/$@
+
+$(PROM_DIR)/prometheus $(PROM_DIR)/promtool &: tools/prometheus/go.mod tools/prometheus/go.sum
+	@echo "building Prometheus $(PROMETHEUS_MODULE) and promtool (cold: several minutes)"
+	mkdir -p $(PROM_DIR).tmp
+	cd tools/prometheus && $(GO_BUILD) -o $(CURDIR)/$(PROM_DIR).tmp/ \
+	  github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
+	rm -rf $(PROM_DIR) && mv $(PROM_DIR).tmp $(PROM_DIR)
+
+tools: $(OTELCOL) $(PROM_DIR)/prometheus $(PROM_DIR)/promtool
+	@mkdir -p $(TOOLS)/bin
+	@ln -sfn ../otelcol-$(OTELCOL_VERSION)/otelcol $(TOOLS)/bin/otelcol
+	@ln -sfn ../prometheus-$(PROMETHEUS_MODULE)/prometheus $(TOOLS)/bin/prometheus
+	@ln -sfn ../prometheus-$(PROMETHEUS_MODULE)/promtool $(TOOLS)/bin/promtool
+	@$(TOOLS)/bin/otelcol --version
+	@$(TOOLS)/bin/promtool --version | head -1
+
+# Regenerate tools/otelcol from builder-config.yaml with the Collector Builder of the same release.
+tools-regen:
+	GOBIN=$(CURDIR)/$(TOOLS)/builder-$(OTELCOL_VERSION) go install go.opentelemetry.io/collector/cmd/builder@v$(OTELCOL_VERSION)
+	cd tools/otelcol && $(CURDIR)/$(TOOLS)/builder-$(OTELCOL_VERSION)/builder --config builder-config.yaml --skip-compilation
+
 lint: test-deps
 	$(VENV)/bin/ruff check obsgen tests benchmarks
 
-test: test-deps prometheus lint
+test: test-deps prometheus tools lint
 	$(PY) -m pytest -n 2 -q
 
 golden: test-deps

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import realtools
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
@@ -27,7 +29,13 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 
 def require_tool(name: str) -> str:
-    """Path of a real tool; in CI a missing tool fails the test instead of skipping it."""
+    """Path of a real tool; in CI a missing tool fails the test instead of skipping it.
+
+    The tools ``make tools`` builds (the Collector, Prometheus 3 and its promtool) come from
+    ``tests/realtools.py``, never from PATH; anything else is looked up on PATH.
+    """
+    if name in realtools.ENV:
+        return realtools.require(name)
     path = shutil.which(name)
     if path is None:
         if os.environ.get("CI"):
