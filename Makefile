@@ -13,7 +13,11 @@ PROMETHEUS_MODULE := $(shell sed -n 's/^require github.com\/prometheus\/promethe
 TOOLS := .tools
 OTELCOL := $(TOOLS)/otelcol-$(OTELCOL_VERSION)/otelcol
 PROM_DIR := $(TOOLS)/prometheus-$(PROMETHEUS_MODULE)
+# v0.3XX.Y of the module is Prometheus 3.XX.Y; stamped into the binaries as `make` of Prometheus itself does.
+PROMETHEUS_VERSION := $(shell echo $(PROMETHEUS_MODULE) | sed -E 's/^v0\.3([0-9]{2})\.([0-9]+)$$/3.\1.\2/; s/^3\.0([0-9])/3.\1/')
 GO_BUILD := go build -trimpath -ldflags='-s -w'
+PROM_VERSION_FLAGS := -X github.com/prometheus/common/version.Version=$(PROMETHEUS_VERSION) \
+  -X github.com/prometheus/common/version.Revision=$(PROMETHEUS_MODULE) -X github.com/prometheus/common/version.Branch=module
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +42,9 @@ $(OTELCOL): tools/otelcol/go.mod tools/otelcol/go.sum $(wildcard tools/otelcol/*
 	cd tools/otelcol && $(GO_BUILD) -o $(CURDIR)/$@.tmp . && mv $(CURDIR)/$@.tmp $(CURDIR)/$@
 
 $(PROM_DIR)/prometheus $(PROM_DIR)/promtool &: tools/prometheus/go.mod tools/prometheus/go.sum
-	@echo "building Prometheus $(PROMETHEUS_MODULE) and promtool (cold: several minutes)"
+	@echo "building Prometheus $(PROMETHEUS_VERSION) ($(PROMETHEUS_MODULE)) and promtool (cold: several minutes)"
 	mkdir -p $(PROM_DIR).tmp
-	cd tools/prometheus && $(GO_BUILD) -o $(CURDIR)/$(PROM_DIR).tmp/ \
+	cd tools/prometheus && go build -trimpath -ldflags='-s -w $(PROM_VERSION_FLAGS)' -o $(CURDIR)/$(PROM_DIR).tmp/ \
 	  github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
 	rm -rf $(PROM_DIR) && mv $(PROM_DIR).tmp $(PROM_DIR)
 
