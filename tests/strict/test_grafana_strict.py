@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -17,17 +16,15 @@ from obsgen.strict.grafana import (
     validate_dashboard_provider_file,
     validate_datasources_file,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-GRAFANA_DIR = REPO.parent / "shared" / "upstream" / "grafana"
+from tests import upstream
 
 
 def _yaml(name: str) -> object:
-    return yaml.safe_load((GRAFANA_DIR / name).read_text())
+    return yaml.safe_load(upstream.path("grafana", name).read_text())
 
 
 def _json(name: str) -> dict:
-    return json.loads((GRAFANA_DIR / name).read_text())
+    return json.loads(upstream.path("grafana", name).read_text())
 
 
 def _paths(errors: list) -> set[str]:
@@ -179,7 +176,7 @@ def test_escape_round_trip(text: str) -> None:
 
 # --- dashboard providers ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(p.name for p in GRAFANA_DIR.glob("provider-*.yaml")))
+@pytest.mark.parametrize("name", upstream.names("grafana", "provider-*.yaml"))
 def test_upstream_provider_files_accepted(name: str) -> None:
     assert validate_dashboard_provider_file(_yaml(name)) == []
 
