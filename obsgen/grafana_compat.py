@@ -22,7 +22,7 @@ import attr
 from grafanalib import core
 from grafanalib._gen import DashboardEncoder
 
-from obsgen import promql
+from obsgen import promql_quote as promql
 
 # ------------------------------------------------------------------------------------------------
 # Schema version
