@@ -171,6 +171,27 @@ def test_every_emitted_logql_and_traceql_query_parses(node: str) -> None:
     assert not bad, "\n".join(bad)
 
 
+# service.name values that are legal in a spec (one printable line) and hostile to every query language:
+# quotes, backslashes, Grafana's `$`, braces and pipes, a backtick, LogQL's `|=`, non-ASCII.
+HOSTILE_NAMES = ['say "hi" \\ to {me}', "$__tags ${__span.traceId} [[x]]", "a` | b |= c", "ünï-😀 $__interval"]
+
+
+def test_hostile_service_names_still_give_queries_that_parse(node: str, tmp_path: Path) -> None:
+    doc = yaml.safe_load((SPECS[0]).read_text(encoding="utf-8"))
+    for key, name in zip(["frontend", "main-service", "payments-service", "inventory-system"], HOSTILE_NAMES,
+                         strict=True):
+        doc["services"][key]["service_name"] = name
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    queries = emitted(spec)
+    for name in HOSTILE_NAMES:  # each name reached a TraceQL and a LogQL query as one string literal
+        literal = json.dumps(name, ensure_ascii=False)
+        assert {q.lang for q in queries if literal in q.query} == {"logql", "traceql"}, name
+    results = parse([(q.lang, q.query) for q in queries], node)
+    bad = [f"{q.where}: {r.describe()}" for q, r in zip(queries, results, strict=True) if not r.ok]
+    assert not bad, "\n".join(bad)
+
+
 def test_the_grammars_reject_broken_queries(node: str) -> None:
     """The check can fail: a near miss of each kind of query obsgen writes is an error node."""
     cases = [
