@@ -8,8 +8,9 @@
 //   {"ok": false, "top": "LogQL", "errors": [{"from": 12, "to": 13, "near": "..."}]}
 //   {"ok": false, "error": "unknown lang \"promql\""}          (a line this script cannot read)
 // A query is accepted when its syntax tree has no error node. Lezer parsers recover from errors
-// (they always return a tree), so an error shows only as a node of the error type ("⚠"); Grafana's
-// Loki datasource tests for exactly that node type to decide a query has a parse error.
+// (they always return a tree), so an error shows only as a node of the error type ("⚠", type id 0);
+// Grafana's Loki query editor looks for exactly that node to mark a parse error (parseQuery in
+// public/app/plugins/datasource/loki/components/monaco-query-field/monaco-completion-provider/validation.ts).
 // Positions are UTF-16 code-unit offsets into the query, as lezer counts them.
 //
 // Grafana variables ($__interval, ${__span.tags...}) are NOT substituted here: the caller decides what
