@@ -29,8 +29,10 @@ TSC = NODE_MODULES / "typescript" / "bin" / "tsc"
 
 def _missing() -> str | None:
     """Why the JS checks cannot run here, or None when they can."""
-    node = os.environ.get("OBSGEN_NODE") or shutil.which("node")
-    if node is None:
+    override = os.environ.get("OBSGEN_NODE")
+    if override is not None and not (os.path.isfile(override) and os.access(override, os.X_OK)):
+        return f"OBSGEN_NODE={override} is not an executable file"
+    if override is None and shutil.which("node") is None:
         return "node is not installed (Debian: apt-get install nodejs npm)"
     lock = json.loads((JS_DIR / "package-lock.json").read_text(encoding="utf-8"))["packages"]
     for name in PACKAGES:
