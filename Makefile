@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install test-deps prometheus tools tools-regen test lint golden bench render check clean
+.PHONY: install test-deps prometheus tools tools-regen js-tools test lint golden bench render check clean
 
 # The real tools, built from their Go modules into the ignored .tools/ folder, each only when missing or of
 # another version (the version is part of the path; .tools/bin/ links the pinned one). See tools/README.md.
@@ -61,10 +61,20 @@ tools-regen:
 	GOBIN=$(CURDIR)/$(TOOLS)/builder-$(OTELCOL_VERSION) go install go.opentelemetry.io/collector/cmd/builder@v$(OTELCOL_VERSION)
 	cd tools/otelcol && $(CURDIR)/$(TOOLS)/builder-$(OTELCOL_VERSION)/builder --config builder-config.yaml --skip-compilation
 
+# Grafana's Apache-2.0 npm packages (dashboard schema types, LogQL and TraceQL grammars) for the tests, installed
+# from the committed lock only when node_modules is missing or the lock changed. See tools/js/README.md.
+JS_STAMP := tools/js/node_modules/.obsgen-npm-ci
+
+$(JS_STAMP): tools/js/package.json tools/js/package-lock.json
+	cd tools/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+js-tools: $(JS_STAMP)
+
 lint: test-deps
 	$(VENV)/bin/ruff check obsgen tests benchmarks
 
-test: test-deps prometheus tools lint
+test: test-deps prometheus tools js-tools lint
 	$(PY) -m pytest -n 2 -q
 
 golden: test-deps
