@@ -148,7 +148,7 @@ def locate(name: str, flag: str | None, environ: Mapping[str, str], required: bo
         found = shutil.which(candidate, path=environ.get("PATH", os.defpath))
         if found is not None:
             return Tool(name, found, "PATH")
-    looked = ", ".join(PATH_NAMES[name])
+    looked = " or ".join(PATH_NAMES[name])
     reason = f"no --{name}, no {env_var}, no {looked} on PATH"
     return Missing(name, reason, error=required)
 
@@ -319,6 +319,16 @@ def _inside(path: str, root: Path) -> bool:
     return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
 
 
+def _trim(text: str) -> str:
+    """``text`` without blank lines around it (promtool 3 prints empty lines to stdout around a failure)."""
+    lines = text.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def _run_one(tool: Tool, check: Check, root: Path, environ: Mapping[str, str], timeout: float,
              live: _Processes) -> Outcome:
     file = str(root / check.artifact)
@@ -341,13 +351,13 @@ def _run_one(tool: Tool, check: Check, root: Path, environ: Mapping[str, str], t
         except subprocess.TimeoutExpired:
             _kill(proc)
             out, _ = proc.communicate()
-            message = f"timed out after {timeout:g}s (--timeout)\n{out}".rstrip()
+            message = _trim(f"timed out after {timeout:g}s (--timeout)\n{out}")
             return Outcome(check, Status.ERROR, map_paths(message, root))
     finally:
         live.discard(proc)
     if proc.returncode == 0:
         return Outcome(check, Status.OK)
-    message = out.rstrip() or f"exit status {proc.returncode}, no output"
+    message = _trim(out) or f"exit status {proc.returncode}, no output"
     if proc.returncode < 0:  # killed by a signal: it did not judge the file
         return Outcome(check, Status.ERROR, map_paths(f"killed by signal {-proc.returncode}\n{message}", root))
     return Outcome(check, Status.FAIL, map_paths(message, root))
