@@ -285,10 +285,13 @@ class _Processes:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._live: set[subprocess.Popen[str]] = set()
+        self._stopped = False
 
     def add(self, proc: subprocess.Popen[str]) -> None:
         with self._lock:
             self._live.add(proc)
+            if self._stopped:  # started while verify was being stopped: it goes too
+                _kill(proc)
 
     def discard(self, proc: subprocess.Popen[str]) -> None:
         with self._lock:
@@ -296,6 +299,7 @@ class _Processes:
 
     def kill_all(self) -> None:
         with self._lock:
+            self._stopped = True
             for proc in self._live:
                 _kill(proc)
 

@@ -40,17 +40,20 @@ for arg in sys.argv[1:]:
         paths.append([value, os.path.isfile(value)])
 with open({log!r}, "a") as log:
     log.write(json.dumps({{"tool": {name!r}, "argv": sys.argv[1:], "cwd": os.getcwd(), "paths": paths}}) + "\\n")
-if sys.argv[1:] in (["--version"], ["-version"]):  # no version to report
+if sys.argv[1:] in (["--version"], ["-version"]):
+    print({version!r})
     sys.exit(0)
 {body}
 """
 
 
-def fake_tool(directory: Path, name: str, log: Path, body: str = "sys.exit(0)") -> Path:
-    """An executable ``directory/name`` that logs each call to ``log`` as a JSON line, then runs ``body``."""
+def fake_tool(directory: Path, name: str, log: Path, body: str = "sys.exit(0)", version: str = "") -> Path:
+    """An executable ``directory/name`` that logs each call to ``log`` as a JSON line, then runs ``body``
+    (or prints ``version`` when asked for it)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    path.write_text(FAKE_TOOL.format(python=sys.executable, log=str(log), name=name, body=body), encoding="utf-8")
+    path.write_text(FAKE_TOOL.format(python=sys.executable, log=str(log), name=name, body=body,
+                                                version=version), encoding="utf-8")
     path.chmod(0o755)
     return path
 
@@ -209,6 +212,30 @@ def test_a_tool_that_cannot_be_executed_is_an_error_not_a_rejection(tmp_path: Pa
     assert result.exit_code == 2, result.output
     assert "otel-collector/config.yaml: error OBS912 (otelcol validate)" in result.output
     assert "cannot run" in result.output
+
+
+def test_a_tool_of_another_version_than_the_pinned_one_is_used_with_a_warning(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    old = fake_tool(tmp_path / "bin", "promtool", log, version="promtool, version 2.42.0 (branch: debian/sid)")
+    same = fake_tool(tmp_path / "bin2", "otelcol", log, version="otelcol-contrib version 0.159.1")
+    result = run_cli(["verify", str(SHOP), "--promtool", str(old), "--otelcol", str(same)], {"PATH": ""}, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (f"promtool: {old} from --promtool, version 2.42.0 (warning: the spec pins 3.5.0: results may differ "
+            "from what that version accepts)") in result.output.splitlines()
+    assert f"otelcol: {same} from --otelcol, version 0.159.1" in result.output.splitlines()  # same minor: no warning
+
+
+def test_a_path_outside_the_render_never_reaches_a_tool(tmp_path: Path) -> None:
+    """The guard under the planning: a check whose arguments name a file outside the render is refused."""
+    log = tmp_path / "calls.jsonl"
+    tool = verify.Tool("otelcol", str(fake_tool(tmp_path / "bin", "otelcol", log)), "--otelcol")
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("x: 1\n")
+    check = verify.Check("otelcol", ("validate", f"--config={outside}"), "otel-collector/config.yaml", "validate")
+    art = Artifact("otel-collector/config.yaml", "x: 1\n")
+    with pytest.raises(RuntimeError, match="outside the render"):
+        verify.run_checks([art], [check], {"otelcol": tool}, {"PATH": ""}, timeout=30)
+    assert calls(log) == []
 
 
 def test_an_invalid_spec_runs_no_tool_and_exits_1(tmp_path: Path) -> None:
