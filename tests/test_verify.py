@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -202,6 +204,31 @@ def test_a_tool_that_hangs_is_stopped_at_the_timeout(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     at = lines.index("otel-collector/config.yaml: error OBS912 (otelcol validate)")
     assert lines[at + 1:at + 3] == ["    timed out after 1s (--timeout)", "    starting"]
+
+
+def test_an_interrupted_verify_leaves_no_tool_running_and_no_directory(tmp_path: Path) -> None:
+    """Ctrl-C while a tool runs: the tool (in its own session, so the terminal's SIGINT misses it) is killed
+    and the temporary directory removed."""
+    log = tmp_path / "calls.jsonl"
+    pid_file = tmp_path / "tool.pid"
+    body = f"import time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)"
+    otelcol = fake_tool(tmp_path / "bin", "otelcol", log, body)
+    env = {**os.environ, "PATH": "", "OBSGEN_OTELCOL": str(otelcol), "OBSGEN_PROMTOOL": "", "OBSGEN_TEMPO": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "obsgen", "verify", str(SHOP)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pid_file.exists(), "the tool never started"
+    tool_pid = int(pid_file.read_text())
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode != 0, err
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(tool_pid, 0)
+    [run] = [c for c in calls(log) if c["paths"]]
+    assert not Path(str(run["cwd"])).exists()
 
 
 def test_a_tool_that_cannot_be_executed_is_an_error_not_a_rejection(tmp_path: Path) -> None:
