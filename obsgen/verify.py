@@ -367,6 +367,15 @@ def _run_one(tool: Tool, check: Check, root: Path, environ: Mapping[str, str], t
     return Outcome(check, Status.FAIL, map_paths(message, root))
 
 
+def _jobs(environ: Mapping[str, str]) -> int:
+    """Tool runs at a time: ``OBSGEN_JOBS`` when it is a positive number (1: one at a time), else the cores,
+    at most 4 (each tool is a process of its own; more only contend for the same cores)."""
+    value = environ.get("OBSGEN_JOBS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return min(os.cpu_count() or 1, 4)
+
+
 def write_tree(root: Path, artifacts: Sequence[Artifact], checks: Sequence[Check]) -> None:
     """Every artifact at its relative path below ``root`` (the tools read each other's files: a promtool
     test its rule files), with the modified copies some checks ask for in place of the rendered text."""
@@ -388,7 +397,7 @@ def run_checks(artifacts: Sequence[Artifact], checks: Sequence[Check], tools: Ma
     live = _Processes()
     try:
         write_tree(root, artifacts, runnable)
-        workers = max(1, min(jobs or os.cpu_count() or 1, 4, len(runnable)))
+        workers = max(1, min(jobs or _jobs(environ), len(runnable)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_run_one, tools[c.tool], c, root, environ, timeout, live) for c in runnable]
             try:
