@@ -150,7 +150,7 @@ def locate(name: str, flag: str | None, environ: Mapping[str, str], required: bo
             return Tool(name, found, "PATH")
     looked = " or ".join(PATH_NAMES[name])
     reason = f"no --{name}, no {env_var}, no {looked} on PATH"
-    return Missing(name, reason, error=required)
+    return Missing(name, f"--require {name}, and {reason}" if required else reason, error=required)
 
 
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
@@ -160,11 +160,10 @@ def with_version(tool: Tool, pinned: str, environ: Mapping[str, str]) -> Tool:
     """``tool`` with the version it reports, and a note when its major.minor is not the one the spec pins."""
     flag = "-version" if tool.name == "tempo" else "--version"  # Tempo uses Go's flag package: -version
     try:
-        proc = subprocess.run([tool.path, flag], capture_output=True, text=True, errors="replace",
-                              timeout=VERSION_TIMEOUT, env=dict(environ), stdin=subprocess.DEVNULL, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        _, out = _execute([tool.path, flag], None, environ, VERSION_TIMEOUT, _Processes())
+    except OSError:
         return tool
-    found = _VERSION.search(proc.stdout + proc.stderr)
+    found = _VERSION.search(out)
     if found is None:
         return tool
     version = found.group(0)
@@ -323,6 +322,31 @@ def _inside(path: str, root: Path) -> bool:
     return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
 
 
+def _execute(argv: list[str], cwd: Path | None, env: Mapping[str, str], timeout: float,
+             live: _Processes) -> tuple[int | None, str]:
+    """Run ``argv``: (exit status, or None when it timed out and was killed; its stdout and stderr interleaved).
+
+    In a session of its own, so a timeout or an interruption kills the whole process group, and no pipe is
+    left open by a child of a wrapper script. Raises OSError when it cannot be started.
+    """
+    proc = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+    live.add(proc)
+    try:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            out, _ = proc.communicate()
+            return None, out
+        return proc.returncode, out
+    except BaseException:  # interrupted while waiting: the tool does not outlive verify
+        _kill(proc)
+        raise
+    finally:
+        live.discard(proc)
+
+
 def _trim(text: str) -> str:
     """``text`` without blank lines around it (promtool 3 prints empty lines to stdout around a failure)."""
     lines = text.splitlines()
@@ -342,28 +366,18 @@ def _run_one(tool: Tool, check: Check, root: Path, environ: Mapping[str, str], t
         candidate = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
         if os.sep in candidate and not _inside(candidate, root):
             raise RuntimeError(f"refusing to run {tool.name} on {candidate}: outside the render's directory")
-    env = {**environ, **check.env}
     try:
-        proc = subprocess.Popen(argv, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+        returncode, out = _execute(argv, root, {**environ, **check.env}, timeout, live)
     except OSError as exc:
         return Outcome(check, Status.ERROR, map_paths(f"cannot run {tool.path}: {exc.strerror or exc}", root))
-    live.add(proc)
-    try:
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            out, _ = proc.communicate()
-            message = _trim(f"timed out after {timeout:g}s (--timeout)\n{out}")
-            return Outcome(check, Status.ERROR, map_paths(message, root))
-    finally:
-        live.discard(proc)
-    if proc.returncode == 0:
+    if returncode is None:
+        message = _trim(f"timed out after {timeout:g}s (--timeout)\n{out}")
+        return Outcome(check, Status.ERROR, map_paths(message, root))
+    if returncode == 0:
         return Outcome(check, Status.OK)
-    message = _trim(out) or f"exit status {proc.returncode}, no output"
-    if proc.returncode < 0:  # killed by a signal: it did not judge the file
-        return Outcome(check, Status.ERROR, map_paths(f"killed by signal {-proc.returncode}\n{message}", root))
+    message = _trim(out) or f"exit status {returncode}, no output"
+    if returncode < 0:  # killed by a signal: it did not judge the file
+        return Outcome(check, Status.ERROR, map_paths(f"killed by signal {-returncode}\n{message}", root))
     return Outcome(check, Status.FAIL, map_paths(message, root))
 
 
@@ -448,10 +462,8 @@ def format_text(report: Report) -> str:
     for name in TOOLS:
         if name in missing:
             m = missing[name]
-            if m.error:
-                lines.append(f"{name}: not found, required: error OBS911 ({m.reason})\n")
-            else:
-                lines.append(f"{name}: not found, skipped ({m.reason})\n")
+            outcome = "error OBS911" if m.error else "skipped"
+            lines.append(f"{name}: not found, {outcome} ({m.reason})\n")
             continue
         tool = tools[name]
         about = f"{tool.path} from {tool.source}" + (f", version {tool.version}" if tool.version else "")
