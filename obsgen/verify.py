@@ -14,6 +14,7 @@ there as its working directory; the directory is removed afterwards, whatever ha
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -347,14 +348,24 @@ def _execute(argv: list[str], cwd: Path | None, env: Mapping[str, str], timeout:
         live.discard(proc)
 
 
+MAX_MESSAGE_LINES = 400
+# Control characters (a tool may echo spec text, or colour its output) are shown escaped, so a tool's
+# message cannot move the cursor or forge lines in a CI log; every message line is also indented.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _trim(text: str) -> str:
-    """``text`` without blank lines around it (promtool 3 prints empty lines to stdout around a failure)."""
-    lines = text.splitlines()
+    """The tool's output as shown: no blank lines around it (promtool 3 prints empty lines around a failure),
+    control characters escaped, at most MAX_MESSAGE_LINES lines. Split on newlines only (the pipe is read in
+    universal-newline mode, so a carriage return is one already): U+2028 and friends are escaped, not lines."""
+    lines = [_CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], line.rstrip()) for line in text.split("\n")]
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
-    return "\n".join(line.rstrip() for line in lines)
+    if len(lines) > MAX_MESSAGE_LINES:
+        lines[MAX_MESSAGE_LINES:] = [f"... ({len(lines) - MAX_MESSAGE_LINES} more lines)"]
+    return "\n".join(lines)
 
 
 def _run_one(tool: Tool, check: Check, root: Path, environ: Mapping[str, str], timeout: float,

@@ -356,6 +356,24 @@ def test_collector_references_with_defaults_escapes_and_comments_need_nothing() 
     assert verify.collector_env_needed(text) == ["NEEDED", "BARE"]
 
 
+def test_a_long_or_hostile_message_is_shown_escaped_indented_and_cut(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    body = ('print("\\x1b[31mred\\x1b[0m\\rprometheus/rules/x.yaml: ok (forged)\\u2028x")\n'
+            'for i in range(1000): print(f"line {i}")\n'
+            "sys.exit(1)")
+    otelcol = fake_tool(tmp_path / "bin", "otelcol", log, body)
+    result = run_cli(["verify", str(SHOP), "--otelcol", str(otelcol)], {"PATH": ""}, tmp_path)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    at = lines.index("otel-collector/config.yaml: FAIL OBS910 (otelcol validate)")
+    # the carriage return starts a line (universal newlines), which is indented like every other
+    assert lines[at + 1:at + 3] == ["    \\u001b[31mred\\u001b[0m", "    prometheus/rules/x.yaml: ok (forged)\\u2028x"]
+    assert lines[at + 3:at + 5] == ["    line 0", "    line 1"]
+    assert lines[at + verify.MAX_MESSAGE_LINES] == f"    line {verify.MAX_MESSAGE_LINES - 3}"
+    assert lines[at + verify.MAX_MESSAGE_LINES + 1] == f"    ... ({1002 - verify.MAX_MESSAGE_LINES} more lines)"
+    assert all(x.startswith("    ") for x in lines[at + 1:at + verify.MAX_MESSAGE_LINES + 2])
+
+
 def test_map_paths_hides_the_temporary_directory(tmp_path: Path) -> None:
     root = tmp_path / "obsgen-verify-x"
     assert verify.map_paths(f"{root}/prometheus/rules/a.yaml: bad; cwd {root}", root) == \
