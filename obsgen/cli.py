@@ -257,10 +257,11 @@ def docs(output: Path | None) -> None:
 
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--otelcol", type=str, default=None, help="The Collector binary (default: $OBSGEN_OTELCOL, then "
-              "otelcol-contrib or otelcol on PATH).")
-@click.option("--promtool", type=str, default=None, help="promtool (default: $OBSGEN_PROMTOOL, then PATH).")
-@click.option("--tempo", type=str, default=None, help="Tempo (default: $OBSGEN_TEMPO, then PATH).")
+@click.option("--otelcol", type=str, default=None, metavar="PATH",
+              help="The Collector binary (default: $OBSGEN_OTELCOL, then otelcol-contrib or otelcol on PATH).")
+@click.option("--promtool", type=str, default=None, metavar="PATH",
+              help="promtool (default: $OBSGEN_PROMTOOL, then PATH).")
+@click.option("--tempo", type=str, default=None, metavar="PATH", help="Tempo (default: $OBSGEN_TEMPO, then PATH).")
 @click.option("--require", "require", multiple=True, type=click.Choice(["otelcol", "promtool", "tempo"]),
               help="A missing TOOL is an error (exit 2), not a skip. Repeatable.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
