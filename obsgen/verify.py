@@ -193,8 +193,10 @@ def static_resolver_copy(text: str) -> tuple[str, bool]:
         resolver = exporter.get("resolver")
         if isinstance(resolver, dict) and isinstance(resolver.get("k8s"), dict):
             k8s = resolver.pop("k8s")
-            ports = k8s.get("ports") or [4317]  # the exporter's default port (resolver_k8s.go)
-            resolver["static"] = {"hostnames": [f"{k8s.get('service', 'sampler')}:{port}" for port in ports]}
+            service = str(k8s.get("service", "sampler"))
+            # without ports the k8s resolver's backends are bare endpoints too (resolver_k8s.go, resolve)
+            ports = k8s.get("ports") or []
+            resolver["static"] = {"hostnames": [f"{service}:{port}" for port in ports] or [service]}
             swapped = True
     return (yaml.safe_dump(doc, sort_keys=False, allow_unicode=True) if swapped else text), swapped
 

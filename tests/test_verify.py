@@ -342,6 +342,19 @@ def test_the_gateway_is_checked_with_a_static_resolver_on_the_same_service_and_p
     assert gateway.env == {}  # HOSTNAME is set
 
 
+def test_the_static_copy_covers_both_exporter_ids_and_a_resolver_without_ports() -> None:
+    text = ("exporters:\n  loadbalancing/a:\n    resolver:\n      k8s:\n        service: s.ns\n"
+            "  load_balancing:\n    resolver:\n      k8s:\n        service: t.ns\n        ports: [1, 2]\n"
+            "  otlp:\n    resolver:\n      k8s: {service: u}\n")
+    copy, swapped = verify.static_resolver_copy(text)
+    assert swapped
+    exporters = yaml.safe_load(copy)["exporters"]
+    assert exporters["loadbalancing/a"]["resolver"] == {"static": {"hostnames": ["s.ns"]}}
+    assert exporters["load_balancing"]["resolver"] == {"static": {"hostnames": ["t.ns:1", "t.ns:2"]}}
+    assert exporters["otlp"]["resolver"] == {"k8s": {"service": "u"}}  # not a load balancer: left alone
+    assert verify.static_resolver_copy("exporters:\n  otlp: {}\n") == ("exporters:\n  otlp: {}\n", False)
+
+
 def test_an_unset_variable_the_collector_reads_gets_a_placeholder() -> None:
     artifacts, plan = _artifacts(SCALEOUT)
     checks = {c.artifact: c for c in verify.plan_checks(artifacts, plan, {})}  # type: ignore[arg-type]
