@@ -49,6 +49,8 @@ CODES: dict[str, str] = {
     "OBS307": "call from a service that is not instrumented",
     "OBS308": "undeclared attribute",
     "OBS309": "nothing to do for an endpoint reference",
+    "OBS310": "OTLP gRPC endpoint the Collector refuses (no port)",
+    "OBS311": "remote-write URL the Collector cannot parse",
     # 4xx: sampling
     "OBS400": "regex rejected by RE2 (Go regexp)",
     "OBS401": "regex is not anchored",

@@ -183,10 +183,11 @@ class _YamlBuilder:
         if node.tag == _STR and (not plain or node.tag != _implicit(text)):
             return text  # quoted, block or `!!str`: a string in every YAML version
         if plain and node.tag == _implicit(text):
-            if self.yaml12:
+            if self.yaml12 and node.tag != _TIMESTAMP:
                 return resolve_12(text)
-            if node.tag == _TIMESTAMP:
+            if not self.yaml12 and node.tag == _TIMESTAMP:
                 return text  # yaml.v2 gives a string to every field that is not a time.Time
+            # yaml.v3 decodes an unquoted timestamp into a time.Time, which no string field takes
         try:
             return _CONSTRUCTOR.construct_object(node, deep=True)
         except (ValueError, KeyError, yaml.YAMLError) as exc:
