@@ -287,6 +287,8 @@ K8S = ("the load_balancing exporter's k8s resolver builds an in-cluster Kubernet
        "is created, so `otelcol validate` fails outside a cluster whatever the config says")
 
 
+BALANCERS = ("gRPC balancer names are a registry filled by the packages a binary imports (configgrpc "
+             "ClientConfig.Validate asks balancer.Get); the model does not know which a build registers")
 OTTL = ("OTTL condition syntax is not modelled: the Collector parses the conditions when the tail-sampling "
         "processor starts (internal/sampling/ottl.go), obsgen only checks that one is given")
 
@@ -409,6 +411,32 @@ def _targeted_cases() -> Iterator[Case]:
         ("telemetry-views-normal", ("service", "telemetry"), {"metrics": {"level": "normal", "views": [{}]}}),
         ("latency-threshold-string", (*p0, "latency"), {"threshold_ms": "500ms"}),
         ("batch-metadata-keys-dupe", ("processors", "batch", "metadata_keys"), ["a", "A"]),
+        ("int-into-string-field", ("connectors", "span_metrics", "namespace"), 42),
+        ("bool-into-string-list", ("connectors", "service_graph", "dimensions"), [True]),
+        ("float-into-int", ("processors", "tail_sampling", "num_traces"), 1000.5),
+        ("float-duration", ("processors", "batch", "timeout"), 1.5),
+        ("int32-overflow", ("connectors", "service_graph", "exponential_histogram_max_size"), 2**40),
+        ("dimensions-cache-size-deprecated", ("connectors", "span_metrics", "dimensions_cache_size"), 500),
+        ("span-metrics-series-expiration", ("connectors", "span_metrics", "series_expiration"), "5m"),
+        ("span-metrics-glob-dimension", ("connectors", "span_metrics", "dimensions"), [{"glob": "http.*"}]),
+        ("span-metrics-glob-with-default", ("connectors", "span_metrics", "dimensions"),
+         [{"glob": "http.*", "default": "x"}]),
+        ("span-metrics-name-and-glob", ("connectors", "span_metrics", "dimensions"), [{"name": "a", "glob": "b*"}]),
+        ("service-graph-metrics-exporter", ("connectors", "service_graph", "metrics_exporter"), "prometheus"),
+        ("queue-disabled-size-zero", ("exporters", "otlp_grpc/tempo", "sending_queue"),
+         {"enabled": False, "queue_size": 0}),
+        ("queue-batch-flush-zero", ("exporters", "otlp_grpc/tempo", "sending_queue"),
+         {"batch": {"flush_timeout": "0s"}}),
+        ("queue-batch-null", ("exporters", "otlp_grpc/tempo", "sending_queue"), {"batch": None}),
+        ("retry-elapsed-below-initial", ("exporters", "otlp_grpc/tempo", "retry_on_failure"),
+         {"initial_interval": "10s", "max_elapsed_time": "5s"}),
+        ("retry-multiplier-negative", ("exporters", "otlp_grpc/tempo", "retry_on_failure"), {"multiplier": -1}),
+        ("prw-compression-gzip", ("exporters", "prometheus_remote_write", "compression"), "gzip"),
+        ("prw-http-block", ("exporters", "prometheus_remote_write", "http"), {"endpoint": "http://p:9090/w"}),
+        ("prw-translation-unknown", ("exporters", "prometheus_remote_write", "translation_strategy"), "Fancy"),
+        ("prw-queue-size-zero", ("exporters", "prometheus_remote_write", "remote_write_queue"), {"queue_size": 0}),
+        ("prw-parallelism-zero", ("exporters", "prometheus_remote_write", "max_batch_request_parallelism"), 0),
+        ("tls-version-13", ("exporters", "otlp_grpc/tempo", "tls", "min_version"), "1.3"),
     ]
     for name, path, value in out_of_range:
         config = single()
@@ -444,6 +472,10 @@ def _targeted_cases() -> Iterator[Case]:
     ]
     for name, make, path in missing:
         yield Case(f"missing:{name}", _without(make(), path))
+    yield Case("value:balancer-unknown", _set(single(), ("exporters", "otlp_grpc/tempo", "balancer_name"),
+                                              "weighted_random"), BALANCERS)
+    yield Case("value:balancer-round-robin", _set(single(), ("exporters", "otlp_grpc/tempo", "balancer_name"),
+                                                  "round_robin"))
     for name, block in [
         ("numeric-no-bounds", {"key": "code"}),
         ("numeric-min-over-max", {"key": "code", "min_value": 600, "max_value": 500}),
@@ -501,6 +533,17 @@ def _targeted_cases() -> Iterator[Case]:
     yield Case("policy:trace-flags-with-block", with_policies({"name": "f", "type": "trace_flags", "trace_flags": {}}))
     yield Case("policy:rate-limiting-burst", with_policies({"name": "r", "type": "rate_limiting", "rate_limiting": {
         "spans_per_second": 100, "burst_capacity": 200}}))
+    for name, body in [
+        ("path-missing", {}),
+        ("append-and-rotation", {"path": "/tmp/o.json", "append": True, "rotation": {"max_days": 1}}),
+        ("format-xml", {"path": "/tmp/o.json", "format": "xml"}),
+        ("compression-gzip", {"path": "/tmp/o.json", "compression": "gzip"}),
+        ("group-by-no-star", {"path": "/tmp/o.json", "group_by": {"enabled": True, "resource_attribute": "a"}}),
+        ("group-by-ok", {"path": "/tmp/obsgen-*/o.json", "group_by": {"enabled": True, "resource_attribute": "a"}}),
+    ]:
+        yield Case(f"file:{name}", _set(exporters_zoo(), ("exporters", "file"), body))
+    for name in ("tempo+1", "te$mpo", "tempo=1", "tempo~", "tempo.1", "tempo-1", "tempo:1"):
+        yield Case(f"id:name:{name}", rename(single(), "exporters", "otlp_grpc/tempo", f"otlp_grpc/{name}"))
     yield Case("policy:extension-type-undefined", with_policies({"name": "x", "type": "my_evaluator",
                                                                   "my_evaluator": {}}))
 
@@ -658,6 +701,8 @@ def _endpoint_cases() -> Iterator[Case]:
     for hostnames in (["sampler-0"], ["sampler-0:4317", "sampler-1"], ["sampler-0:x"], []):
         yield Case(f"endpoint:lb-static:{','.join(hostnames) or 'none'}",
                    _set(gateway(), ("exporters", "load_balancing", "resolver", "static", "hostnames"), hostnames))
+    yield Case("endpoint:lb-template-no-port", _set(gateway(), ("exporters", "load_balancing", "protocol", "otlp",
+                                                                 "endpoint"), "tempo"))
     yield Case("endpoint:lb-template-endpoint", _set(gateway(), ("exporters", "load_balancing", "protocol", "otlp",
                                                                  "endpoint"), "tempo:4317"))
     yield Case("endpoint:health-check-no-port", _set(single(), ("extensions", "health_check", "endpoint"), "0.0.0.0"))
