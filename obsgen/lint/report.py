@@ -39,6 +39,7 @@ _HINTS = {
                  "it seems to",
 }
 _INDEX = re.compile(r"\[(\d+)\]")
+_LINT_PREFIX = re.compile(r"^lint\([a-z_]+\): ")
 
 
 def classify(message: str) -> str:
@@ -101,8 +102,7 @@ def to_diagnostic(error: StrictError, source: Source) -> Diagnostic:
     # A key that is wrong, or a block that is, is shown at its key; a wrong scalar at the value itself.
     at_key = code == UNKNOWN_KEY or isinstance(_value_at(source.data, loc), dict | list)
     line, column = source.where(loc, key=at_key)
-    message = error.message.removeprefix("lint(memory_limiter_first): ").removeprefix(
-        "lint(composite_rate_allocation): ")
+    message = _LINT_PREFIX.sub("", error.message)  # the code (OBS806) and severity already say it
     return Diagnostic(
         code, message, Severity.WARNING if code == OBSGEN_RULE else Severity.ERROR, source.file, line, column,
         error.path, _HINTS.get(code, ""),

@@ -38,9 +38,9 @@ def _listen_paths(config: dict[str, object]) -> list[tuple[str, ...]]:
         protocols = body.get("protocols") if isinstance(body, dict) else None
         for proto in ("grpc", "http"):
             if isinstance(protocols, dict) and proto in protocols:
-                if not isinstance(protocols[proto], dict):  # null: the default port would be taken
-                    protocols[proto] = {"endpoint": "0.0.0.0:1"}
-                protocols[proto].setdefault("endpoint", "0.0.0.0:1")
+                if not isinstance(protocols[proto], dict):  # null: the default port might be taken
+                    protocols[proto] = {}
+                protocols[proto].setdefault("endpoint", _FREE)
                 out.append(("receivers", rid, "protocols", proto, "endpoint"))
     for section, kind in (("extensions", "health_check"), ("exporters", "prometheus")):
         for cid, body in (config.get(section) or {}).items():  # type: ignore[union-attr]
