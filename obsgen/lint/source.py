@@ -95,8 +95,6 @@ def read_text(path: str, display: str) -> str:
     if len(raw) > MAX_BYTES:
         raise ReadError(Diagnostic("OBS105", f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB",
                                    file=display, line=1, column=1))
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]  # Go's yaml and JSON decoders skip a UTF-8 byte-order mark too
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -119,6 +117,7 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 
 def compose_yaml(text: str, display: str) -> yaml.Node | None:
     """The document's node tree (``None`` for an empty file); several documents are an error."""
+    text = text.removeprefix("\ufeff")  # yaml.v3's reader skips a byte-order mark (yaml_parser_determine_encoding)
     bad = _FORBIDDEN_CHAR.search(text)
     if bad is not None:
         line, col = _position(text, bad.start())
@@ -354,6 +353,8 @@ class _JsonReader:
 def read_json(text: str, display: str) -> Source:
     """Parse a JSON document, keeping positions; trailing text is an error as in encoding/json."""
     reader = _JsonReader(text, display)
+    if text.startswith("\ufeff"):
+        raise reader.fail(0, "the file starts with a byte-order mark, which encoding/json refuses")
     try:
         reader.source.data, end = reader.value(0, (), 0)
     except RecursionError:

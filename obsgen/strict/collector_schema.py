@@ -22,6 +22,7 @@ wherever a scalar is expected: its final type is only known at deploy time.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -391,7 +392,9 @@ class Obj(Node):
             if spec is None and self.open_:
                 continue
             if spec is None:
-                out.append(err((*loc, str(key)), f"has invalid keys: {key} (not a field of {self.name})"))
+                close = difflib.get_close_matches(str(key), list(self.fields), n=1, cutoff=0.75)
+                guess = f"; did you mean '{close[0]}'?" if close else ""
+                out.append(err((*loc, str(key)), f"has invalid keys: {key} (not a field of {self.name}{guess})"))
                 continue
             if isinstance(spec, Field):
                 gate = field_gate(key, spec, ctx.version)

@@ -224,3 +224,8 @@ def test_upstream_files(name: str) -> None:
     assert result.kind == kind
     assert sorted(d.code for d in result.diagnostics) == sorted(expected), result.diagnostics
     assert all(d.line > 0 for d in result.diagnostics)
+
+
+def test_byte_order_mark_is_skipped_in_yaml_and_refused_in_json() -> None:
+    assert lint_text("\ufeffgroups: []\n", "r.yaml").kind == "prometheus-rules"
+    assert codes('\ufeff{"title": "x"}', "d.json") == [("OBS102", 1, 1, "")]
