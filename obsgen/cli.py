@@ -13,6 +13,7 @@ import click
 
 from obsgen import cache
 from obsgen.diagnostics import Diagnostic, Severity, to_json
+from obsgen.lint.command import lint
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
 
@@ -107,6 +108,9 @@ def run() -> None:
 @click.version_option(package_name="obsgen")
 def main() -> None:
     """obsgen: one service-topology spec, the whole tracing stack's configs generated from it."""
+
+
+main.add_command(lint)  # obsgen lint FILE...: hand-written configs through the strict models
 
 
 @main.command()

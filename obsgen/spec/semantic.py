@@ -199,6 +199,10 @@ class _Checker:
                 self.add("OBS306", ("backends", name, "datasource_uid"),
                          f"datasource UID {backend.datasource_uid!r} is also used by {uids[backend.datasource_uid]}")
             uids[backend.datasource_uid] = name
+        from obsgen.spec.collector_endpoints import endpoint_problems
+
+        for code, loc, message, hint in endpoint_problems(self.spec):
+            self.add(code, loc, message, hint=hint)
         if b.tempo.mode == "distributed" and b.tempo.s3 is None:
             self.add("OBS201", ("backends", "tempo", "mode"), "distributed mode needs 'backends.tempo.s3'",
                      hint="set bucket and endpoint of the S3-compatible store")
