@@ -202,8 +202,10 @@ UPSTREAM_FILES: dict[str, tuple[str | None, list[str], bool]] = {
     "grafana/provider-otel-demo-dashboards-demo.yaml": ("grafana-dashboards-provider", [], False),
     "grafana/provider-tempo-single-binary-grafana-dashboards.yaml": ("grafana-dashboards-provider", [], False),
     "grafana/dashboard-tempo-service-graph.json": ("grafana-dashboard", [], False),
-    # exported from a Grafana instance: a numeric id, which a provisioned dashboard must not have
-    "grafana/dashboard-intro-to-mltp-erroring-endpoints-spanmetrics.json": ("grafana-dashboard", ["OBS802"], False),
+    # exported from a Grafana instance: a numeric id, which a provisioned dashboard must not have, and the legacy
+    # top-level "style" key, which @grafana/schema 12.2's Dashboard no longer declares
+    "grafana/dashboard-intro-to-mltp-erroring-endpoints-spanmetrics.json": ("grafana-dashboard", ["OBS801", "OBS802"],
+                                                                           False),
     "prometheus/sloth-gen-getting-started.yml": ("prometheus-rules", [], False),
     "prometheus/sloth-gen-kubernetes-apiserver.yml": ("prometheus-rules", [], False),
     "prometheus/autometrics-shared-autometrics.rules.yml": ("prometheus-rules", [], False),
