@@ -36,17 +36,6 @@ def format_le(seconds: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def le_regex(seconds: float) -> str:
-    """An anchored regex matching a boundary in every form Prometheus stores it (``1`` and ``1.0``).
-
-    Prometheus 3 normalises scraped ``le`` values to float form, remote write keeps them as sent,
-    so an exact ``le="1"`` matcher would silently stop matching after an upgrade.
-    """
-    base = format_le(seconds)
-    escaped = base.replace(".", r"\.")
-    return f"{escaped}(\\.0)?" if "." not in base else escaped + "0*"
-
-
 @dataclass(frozen=True)
 class SpanMetricsNames:
     """Metric and label names one span-metrics source produces in Prometheus."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from obsgen import naming
+from obsgen import naming, prometheus_compat
 from obsgen.plan import Plan, PlannedService, PlannedSLO
 from obsgen.targets import rules_sim as sim
 from obsgen.targets.rules_common import make_alert, pct, seconds_text
@@ -74,7 +74,8 @@ def sli_recordings(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: s
                   f"[{BASE}]))\nor\n0 * sum {keys} ({selector(requests, mine)})")
     else:
         assert slo.latency_threshold is not None
-        le = (naming.LE_LABEL, "=~", naming.le_regex(slo.latency_threshold.seconds))
+        # written for the pinned major: 3.x stores scraped boundaries as "1.0", remote-written ones as "1"
+        le = prometheus_compat.le_matcher(slo.latency_threshold.seconds, plan.spec.stack.prometheus)
         total = f"sum {keys} (rate({selector(sm.duration_count, scope)}[{BASE}]))"
         # slow = all - within the threshold bucket; the threshold is a bucket boundary (plan.buckets)
         failed = (f"{total}\n-\nsum {keys} (rate({selector(sm.duration_bucket, [*scope, le])}[{BASE}]))")
