@@ -22,8 +22,30 @@ KIND_SERVER = "SPAN_KIND_SERVER"
 KIND_CLIENT = "SPAN_KIND_CLIENT"
 
 
-def label_from_attribute(attribute: str) -> str:
-    """Prometheus label for a span attribute, as both sources sanitise it (``http.method`` -> ``http_method``)."""
+def label_from_attribute(attribute: str, source: Source = "tempo") -> str:
+    """The Prometheus label a span attribute arrives as from the configured span-metrics source.
+
+    Neither producer keeps UTF-8 names, whatever Prometheus 3 would accept: obsgen leaves the Collector's
+    prometheusremotewrite exporter at its default translation (no ``translation_strategy``, so
+    ``utf8Allowed = false``: contrib v0.159.0 ``pkg/translator/prometheusremotewrite/metrics_to_prw.go``
+    ``getTranslationConfiguration``), and Tempo always sanitises.
+
+    - collector: prometheus/otlptranslator v1.0.0 ``LabelNamer.Build`` with the exporter's settings
+      (``label_namer.go``, ``strconv.go`` ``sanitizeLabelName``): every run of characters outside
+      ``[A-Za-z0-9]`` -- underscores included -- becomes one ``_``, and a name that then starts with a single
+      ``_`` gets a ``key`` prefix (the ``PermissiveLabelSanitization`` gate that would turn both off is alpha,
+      off by default). ``http.request.method`` -> ``http_request_method``, ``a__b`` -> ``a_b``,
+      ``_x`` -> ``key_x``.
+    - tempo: prometheus ``util/strutil.SanitizeLabelName``, each character outside ``[A-Za-z0-9_]`` -> ``_``
+      (grafana/tempo ``modules/generator/processor/spanmetrics`` ``sanitizeLabelNameWithCollisions``).
+    """
+    if source == "collector":
+        reserved = len(attribute) >= 4 and attribute.startswith("__") and attribute.endswith("__")
+        label = re.sub(r"[^A-Za-z0-9]+", "_", attribute[2:-2] if reserved else attribute)
+        label = f"__{label}__" if reserved else label
+        if label[:1].isdigit():
+            return "key_" + label
+        return "key" + label if label.startswith("_") and not label.startswith("__") else label
     label = re.sub(r"[^A-Za-z0-9_]", "_", attribute)
     return "_" + label if label[:1].isdigit() else label
 

@@ -139,7 +139,7 @@ class Plan:
 
     def dimension_labels(self) -> tuple[str, ...]:
         """Prometheus labels of the extra span-metrics dimensions."""
-        return tuple(naming.label_from_attribute(name) for name, _ in self.dimensions)
+        return tuple(naming.label_from_attribute(name, self.span_metrics.source) for name, _ in self.dimensions)
 
 
 def slug(key: str) -> str:

@@ -4,16 +4,17 @@ Differences between the majors that reach obsgen's rules, panels and promtool te
 prometheus/prometheus v0.305.0 = 3.5.0, ``docs/migration.md``, and the source files named below):
 
 - ``le`` label values. Prometheus 3 rewrites the ``le`` of classic histograms (and the ``quantile`` of
-  summaries) it *parses* -- every scrape format and ``promtool tsdb create-blocks-from openmetrics`` -- into
+  summaries) it *parses* -- every scrape protocol and ``promtool tsdb create-blocks-from openmetrics`` -- into
   OpenMetrics float form: ``1`` becomes ``1.0``, ``0.00005`` becomes ``5e-05``
   (``model/textparse/openmetricsparse.go`` ``normalizeFloatsInLabelValues``, ``protobufparse.go``
   ``formatOpenMetricsFloat``). Samples that arrive by remote write keep their labels as sent
-  (``storage/remote/write_handler.go`` has no such step), and both span-metrics producers send Go's
-  ``strconv.FormatFloat(v, 'f', -1, 64)`` (``0.00005``, ``1``): the Collector's prometheusremotewrite exporter
-  (opentelemetry-collector-contrib v0.159.0 ``pkg/translator/prometheusremotewrite/helper.go``) and Tempo's
-  metrics-generator (grafana/tempo ``modules/generator/registry/histogram.go`` ``formatFloat``). Prometheus 2
-  stores every value as it arrives. So a bucket selector is an exact match under 2.x and, under 3.x, a match
-  of both spellings (remote-written and scraped series of one histogram can meet in one Prometheus 3).
+  (``storage/remote/write_handler.go`` has no such step; tests/test_prometheus3.py shows it on the server), and
+  both span-metrics producers send Go's ``strconv.FormatFloat(v, 'f', -1, 64)`` (``0.00005``, ``1``): the
+  Collector's prometheusremotewrite exporter (opentelemetry-collector-contrib v0.159.0
+  ``pkg/translator/prometheusremotewrite/helper.go``) and Tempo's metrics-generator (grafana/tempo
+  ``modules/generator/registry/histogram.go`` ``formatFloat``). Prometheus 2 stores every value as it arrives,
+  so what it holds depends on the scrape protocol. The bucket matcher is therefore written for the pinned major
+  *and* the delivery path (``stored_le``); for remote write, obsgen's default, both majors store the same.
 - Range selectors are left-open in 3.x: a sample exactly at ``t - range`` is no longer in the window
   (``promql/engine.go`` ``matrixIterSlice``: ``if t > mintFloats``; migration guide "Range selectors and
   lookback exclude samples coinciding with the left boundary"). obsgen's shortest range is the 5m base window
@@ -29,11 +30,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from obsgen.spec.versions import version_tuple
 
 # Oldest supported release: Debian bookworm's 2.42.0, the 2.x promtool and server the test suite runs a
 # 2.x-pinned spec against (tests/test_prometheus2.py).
+Delivery = Literal["remote_write", "scrape"]
+"""How span metrics reach Prometheus: pushed (remote write) or scraped from the Collector's prometheus exporter."""
+
 MIN_2X = (2, 42)
 # 2.55 is the last 2.x minor: the next release, module v0.300.0, is 3.0.0.
 MAX_2X = (2, 55)
@@ -133,16 +138,56 @@ def _regex_literal(text: str) -> str:
     return text.replace(".", r"\.").replace("+", r"\+")
 
 
-def le_matcher(seconds: float, prometheus_version: str) -> tuple[str, str, str]:
-    """The ``le`` matcher that selects one bucket boundary under the pinned Prometheus major.
+def stored_le(seconds: float, prometheus_version: str, delivery: Delivery) -> tuple[str, ...]:
+    """Every spelling of a bucket boundary the pinned Prometheus stores for the configured delivery path.
 
-    2.x: ``le="1"``, exactly what the producers send. 3.x: ``le=~"1|1\\.0"``, the remote-written and the
-    scraped (normalised) spelling; one exact match when both are the same (``0.5``).
+    - ``remote_write`` (the Collector's prometheusremotewrite exporter, Tempo's metrics-generator): the producer's
+      Go ``'f'`` spelling, kept as sent by 2.x and 3.x alike (``1``).
+    - ``scrape`` of the Collector's prometheus exporter, which obsgen renders with ``enable_open_metrics``:
+      3.x normalises every scrape protocol to the OpenMetrics float (``1.0``). 2.x stores the exposition as it
+      comes: OpenMetrics (its default first choice of protocol, client_golang/prometheus/common v0.65.0
+      ``expfmt/openmetrics_create.go`` ``writeOpenMetricsFloat``: ``1.0``) or, when a scrape config prefers the
+      text format, ``expfmt/text_create.go`` ``writeFloat`` (Go ``'g'``: ``1``, which is always the ``'f'`` or the
+      OpenMetrics spelling).
     """
-    sent = go_format_f(seconds)
-    if major(prometheus_version) == 2:
-        return ("le", "=", sent)
-    parsed = openmetrics_float(seconds)
-    if parsed == sent:
-        return ("le", "=", sent)
-    return ("le", "=~", f"{_regex_literal(sent)}|{_regex_literal(parsed)}")
+    sent, parsed = go_format_f(seconds), openmetrics_float(seconds)
+    if delivery == "remote_write":
+        return (sent,)
+    if major(prometheus_version) >= 3 or sent == parsed:
+        return (parsed,)
+    return (sent, parsed)
+
+
+def le_matcher(seconds: float, prometheus_version: str, delivery: Delivery) -> tuple[str, str, str]:
+    """The ``le`` matcher that selects one bucket boundary as the pinned Prometheus stores it (``stored_le``)."""
+    spellings = stored_le(seconds, prometheus_version, delivery)
+    if len(spellings) == 1:
+        return ("le", "=", spellings[0])
+    return ("le", "=~", "|".join(_regex_literal(s) for s in spellings))
+
+
+# ------------------------------------------------------------------------------------------------
+# Samples per window
+
+
+def check_sample_interval(interval_seconds: float, window_seconds: float, window_text: str) -> VersionFinding | None:
+    """Whether span metrics every ``interval_seconds`` leave enough samples in obsgen's shortest range window.
+
+    A range selector ``[w]`` holds the samples in ``(t - w, t]`` in Prometheus 3 (left-open; 2.x also took a
+    sample exactly at ``t - w``), so samples ``i`` apart give at least ``floor(w / i)`` of them. ``rate()`` needs
+    two: above ``w / 2`` some evaluations return nothing at all. Grafana sizes ``$__rate_interval`` for four
+    (4 x the datasource's ``timeInterval``, which obsgen sets to this interval).
+    """
+    samples = int(window_seconds // interval_seconds)
+    if samples >= 4:
+        return None
+    where = f"the {window_text} base window of every rule holds only {samples} sample(s) {interval_seconds:g}s apart"
+    if samples < 2:
+        return VersionFinding(
+            "OBS508", f"{where}: rate() over it returns nothing at some evaluations (range selectors are left-open "
+            "in Prometheus 3: a sample exactly at the window start is not in it)",
+            f"set scrape_interval to at most {window_seconds / 4:g}s (the Collector flushes span metrics at it)")
+    return VersionFinding(
+        "OBS508", f"{where}; rates over fewer than 4 samples are mostly extrapolation",
+        f"set scrape_interval to at most {window_seconds / 4:g}s (the Collector flushes span metrics at it)",
+        warning=True)

@@ -77,6 +77,12 @@ class _Checker:
         if finding is not None:
             self.add(finding.code, ("stack", "prometheus"), finding.message, hint=finding.hint,
                      warning=finding.warning)
+        interval = self.spec.backends.prometheus.scrape_interval.ns / 1e9
+        window = naming.window_text(naming.BASE_WINDOW_MINUTES)
+        finding = prometheus_compat.check_sample_interval(interval, naming.BASE_WINDOW_MINUTES * 60, window)
+        if finding is not None:
+            self.add(finding.code, ("backends", "prometheus", "scrape_interval"), finding.message,
+                     hint=finding.hint, warning=finding.warning)
 
     def check_services(self) -> None:
         spec = self.spec

@@ -74,8 +74,9 @@ def sli_recordings(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: s
                   f"[{BASE}]))\nor\n0 * sum {keys} ({selector(requests, mine)})")
     else:
         assert slo.latency_threshold is not None
-        # written for the pinned major: 3.x stores scraped boundaries as "1.0", remote-written ones as "1"
-        le = prometheus_compat.le_matcher(slo.latency_threshold.seconds, plan.spec.stack.prometheus)
+        # as the pinned Prometheus stores the boundary for this delivery path: "1" pushed, "1.0" scraped by 3.x
+        le = prometheus_compat.le_matcher(slo.latency_threshold.seconds, plan.spec.stack.prometheus,
+                                          span_metrics_delivery(plan))
         total = f"sum {keys} (rate({selector(sm.duration_count, scope)}[{BASE}]))"
         # slow = all - within the threshold bucket; the threshold is a bucket boundary (plan.buckets)
         failed = (f"{total}\n-\nsum {keys} (rate({selector(sm.duration_bucket, [*scope, le])}[{BASE}]))")
@@ -89,6 +90,13 @@ def sli_recordings(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: s
                     f"sum_over_time({selector(requests, mine)}[{window}])")
         rules.append(Recording(ratio, expr, labels))
     return rules
+
+
+def span_metrics_delivery(plan: Plan) -> prometheus_compat.Delivery:
+    """How span metrics reach Prometheus: Tempo always remote-writes; the Collector as ``metrics_export`` says."""
+    if plan.span_metrics.source == "tempo":
+        return "remote_write"
+    return "scrape" if plan.spec.collector.metrics_export == "scrape" else "remote_write"
 
 
 def sli_windows(slo: PlannedSLO) -> list[str]:
