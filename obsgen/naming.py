@@ -22,24 +22,27 @@ KIND_SERVER = "SPAN_KIND_SERVER"
 KIND_CLIENT = "SPAN_KIND_CLIENT"
 
 
-def label_from_attribute(attribute: str, source: Source = "tempo") -> str:
-    """The Prometheus label a span attribute arrives as from the configured span-metrics source.
+def label_from_attribute(attribute: str, *, remote_write_exporter: bool = False) -> str:
+    """The Prometheus label a span attribute arrives as, from the component that names it.
 
-    Neither producer keeps UTF-8 names, whatever Prometheus 3 would accept: obsgen leaves the Collector's
-    prometheusremotewrite exporter at its default translation (no ``translation_strategy``, so
-    ``utf8Allowed = false``: contrib v0.159.0 ``pkg/translator/prometheusremotewrite/metrics_to_prw.go``
-    ``getTranslationConfiguration``), and Tempo always sanitises.
+    Neither producer keeps UTF-8 names as obsgen configures them, whatever Prometheus 3 would accept: the
+    Collector's exporters run without ``translation_strategy`` (``utf8Allowed = false``: contrib v0.159.0
+    ``pkg/translator/prometheusremotewrite/metrics_to_prw.go`` and ``exporter/prometheusexporter/collector.go``
+    ``getTranslationConfiguration``), and Tempo always sanitises. They differ in how:
 
-    - collector: prometheus/otlptranslator v1.0.0 ``LabelNamer.Build`` with the exporter's settings
-      (``label_namer.go``, ``strconv.go`` ``sanitizeLabelName``): every run of characters outside
-      ``[A-Za-z0-9]`` -- underscores included -- becomes one ``_``, and a name that then starts with a single
-      ``_`` gets a ``key`` prefix (the ``PermissiveLabelSanitization`` gate that would turn both off is alpha,
-      off by default). ``http.request.method`` -> ``http_request_method``, ``a__b`` -> ``a_b``,
-      ``_x`` -> ``key_x``.
-    - tempo: prometheus ``util/strutil.SanitizeLabelName``, each character outside ``[A-Za-z0-9_]`` -> ``_``
-      (grafana/tempo ``modules/generator/processor/spanmetrics`` ``sanitizeLabelNameWithCollisions``).
+    - the Collector's prometheusremotewrite exporter (``remote_write_exporter``): prometheus/otlptranslator
+      v1.0.0 ``LabelNamer.Build`` with ``UnderscoreLabelSanitization`` on and ``PreserveMultipleUnderscores`` off
+      (the ``PermissiveLabelSanitization`` gate that flips both is alpha, off): every run of characters outside
+      ``[A-Za-z0-9]`` -- underscores included -- becomes one ``_`` (``strconv.go`` ``sanitizeLabelName``), and a
+      name that then starts with a single ``_`` gets a ``key`` prefix. ``a__b`` -> ``a_b``, ``_x`` -> ``key_x``.
+    - the Collector's prometheus (scrape) exporter: the same ``Build`` with ``PreserveMultipleUnderscores`` on and
+      no ``key`` prefix for ``_``; Tempo: prometheus ``util/strutil.SanitizeLabelName`` (grafana/tempo
+      ``modules/generator/processor/spanmetrics`` ``sanitizeLabelNameWithCollisions``). Both replace each
+      character outside ``[A-Za-z0-9_]`` with ``_``: ``a._b`` -> ``a__b``.
+
+    All three turn ``http.request.method`` into ``http_request_method``.
     """
-    if source == "collector":
+    if remote_write_exporter:
         reserved = len(attribute) >= 4 and attribute.startswith("__") and attribute.endswith("__")
         label = re.sub(r"[^A-Za-z0-9]+", "_", attribute[2:-2] if reserved else attribute)
         label = f"__{label}__" if reserved else label
@@ -47,7 +50,7 @@ def label_from_attribute(attribute: str, source: Source = "tempo") -> str:
             return "key_" + label
         return "key" + label if label.startswith("_") and not label.startswith("__") else label
     label = re.sub(r"[^A-Za-z0-9_]", "_", attribute)
-    return "_" + label if label[:1].isdigit() else label
+    return "key_" + label if label[:1].isdigit() else label
 
 
 def format_le(seconds: float) -> str:

@@ -145,7 +145,8 @@ def stored_le(seconds: float, prometheus_version: str, delivery: Delivery) -> tu
       Go ``'f'`` spelling, kept as sent by 2.x and 3.x alike (``1``).
     - ``scrape`` of the Collector's prometheus exporter, which obsgen renders with ``enable_open_metrics``:
       3.x normalises every scrape protocol to the OpenMetrics float (``1.0``). 2.x stores the exposition as it
-      comes: OpenMetrics (its default first choice of protocol, client_golang/prometheus/common v0.65.0
+      comes: OpenMetrics (first in 2.x's scrape Accept header, ``scrape/scrape.go`` ``scrapeAcceptHeader``, and in
+      the default ``scrape_protocols`` from 2.49 on; prometheus/common v0.65.0
       ``expfmt/openmetrics_create.go`` ``writeOpenMetricsFloat``: ``1.0``) or, when a scrape config prefers the
       text format, ``expfmt/text_create.go`` ``writeFloat`` (Go ``'g'``: ``1``, which is always the ``'f'`` or the
       OpenMetrics spelling).
