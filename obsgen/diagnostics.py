@@ -68,6 +68,9 @@ CODES: dict[str, str] = {
     "OBS503": "active series over budget",
     "OBS504": "histogram buckets not increasing",
     "OBS505": "no span-metrics cardinality guard",
+    "OBS506": "Prometheus version not supported",
+    "OBS507": "Prometheus version newer than obsgen knows",
+    "OBS508": "too few samples in the shortest range window",
     # 6xx: rule quality lint
     "OBS600": "alert name is not CamelCase",
     "OBS601": "alert lacks summary",

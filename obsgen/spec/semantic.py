@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
-from obsgen import naming
+from obsgen import naming, prometheus_compat
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
@@ -69,7 +69,20 @@ class _Checker:
         self.check_sampling()
         self.check_collector()
         self.check_alerting()
+        self.check_stack()
         return self.out
+
+    def check_stack(self) -> None:
+        finding = prometheus_compat.check_version(self.spec.stack.prometheus)
+        if finding is not None:
+            self.add(finding.code, ("stack", "prometheus"), finding.message, hint=finding.hint,
+                     warning=finding.warning)
+        interval = self.spec.backends.prometheus.scrape_interval.ns / 1e9
+        window = naming.window_text(naming.BASE_WINDOW_MINUTES)
+        finding = prometheus_compat.check_sample_interval(interval, naming.BASE_WINDOW_MINUTES * 60, window)
+        if finding is not None:
+            self.add(finding.code, ("backends", "prometheus", "scrape_interval"), finding.message,
+                     hint=finding.hint, warning=finding.warning)
 
     def check_services(self) -> None:
         spec = self.spec
