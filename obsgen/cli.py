@@ -196,7 +196,8 @@ def _render_result(spec: Path, data: bytes | None, strict: bool, fmt: str) -> tu
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Format of diagnostics.")
-def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str) -> None:
+@click.option("--force", is_flag=True, help="Overwrite files obsgen does not own (not in its manifest).")
+def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, force: bool) -> None:
     """Render every artifact of SPEC into the output directory (atomically)."""
     out_dir = _out_dir(spec, out)
     data = _read_spec(spec)
@@ -228,9 +229,12 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str) ->
         click.echo(f"{out_dir}: stale; run `obsgen render {spec}`", err=True)
         sys.exit(EXIT_INVALID)
     try:
-        changes = output.write(out_dir, artifacts)
-    except (output.OutputError, OSError) as exc:
-        click.echo(f"{out_dir}: error OBS900 {exc}", err=True)
+        changes = output.write(out_dir, artifacts, force=force)
+    except output.OutputError as exc:
+        click.echo(f"{out_dir}: error {exc.code} {exc}", err=True)
+        sys.exit(EXIT_IO)
+    except OSError as exc:
+        click.echo(f"{out_dir}: error OBS901 {exc}", err=True)
         sys.exit(EXIT_IO)
     for rel in changes.edited:
         click.echo(f"{out_dir}/{rel}: warning: hand edits overwritten (generated files are owned by obsgen)",

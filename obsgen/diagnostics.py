@@ -82,6 +82,8 @@ CODES: dict[str, str] = {
     # 9xx: output
     "OBS900": "output path unsafe",
     "OBS901": "output write failed",
+    "OBS902": "output directory locked by another render",
+    "OBS903": "file not owned by obsgen in the way of a generated file",
 }
 
 
