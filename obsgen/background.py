@@ -127,8 +127,9 @@ _WATCH_INTERVAL = 0.2
 def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
     """Make this child end when ``parent`` does: a ``kill -9`` of obsgen must not leave it running.
 
-    On Linux the kernel sends SIGKILL on the parent's exit (prctl PR_SET_PDEATHSIG; it fires when the
-    thread that forked exits, and obsgen forks only from a single-threaded process). The parent may
+    On Linux the kernel sends SIGKILL on the parent's exit (prctl(2), PR_SET_PDEATHSIG: the signal is
+    sent when the *thread* that created this process terminates; obsgen forks only from a
+    single-threaded process, see ``parallel_allowed``). The parent may
     already have died between fork and prctl: then getppid() no longer names it and the child ends
     here. Elsewhere a daemon thread polls getppid().
     """

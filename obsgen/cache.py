@@ -95,6 +95,8 @@ def code_fingerprint() -> str:
 def _dependency_state(name: str) -> str:
     """Every installed file of the distribution that provides import ``name``, as RECORD plus stat data.
 
+    RECORD lists every file the installer wrote (PyPA spec "Recording installed projects").
+
     Without a distribution record (a source tree on sys.path) every file below the package is walked.
     """
     try:
@@ -120,7 +122,8 @@ def _dependency_state(name: str) -> str:
 
 
 def _stat_line(path: Path, label: str) -> str:
-    # ctime cannot be set back by a user (os.utime sets only atime/mtime): any write to the file shows
+    # ctime cannot be set back by a user: utimensat(2) (os.utime) sets atime/mtime and stamps ctime with
+    # the current time, as every write does; so an edit shows even with size and mtime put back
     try:
         st = path.stat()
     except OSError:

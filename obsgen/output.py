@@ -35,7 +35,8 @@ from obsgen.artifacts import Artifact, UnsafePathError, dump_json, generated_not
 
 MANIFEST = "obsgen-manifest.json"
 _STAGE_TAG = ".obsgen-stage-"  # beside: .<dir name>.obsgen-stage-<pid>; inside (in-place write): .obsgen-stage-<pid>
-# A rename of the output directory itself fails with these when it is a mount point.
+# A rename of the output directory itself fails with these when it is a mount point: rename(2) gives
+# EBUSY for a directory "in use by the system (for example as a mount point)", EXDEV across filesystems.
 _CANNOT_SWAP = (errno.EBUSY, errno.EXDEV)
 _NAMED_AT_MOST = 10
 
@@ -354,7 +355,8 @@ def _write_locked(out_dir: Path, artifacts: list[Artifact], *, force: bool, moun
     except OSError as exc:
         if exc.errno not in _CANNOT_SWAP or not out_dir.is_dir():
             raise
-        # a mount point not recognised as one (a bind mount of a directory of the same filesystem)
+        # a mount point not recognised as one: os.path.ismount compares st_dev/st_ino with the parent's,
+        # which "is not able to reliably detect bind mounts on the same filesystem" (Python's docs)
         _write_in_place(out_dir, artifacts, changes)
     return changes
 
