@@ -46,6 +46,7 @@ _PACKAGE = Path(__file__).resolve().parent
 _DEPENDENCIES = (
     "pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection", "yaml", "jinja2",
     "markupsafe", "grafanalib", "attr", "click", "jsonschema", "jsonschema_specifications", "referencing", "rpds",
+    "promql_parser",
 )
 # Import name -> distribution name, where they differ.
 _DISTRIBUTION_NAMES = {"yaml": "pyyaml", "attr": "attrs", "rpds": "rpds_py"}
