@@ -95,6 +95,8 @@ CODES: dict[str, str] = {
     # 9xx: output
     "OBS900": "output path unsafe",
     "OBS901": "output write failed",
+    "OBS902": "output directory locked by another render",
+    "OBS903": "file not owned by obsgen in the way of a generated file",
     # 91x: obsgen verify (the real tools)
     "OBS910": "artifact rejected by its real tool",
     "OBS911": "required tool not found",
