@@ -50,7 +50,7 @@ CODES: dict[str, str] = {
     "OBS308": "undeclared attribute",
     "OBS309": "nothing to do for an endpoint reference",
     # 4xx: sampling
-    "OBS400": "regex rejected by RE2 (Go regexp)",
+    "OBS400": "regex rejected by Go's regexp (RE2 syntax)",
     "OBS401": "regex is not anchored",
     "OBS402": "composite sub-policy without rate allocation",
     "OBS403": "invalid numeric range",

@@ -31,7 +31,7 @@ from obsgen.promql_lex import (
     RawToken,
     _scan,
 )
-from obsgen.spec.re2check import re2_error
+from obsgen.spec.goregexp import go_regexp_error
 
 __all__ = [
     "FUNCTIONS",
@@ -671,33 +671,9 @@ def _plain_matchers(source: str) -> tuple[Matcher, ...]:
     return tuple([Matcher(name, op, quoted[1:-1]) for name, op, quoted in _MATCHER.findall(source)])  # type: ignore[arg-type]
 
 
-def _go_only_rejects(regex: str) -> str | None:
-    """Syntax C++ RE2 accepts but Go's regexp package (which Prometheus uses) rejects."""
-    in_class = False
-    i = 0
-    while i < len(regex):
-        c = regex[i]
-        if c == "\\":
-            if regex[i + 1 : i + 2] == "C" and not in_class:
-                return "invalid escape sequence \\C"
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            # A ']' right after '[' or '[^' is a literal member, not the end of the class.
-            i += 2 if regex[i + 1 : i + 2] == "]" else 3 if regex[i + 1 : i + 3] == "^]" else 1
-            continue
-        elif regex.startswith("(?<", i):
-            return "invalid or unsupported Perl syntax: (?<"
-        i += 1
-    return None
-
-
 def _check_regex(regex: str, pos: int) -> None:
-    # obsgen's pure-Python Go-regexp checker: the C++ RE2 binding is only a test dependency
-    problem = _go_only_rejects(regex) or re2_error(regex)
+    # Prometheus compiles matchers with Go's regexp: the same checker as the spec's regexes
+    problem = go_regexp_error(regex)
     if problem is not None:
         raise PromQLError(f"invalid regular expression {regex!r}: {problem}", pos)
 
