@@ -138,8 +138,10 @@ def _re2_options() -> object:
 
     options = re2.Options()
     options.log_errors = False  # RE2 would print every rejected pattern on stderr
-    # max_mem stays at RE2's default: it bounds what a hostile pattern can cost at validate time. A
-    # pattern over it is reported as too large, and Go's own size rule (_GoTree) decides instead.
+    # RE2 parses (every syntax error is found there) and then compiles a program within max_mem. The
+    # program is not needed: Go's size limit is its own (_GoTree), so no memory is given to compiling,
+    # which RE2 then reports as "pattern too large" at once. A hostile pattern costs a parse, no more.
+    options.max_mem = 1
     return options
 
 
@@ -168,6 +170,7 @@ class _Token:
     kind: int
     min: int = 0
     max: int = 0
+    text: str = ""  # a repeat operator as written, for Go's message
 
 
 def _canonical_name(name: str) -> str:
@@ -281,8 +284,9 @@ class _Scan:
                 if low < 0 or low > MAX_REPEAT or high > MAX_REPEAT or (high >= 0 and low > high):
                     raise _go_error("invalid repeat count", p[i:end])
                 self._braces.append((i, end))
+                token = _Token(REPEAT, low, high, p[i:end])
                 i = end + p.startswith("?", end)
-                yield _Token(REPEAT, low, high)
+                yield token
             elif c in "^$":
                 i += 1
                 yield _Token(EMPTY)
@@ -421,6 +425,7 @@ class _Node:
     size: int = 1
     height: int = 1
     grouped: bool = False  # a literal closed by ')' is one operand of a following repeat
+    count: int = 1  # how many branches an alternation has once nested ones are spliced in
 
 
 _CONCAT, _ALT, _EMPTY_MATCH = 100, 101, 102
@@ -494,7 +499,7 @@ class _GoTree:
             size = token.max * sub.size + (token.max - token.min)
         node = self._check(_Node(kind, [sub], min=token.min, max=token.max, size=max(1, size), height=1 + sub.height))
         if kind == REPEAT and (token.min >= 2 or token.max >= 2) and not _repeat_is_valid(node, MAX_REPEAT):
-            raise _go_error("invalid repeat count", "{...}: nested repeats of more than 1000 copies")
+            raise GoRegexpError(f"invalid repeat count: `{token.text}` (nested repeats multiply to more than 1000)")
         return node
 
     def _concat(self, items: list[_Node]) -> _Node:
@@ -502,50 +507,54 @@ class _GoTree:
             return _Node(_EMPTY_MATCH)
         if len(items) == 1:
             return items[0]
-        subs = _flatten(items, _CONCAT)
-        return self._check(_Node(_CONCAT, subs, size=sum(n.size for n in subs), height=1 + max(n.height for n in subs)))
+        # collapse (parse.go) splices a concatenation from (?:...) into this one: its parts count one
+        # level lower. Sizes add up either way. subs keeps the unspliced items, enough for repeatIsValid.
+        height = 1 + max(n.height - (n.kind == _CONCAT) for n in items)
+        return self._check(_Node(_CONCAT, list(items), size=sum(n.size for n in items), height=height))
 
     def _alternate(self, branches: list[_Node]) -> _Node:
         if len(branches) == 1:
             return self._check(branches[0])
         if all(b.kind == CLASS or (b.kind == LIT and b.runes == 1) for b in branches):
             return _Node(CLASS)
-        subs = _flatten(branches, _ALT)
-        return self._check(_Node(_ALT, subs, size=sum(b.size for b in subs) + len(subs) - 1,
-                                 height=1 + max(b.height for b in subs)))
+        # As in _concat, a nested alternation's branches are spliced in (collapse); its size included
+        # one '|' instruction per extra branch, which the spliced count adds back.
+        count = sum(b.count if b.kind == _ALT else 1 for b in branches)
+        size = sum(b.size - (b.count - 1 if b.kind == _ALT else 0) for b in branches) + count - 1
+        height = 1 + max(b.height - (b.kind == _ALT) for b in branches)
+        return self._check(_Node(_ALT, branches, size=size, height=height, count=count))
 
     @staticmethod
     def _check(node: _Node) -> _Node:
         # checkLimits runs on every node pushed and every repeat built (parse.go push, repeat).
         if node.height > MAX_HEIGHT:
-            raise _go_error("expression nests too deeply", "the pattern nests more than 1000 levels")
+            raise GoRegexpError(f"expression nests too deeply (more than {MAX_HEIGHT} levels)")
         if node.size > MAX_SIZE:
-            raise _go_error("expression too large", f"it compiles to more than {MAX_SIZE} instructions")
+            raise GoRegexpError(f"expression too large (a repeat compiles to more than {MAX_SIZE} instructions)")
         return node
 
 
-def _flatten(nodes: list[_Node], kind: int) -> list[_Node]:
-    """Go's collapse (regexp/syntax/parse.go): a concatenation inside a concatenation (from ``(?:...)``)
-    is spliced into it, and likewise an alternation inside an alternation."""
-    out: list[_Node] = []
-    for node in nodes:
-        out.extend(node.subs if node.kind == kind else (node,))
-    return out
+def _repeat_is_valid(root: _Node, limit: int) -> bool:
+    """Go's repeatIsValid (regexp/syntax/parse.go): at most ``limit`` copies of the innermost repeated thing.
 
-
-def _repeat_is_valid(node: _Node, n: int) -> bool:
-    """Go's repeatIsValid (regexp/syntax/parse.go): at most ``n`` copies of the innermost repeated thing."""
-    if node.kind == REPEAT:
-        m = node.max
-        if m == 0:
-            return True
-        if m < 0:
-            m = node.min
-        if m > n:
-            return False
-        if m > 0:
-            n //= m
-    return all(_repeat_is_valid(sub, n) for sub in node.subs)
+    Go recurses; this walks with a stack, since a tree of (?:...) groups can be deeper than Python's
+    recursion limit before collapse flattens it.
+    """
+    stack = [(root, limit)]
+    while stack:
+        node, n = stack.pop()
+        if node.kind == REPEAT:
+            m = node.max
+            if m == 0:
+                continue
+            if m < 0:
+                m = node.min
+            if m > n:
+                return False
+            if m > 0:
+                n //= m
+        stack.extend((sub, n) for sub in node.subs)
+    return True
 
 
 def is_anchored(pattern: str) -> bool:
