@@ -92,6 +92,7 @@ EDGES = [
     r"(?i-)", r"(?-)", r"(?--i)", r"(?x)a", r"(?)", r"(?i:a", r"(?i)*", r"(?:)", r"(?:)*", r"(?i:)",
     # named and other groups
     r"(?P<n>x)", r"(?<n>x)", r"(?P<n1_>x)", r"(?P<1>x)", r"(?P<é>x)", r"(?<é>x)", r"(?P<a-b>x)", r"(?P<>x)",
+    "(?P<\u212a>x)", "(?P<\u0130>x)", "(?P<\uff41>x)",
     r"(?P<a", r"(?<n>", r"(?P<n>a)(?P<n>b)", r"(?P>a)", r"(?'n'a)", r"(?P=n)", r"()", r"(a)(b)", r")", r"(",
     # look-around, back-references, atomic, possessive, conditionals, comments: PCRE only
     r"(?=a)", r"(?!a)", r"(?<=a)", r"(?<!a)", r"^/(?!health)", r"(a)\1", r"\1", r"\9", r"(?P<n>a)\k<n>", r"\g1",

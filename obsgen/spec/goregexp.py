@@ -211,7 +211,8 @@ def _go_unicode_class_ok(name: str) -> bool:
 
 def _is_capture_name(name: str) -> bool:
     """Go's isValidCaptureName: ``[A-Za-z0-9_]+``, ASCII only."""
-    return bool(name) and all(c == "_" or ("0" <= c <= "9") or ("a" <= c.lower() <= "z") for c in name)
+    # ASCII tests on purpose: str.lower() maps the Kelvin sign to 'k', and isalnum() admits any script.
+    return bool(name) and all(c == "_" or "0" <= c <= "9" or "a" <= c <= "z" or "A" <= c <= "Z" for c in name)
 
 
 _HEX_ESCAPE = re.compile(r"\\x(?:\{[0-9A-Fa-f]*\}?|[0-9A-Fa-f]{0,2})")
