@@ -30,6 +30,7 @@ ISSUE_13 = [r"(a{500}){3}", r"[a-\d]", r"\x{110000}"]
     ("(" * 1001 + ")" * 1001, "expression nests too deeply (more than 1000 levels)"),
     ("(?:" + "a" * 3356 + "){1000}", "expression too large"),
     ("a\udcff", "invalid UTF-8: `a\ufffd`"),
+    ("\ud800b", "invalid UTF-8: `\ufffdb`"),
     (r"(a", "missing closing ): `(a`"),
     (r"a)", "unexpected ): `a)`"),
     (r"[a", "missing closing ]: `[a`"),

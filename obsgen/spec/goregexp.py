@@ -26,12 +26,14 @@ The differences, Go's side first (what Go rejects and RE2 accepts, then what Go 
   in Go.
 - Limits on the parse tree: Go rejects a tree more than 1000 nodes high ("expression nests too deeply",
   ``checkHeight``) and a repeat whose compiled size exceeds 128 MB / 40 instructions ("expression too
-  large", ``checkSize``/``calcSize``). RE2 has neither rule, and its own limit is its compiled program's
-  memory, which it reaches for patterns Go accepts (``\\pL{1000}``). Those two Go rules are computed on
-  a model of Go's parse tree (``_GoTree``) that leaves out Go's factoring of alternations: it can only
-  overestimate, so at the extreme it rejects a pattern Go would just accept, never the reverse.
+  large", ``checkSize``/``calcSize``). RE2 has neither rule at these limits; its own limit is the memory
+  of its compiled program, which Go does not share (``\\pL{1000}`` is fine in Go) and which obsgen does not
+  spend (``_re2_options``). Those two Go rules are computed on a model of Go's parse tree (``_GoTree``)
+  that leaves out Go's factoring of alternations: it can only overestimate, so at the extreme it rejects
+  a pattern Go would just accept, never the reverse. A spec's regex (at most 1,024 characters) is far
+  from either limit; PromQL matchers and ``lint`` inputs are not.
 - Invalid UTF-8: Go rejects it (``checkUTF8``). A Python string holds it as lone surrogates
-  (``surrogateescape``), which cannot reach RE2 at all.
+  (``surrogateescape``, or a ``\\ud800`` escape in YAML), which cannot reach RE2 at all.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def _go_error(code: str, expr: str) -> GoRegexpError:
 
 def _check(pattern: str) -> None:
     if not _is_valid_utf8(pattern):
-        raise _go_error("invalid UTF-8", pattern.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        raise _go_error("invalid UTF-8", "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in pattern))
     scan = _Scan(pattern)
     tokens = list(scan.tokens())  # raises the lexical rules' errors (\C, capture names, \p names, counts)
     problem = _re2_problem(scan.rewritten())
