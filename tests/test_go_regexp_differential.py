@@ -212,3 +212,14 @@ _pattern = st.lists(st.sampled_from(_PIECES), max_size=12).map("".join)
 def test_generated_patterns_agree_with_go(gocheck: Path, batch: list[str]) -> None:
     # derandomize: the same batches on every run, so a disagreement found once is found again.
     assert not disagreements(list(batch), go_verdicts(gocheck, list(batch)))
+
+
+# Character soup: no piece boundaries, so escapes, classes and counts get cut anywhere.
+_SOUP = "\\()[]{}*+?|^$.-,:<>=!_aAzZpPQEdDwWsSxbBkKCg01789 é\u212a\u0130\x00\U0001f600#'"
+
+
+@settings(max_examples=20, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(batch=st.lists(st.text(alphabet=_SOUP, min_size=1, max_size=14), min_size=100, max_size=100))
+def test_generated_character_soup_agrees_with_go(gocheck: Path, batch: list[str]) -> None:
+    assert not disagreements(list(batch), go_verdicts(gocheck, list(batch)))
