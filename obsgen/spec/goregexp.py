@@ -110,20 +110,52 @@ def _go_error(code: str, expr: str) -> GoRegexpError:
     return GoRegexpError(f"{code}: `{expr}`")
 
 
+# Where one of Go's lexical rules could apply: \C, \p, a capture name, a {n} count.
+_GO_RULES_MAY_APPLY = re.compile(r"\\[CpP]|\(\?P?<|\{[0-9]")
+
+
 def _check(pattern: str) -> None:
     if not _is_valid_utf8(pattern):
         raise _go_error("invalid UTF-8", "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in pattern))
+    if len(pattern) < MAX_HEIGHT and _GO_RULES_MAY_APPLY.search(pattern) is None:
+        # The common case, decided by RE2 alone: no Go-only rule can apply, and the tree is far from
+        # Go's limits (every token is a character or more, the tree is at most one level higher than
+        # there are tokens, and without {n,m} its size is at most twice that).
+        _raise_re2_problem(_re2_problem(pattern))
+        return
     scan = _Scan(pattern)
     tokens = list(scan.tokens())  # raises the lexical rules' errors (\C, capture names, \p names, counts)
     problem = _re2_problem(scan.rewritten())
-    if problem is not None and problem[0] == "invalid repetition size":
+    repetition = problem is not None and problem[0] == "invalid repetition size"
+    if repetition:
         # RE2 also walks into x{0}, which Go skips: the tree model below has Go's exact rule, and RE2
         # checks the rest of the syntax with every {n,m} turned into a plain '*'.
         problem = _re2_problem(scan.rewritten(braces_as_star=True))
+    _raise_re2_problem(problem)
+    if repetition or _tree_may_reach_limits(tokens):
+        _GoTree(tokens).build()
+
+
+def _raise_re2_problem(problem: tuple[str, str] | None) -> None:
+    # "Too large" only means RE2 was given no memory to compile (_re2_options): its parse succeeded.
     if problem is not None and problem[0] != _RE2_TOO_LARGE:
         code, expr = problem
         raise _go_error(_RE2_TO_GO.get(code, code), expr)
-    _GoTree(tokens).build()
+
+
+def _tree_may_reach_limits(tokens: list[_Token]) -> bool:
+    """Whether Go's tree limits or nested-repeat rule could matter, so that the tree model must run.
+
+    calcSize gives a node at most twice as many instructions as it has tokens, times the counts of the
+    {n,m} repeats above them; one {n,m} alone needs no repeatIsValid walk.
+    """
+    if len(tokens) >= MAX_HEIGHT:
+        return True
+    braces = [t for t in tokens if t.kind == REPEAT]
+    product = 1
+    for brace in braces:
+        product *= max(1, brace.max if brace.max >= 0 else brace.min)
+    return len(braces) > 1 or 2 * (len(tokens) + 1) * product > MAX_SIZE
 
 
 def _is_valid_utf8(pattern: str) -> bool:
@@ -151,16 +183,18 @@ def _re2_options() -> object:
 
 def _re2_problem(pattern: str) -> tuple[str, str] | None:
     """None when C++ RE2 accepts; else (RE2's error code text, the offending part)."""
-    import re2
+    # The binding's own re2.compile builds the same RE2 object (re2/__init__.py, _Regexp.__init__), after
+    # copying 13 options through Python and into an LRU cache of compiled objects: four times the cost
+    # of the verdict, which is all obsgen needs, for the thousands of matchers a large render checks.
+    from re2 import _re2
 
-    try:
-        re2.compile(pattern, _re2_options())
-    except re2.error as exc:
-        raw = exc.args[0] if exc.args else str(exc)
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        code, _, expr = text.partition(": ")
-        return code, expr
-    return None
+    regexp = _re2.RE2(pattern.encode("utf-8"), _re2_options())
+    if regexp.ok():
+        return None
+    raw = regexp.error()
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    code, _, expr = text.partition(": ")
+    return code, expr
 
 
 # ------------------------------------------------------------------------------ lexical rules and tokens
