@@ -34,6 +34,12 @@ The differences, Go's side first (what Go rejects and RE2 accepts, then what Go 
   from either limit; PromQL matchers and ``lint`` inputs are not.
 - Invalid UTF-8: Go rejects it (``checkUTF8``). A Python string holds it as lone surrogates
   (``surrogateescape``, or a ``\\ud800`` escape in YAML), which cannot reach RE2 at all.
+
+Prometheus 3 (model/labels/regexp.go, NewFastRegexMatcher) parses a matcher's regex with
+``syntax.Parse(v, Perl|DotNL)`` (the flags of ``regexp.Compile`` plus one that changes no verdict) and then
+compiles ``^(?s:`` + the simplified tree + ``)$``; a literal alternation such as ``a|b`` skips both. The
+second compile sees one more level and repeats written out, so it can differ only at Go's height and
+size limits, which this checker applies to the pattern as written.
 """
 
 from __future__ import annotations
