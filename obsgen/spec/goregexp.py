@@ -1,11 +1,15 @@
 """Does Go's ``regexp.Compile`` accept a pattern? RE2 (C++, ``google-re2``) plus Go's known differences.
 
 The Collector (tail sampling, filters) and Prometheus compile their regexes with Go's ``regexp``, whose
-parser is Go's own (``src/regexp/syntax/parse.go``), not C++ RE2. Both implement the RE2 syntax, so the
-maintained C++ engine decides almost everything; each place where Go 1.26 decides differently is one
-small rule below, with the Go function it follows. ``tests/test_go_regexp_differential.py`` runs a
-corpus through this checker and through Go's own ``regexp.Compile`` (``tools/gocheck``) and asserts
-they agree on every case.
+parser is Go's own (``src/regexp/syntax/parse.go``), not C++ RE2. The tail-sampling processor (0.159.0)
+compiles them only when it starts (processor.go ``Start`` -> ``loadSamplingPolicies`` ->
+internal/sampling/string_tag_filter.go ``addFilters``), so ``otelcol validate`` accepts a bad one and the
+Collector then refuses to start: this checker, not ``validate``, is what catches them before a deploy.
+
+Go and C++ RE2 implement the same syntax, so the maintained C++ engine decides almost everything; each
+place where Go 1.26 decides differently is one small rule below, with the Go function it follows.
+``tests/test_go_regexp_differential.py`` runs a corpus through this checker and through Go's own
+``regexp.Compile`` (``tools/gocheck``) and asserts they agree on every case.
 
 The differences, Go's side first (what Go rejects and RE2 accepts, then what Go accepts and RE2 rejects):
 
