@@ -253,3 +253,41 @@ def docs(output: Path | None) -> None:
     from obsgen.spec.docs import spec_docs
 
     _emit(spec_docs(), output)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--otelcol", type=str, default=None, metavar="PATH",
+              help="The Collector binary (default: $OBSGEN_OTELCOL, then otelcol-contrib or otelcol on PATH).")
+@click.option("--promtool", type=str, default=None, metavar="PATH",
+              help="promtool (default: $OBSGEN_PROMTOOL, then PATH).")
+@click.option("--tempo", type=str, default=None, metavar="PATH", help="Tempo (default: $OBSGEN_TEMPO, then PATH).")
+@click.option("--require", "require", multiple=True, type=click.Choice(["otelcol", "promtool", "tempo"]),
+              help="A missing TOOL is an error (exit 2), not a skip. Repeatable.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+              help="Seconds each tool run may take.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def verify(spec: Path, otelcol: str | None, promtool: str | None, tempo: str | None, require: tuple[str, ...],
+           timeout: float, fmt: str) -> None:
+    """Render SPEC in memory and run the real tools on it (otelcol validate, promtool check/test rules,
+    tempo -config.verify) in a private temporary directory. Exit 1 when a tool rejects an artifact, 2 when
+    a required tool is missing or a tool cannot run; writes nothing to the output directory."""
+    from obsgen import verify as verifier
+    from obsgen.generate import generate
+
+    result = generate(spec, str(spec))
+    code = EXIT_IO if _io_failure(result.diagnostics) else _exit_for(result.diagnostics, False)
+    report = None
+    if code == EXIT_OK:
+        report = verifier.verify_artifacts(result.artifacts, result.plan,  # type: ignore[arg-type]
+                                           {"otelcol": otelcol, "promtool": promtool, "tempo": tempo},
+                                           require, timeout)
+        code = report.exit_code
+    if fmt == "json":
+        _report(result.diagnostics, fmt, {"spec": str(spec), "exit_code": code,
+                                          "verify": verifier.to_json_data(report) if report else None})
+        sys.exit(code)
+    _report(result.diagnostics, fmt)
+    if report is not None:
+        click.echo(verifier.format_text(report), nl=False)
+    sys.exit(code)

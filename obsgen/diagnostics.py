@@ -82,6 +82,10 @@ CODES: dict[str, str] = {
     # 9xx: output
     "OBS900": "output path unsafe",
     "OBS901": "output write failed",
+    # 91x: obsgen verify (the real tools)
+    "OBS910": "artifact rejected by its real tool",
+    "OBS911": "required tool not found",
+    "OBS912": "tool could not be run or timed out",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from obsgen.promql import PromQLError, parse
+from obsgen.promql_tree import PromQLError, parse
 from obsgen.spec.goregexp import go_regexp_error, is_anchored
 from obsgen.strict.collector import validate_tail_sampling
 
@@ -92,8 +92,15 @@ def test_strict_collector_model_rejects_what_go_rejects(pattern: str) -> None:
 @pytest.mark.parametrize("pattern", ISSUE_13)
 def test_promql_matchers_reject_what_go_rejects(pattern: str) -> None:
     expr = 'up{path=~"' + pattern.replace("\\", "\\\\") + '"}'
-    with pytest.raises(PromQLError, match="invalid regular expression"):
+    # promql-parser checks matchers with Rust's regex crate first ("illegal regex"); what that crate
+    # accepts and Go rejects, such as the nested repeat, obsgen's checker rejects after it.
+    with pytest.raises(PromQLError, match=r"invalid regular expression|illegal regex"):
         parse(expr)
+
+
+def test_promql_nested_repeat_is_rejected_by_obsgens_checker() -> None:
+    with pytest.raises(PromQLError, match=r"invalid regular expression .*invalid repeat count"):
+        parse('up{path=~"(a{500}){3}"}')
 
 
 def test_promql_matchers_accept_go_only_syntax() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import yaml
@@ -18,9 +17,8 @@ from obsgen.strict.collector import (
     validate_tail_sampling,
 )
 from obsgen.strict.collector_schema import parse_go_duration
+from tests import upstream
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-UPSTREAM = REPO_ROOT.parent / "shared" / "upstream" / "tail_sampling"
 CURRENT = (0, 159, 0)
 # opentelemetry-demo 2.2.0 pins a collector that predates every id rename.
 DEMO_2_2_0 = (0, 142, 0)
@@ -28,7 +26,7 @@ DEMO_2_2_0 = (0, 142, 0)
 
 def load(name: str) -> dict:
     """Parse one upstream file."""
-    return yaml.safe_load((UPSTREAM / name).read_text())
+    return yaml.safe_load(upstream.path("tail_sampling", name).read_text())
 
 
 def paths(errors: list[StrictError]) -> list[str]:
@@ -90,7 +88,7 @@ def test_every_upstream_file_has_a_test() -> None:
         "spanmetrics-connector-testdata-config.yaml",
         "legacy-spanmetrics-connector-config-full-connector.yaml",
     }
-    assert {p.name for p in UPSTREAM.iterdir() if p.suffix in (".yaml", ".yml")} == covered
+    assert {p.name for p in upstream.require("tail_sampling").iterdir() if p.suffix in (".yaml", ".yml")} == covered
 
 
 @pytest.mark.parametrize("name", ["tail_sampling_config.yaml", "tail_sampling_config_errormode.yaml"])
