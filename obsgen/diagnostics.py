@@ -52,7 +52,7 @@ CODES: dict[str, str] = {
     "OBS310": "OTLP gRPC endpoint the Collector refuses (no port)",
     "OBS311": "remote-write URL the Collector cannot parse",
     # 4xx: sampling
-    "OBS400": "regex rejected by RE2 (Go regexp)",
+    "OBS400": "regex rejected by Go's regexp (RE2 syntax)",
     "OBS401": "regex is not anchored",
     "OBS402": "composite sub-policy without rate allocation",
     "OBS403": "invalid numeric range",

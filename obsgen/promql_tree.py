@@ -27,7 +27,7 @@ from typing import Literal
 
 import promql_parser as pp
 
-from obsgen.spec.re2check import re2_error as go_regex_error
+from obsgen.spec.goregexp import go_regexp_error as go_regex_error
 
 ValueType = Literal["scalar", "vector", "matrix", "string"]
 Expr = pp.Expr

@@ -9,9 +9,9 @@ from obsgen import naming, prometheus_compat
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
+from obsgen.spec.goregexp import go_regexp_error, is_anchored
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
-from obsgen.spec.re2check import is_anchored, re2_error
 from obsgen.spec.versions import version_tuple
 
 BUILTIN_DIMENSIONS = frozenset({"service.name", "span.name", "span.kind", "status.code"})
@@ -338,10 +338,10 @@ class _Checker:
             self.check_attribute(value.key, (*here, "key"))
             if value.regex:
                 for j, pattern in enumerate(value.values):
-                    error = re2_error(pattern)
+                    error = go_regexp_error(pattern)
                     if error:
                         self.add("OBS400", (*here, "values", j), f"{pattern!r}: {error}",
-                                 hint="the Collector compiles these with Go's regexp (RE2)")
+                                 hint="the Collector compiles these with Go's regexp (RE2 syntax)")
                     elif not is_anchored(pattern):
                         self.add("OBS401", (*here, "values", j),
                                  f"{pattern!r} is unanchored, so it matches anywhere inside the value",

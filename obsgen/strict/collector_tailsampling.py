@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from obsgen.spec.re2check import re2_error as _go_re2_error
+from obsgen.spec.goregexp import go_regexp_error
 from obsgen.strict._base import StrictError
 from obsgen.strict.collector_schema import (
     INT32,
@@ -52,12 +52,8 @@ MAXIMUM_TRACE_SIZE_SINCE = (0, 145, 0)
 
 
 def re2_error(pattern: str) -> str:
-    """Why Go's ``regexp`` would refuse ``pattern``; empty when it compiles.
-
-    Uses obsgen's pure-Python Go-syntax checker: the C++ RE2 binding is a test-only dependency
-    (it accepts a few things Go rejects, such as ``\\C``).
-    """
-    return _go_re2_error(pattern) or ""
+    """Why Go's ``regexp`` would refuse ``pattern``; empty when it compiles (obsgen.spec.goregexp)."""
+    return go_regexp_error(pattern) or ""
 
 
 def _string_attribute_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
