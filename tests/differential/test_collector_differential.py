@@ -20,17 +20,6 @@ from tests.differential.collector_corpus import ENV, Case, corpus
 from tests.differential.startup import start
 from tests.realtools import require
 
-# Regexes Go's regexp refuses but obsgen's checker (obsgen.spec.re2check) accepts today. The checker is
-# fixed in its own work (issue 13, regexes Go rejects); until then these cases are listed, not failed.
-# Each is refused by the Collector when the tail-sampling processor starts.
-DECIDED_BY_REGEX_CHECKER: dict[str, str] = {
-    "regex:(a{500}){3}": "nested repeat: Go refuses a repeat whose total count exceeds 1000",
-    "regex:(?:(?:a{100}){100}){100}": "nested repeat: Go refuses a repeat whose total count exceeds 1000",
-    "regex:[a-\\d]": "a class escape (\\d) as the end of a range",
-    "regex:\\x{110000}": "a code point above U+10FFFF",
-}
-
-
 # The cases the model cannot decide, each with its reason in the corpus (Case.undecidable); a new one
 # must be added here on purpose.
 UNDECIDABLE = {
@@ -107,7 +96,7 @@ def test_strict_model_agrees_with_otelcol_validate(tmp_path: Path) -> None:
     # both sides must have something to say: a corpus where everything passes (or fails) proves nothing
     assert sum(v.tool_ok for v in compared) >= 50
     assert sum(not v.tool_ok for v in compared) >= 150
-    disagreements = [v for v in compared if v.lint_ok != v.tool_ok and v.case.name not in DECIDED_BY_REGEX_CHECKER]
+    disagreements = [v for v in compared if v.lint_ok != v.tool_ok]
     report = "\n".join(
         f"- {v.case.name}: lint {'accepts' if v.lint_ok else 'rejects'} ({v.lint_says or '-'}); otelcol "
         f"{'accepts' if v.tool_ok else 'rejects'} ({v.tool_says or '-'})"
