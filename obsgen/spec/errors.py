@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from obsgen.diagnostics import Diagnostic
 from obsgen.spec.durations import DurationError
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
+from obsgen.spec.locations import SpecLocation, spec_location
 from obsgen.spec.models import Spec
 from obsgen.spec.types import IDENT_PATTERN
 
@@ -131,14 +132,13 @@ def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> lis
     """One diagnostic per pydantic error, positioned at the offending key or value."""
     out: list[Diagnostic] = []
     seen: set[tuple[Loc, str]] = set()
-    for err in _relevant(exc.errors(include_url=False), loaded):
-        loc = _spec_loc(err["loc"])
+    for err, where in _relevant(exc.errors(include_url=False), loaded):
+        loc = where.loc
         kind = err["type"]
         code = _TYPE_CODES.get(kind, "OBS202")
         message = err["msg"]
         hint = ""
-        if loc and loc[-1] == "[key]":
-            loc = loc[:-1]
+        if where.key_error:
             code, message, hint = _key_error(loc, err)
             line, col = loaded.where(loc, key=True)
         elif kind == "extra_forbidden":
@@ -172,22 +172,6 @@ def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> lis
     return out
 
 
-def _member_tag(part: int | str) -> str:
-    """'model' or 'scalar' for a union-member tag pydantic puts in a location, '' for a real key."""
-    if not isinstance(part, str):
-        return ""
-    if part[:1].isupper():
-        return "model"
-    if part in {"str", "int", "float", "bool"} or part.startswith(("function-", "literal[", "constrained-str")):
-        return "scalar"
-    return ""
-
-
-def _spec_loc(raw: tuple[int | str, ...]) -> Loc:
-    """Drop the union-member tags pydantic adds to locations (``str``, ``Endpoint``, ...)."""
-    return tuple(part for part in raw if not _member_tag(part))
-
-
 def _value_at(data: object, loc: Loc) -> object:
     for part in loc:
         found = (isinstance(data, dict) and part in data) or (
@@ -198,35 +182,27 @@ def _value_at(data: object, loc: Loc) -> object:
     return data
 
 
-def _relevant(errors: list[Any], loaded: LoadedSpec) -> list[Any]:
+def _relevant(errors: list[Any], loaded: LoadedSpec) -> list[tuple[Any, SpecLocation]]:
     """Keep, at each union (``name | {service, endpoint}``), only the errors of the member the input meant.
 
     A mapping was meant for the model member, anything else for the scalar one; reporting "should be a
     valid string" next to "unknown key 'critcal'" would only confuse.
     """
-    branches: dict[Loc, set[str]] = {}
-    tagged: list[tuple[Any, list[tuple[Loc, str]]]] = []
-    for err in errors:
-        points: list[tuple[Loc, str]] = []
-        prefix: list[int | str] = []
-        for part in err["loc"]:
-            tag = _member_tag(part)
-            if tag:
-                points.append((tuple(prefix), tag))
-                branches.setdefault(tuple(prefix), set()).add(tag)
-            else:
-                prefix.append(part)
-        tagged.append((err, points))
+    located = [(err, spec_location(err["loc"], err["type"])) for err in errors]
+    members: dict[Loc, set[str]] = {}
+    for _, where in located:
+        for point, member in where.branches:
+            members.setdefault(point, set()).add(member)
     kept = []
-    for err, points in tagged:
+    for err, where in located:
         drop = False
-        for point, tag in points:
-            if branches[point] != {"model", "scalar"}:
+        for point, member in where.branches:
+            if members[point] != {"model", "scalar"}:
                 continue
             meant = "model" if isinstance(_value_at(loaded.data, point), dict) else "scalar"
-            drop = drop or tag != meant
+            drop = drop or member != meant
         if not drop:
-            kept.append(err)
+            kept.append((err, where))
     return kept
 
 
