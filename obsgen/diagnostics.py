@@ -38,6 +38,7 @@ CODES: dict[str, str] = {
     "OBS204": "invalid duration",
     "OBS205": "value out of range",
     "OBS206": "policy must have exactly one kind",
+    "OBS213": "tool version not supported",
     # 3xx: references and topology
     "OBS300": "unknown service",
     "OBS301": "unknown endpoint",

@@ -19,6 +19,7 @@ from obsgen.spec.types import (
     Int,
     Objective,
     Text,
+    Version,
 )
 
 
@@ -35,11 +36,11 @@ class SpecModel(BaseModel):
 class Stack(SpecModel):
     """Versions of the tools the rendered configs must be accepted by."""
 
-    collector: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "0.159.0"
+    collector: Version = "0.159.0"
     """OpenTelemetry Collector (contrib) version; decides component ids and available fields."""
-    tempo: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "2.10.8"
+    tempo: Version = "2.10.8"
     """Grafana Tempo version; 2.x and 3.x have incompatible config layouts."""
-    grafana: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "12.2.0"
+    grafana: Version = "12.2.0"
     """Grafana version the provisioning files and dashboards target."""
     prometheus: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "3.5.0"
     """Prometheus version the rule files target."""
