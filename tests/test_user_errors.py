@@ -9,8 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from obsgen.cli import main
 from obsgen.spec.locations import spec_location
+from obsgen.spec.re2check import anchored, is_anchored, re2_error
 
 
 def test_union_tags_are_found_by_position_not_by_spelling() -> None:
@@ -79,3 +84,57 @@ def test_diff_tells_changes_from_trouble(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "OBS300" in proc.stderr and proc.stdout == ""
     assert "0 no changes, 1 changes, 2 trouble" in " ".join(_run("diff", "--help").stdout.split())
+
+
+# ------------------------------------------------------------------------------------------------
+# Sampling: not inside not/and/drop, the OBS401 hint
+
+
+def _validate(tmp_path: Path, text: str) -> tuple[int, str]:
+    spec = tmp_path / "s.yaml"
+    spec.write_text(text)
+    result = CliRunner().invoke(main, ["validate", "--strict", str(spec)], catch_exceptions=False)
+    return result.exit_code, result.stderr
+
+
+@pytest.mark.parametrize("policy", [
+    "and: [{not: {errors: true}}, {probabilistic: {percentage: 10}}]",
+    "drop: [{not: {status_code: [OK]}}]",
+    "composite: {max_spans_per_second: 10, policies: [{name: a, share: 100, and: [{not: {errors: true}}]}]}",
+], ids=["and", "drop", "composite-and"])
+def test_not_inside_and_and_drop_renders(policy: str, tmp_path: Path) -> None:
+    """contrib v0.159.0 builds a `not` inside and/drop sub-policies (AndSubPolicyCfg has a NotCfg)."""
+    code, err = _validate(tmp_path, "services:\n  api: {}\nsampling:\n  policies:\n"
+                                    f"    - {{name: p, {policy}}}\n    - {{name: k, always_sample: true}}\n")
+    assert code == 0, err
+    assert "OBS705" not in err
+
+
+@st.composite
+def _regexes(draw: st.DrawFn) -> str:
+    parts = st.sampled_from(["a", "b", "|", "^", "$", "(", ")", "(?:", "[|]", "[^$]", "\\", "\\$", "\\|",
+                             "\\A", "\\z", "\\Q|\\E", "(?i)", ".*", "+", "x{2}", "[]|]"])
+    return "".join(draw(st.lists(parts, max_size=8)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_regexes())
+def test_every_anchoring_hint_passes_its_own_check(pattern: str) -> None:
+    if re2_error(pattern) is not None or is_anchored(pattern):
+        return
+    suggestion = anchored(pattern)
+    assert re2_error(suggestion) is None, (pattern, suggestion)
+    assert is_anchored(suggestion), (pattern, suggestion)
+
+
+@pytest.mark.parametrize("pattern", ["GET|POST", "^/api|/admin$", "^/health", "/metrics$", "a\\$"])
+def test_obs401_hint_fed_back_into_the_spec_is_clean(pattern: str, tmp_path: Path) -> None:
+    policy = ("    - name: p\n      string_attribute:\n        key: http.route\n        regex: true\n"
+              f"        values: [{json.dumps(pattern)}]\n")
+    spec = "services:\n  api: {}\nsampling:\n  policies:\n" + policy
+    code, err = _validate(tmp_path, spec)
+    assert code == 1 and "warning OBS401" in err
+    hint = next(line for line in err.splitlines() if line.startswith("    hint: write '"))
+    suggestion = hint.removeprefix("    hint: write '").rsplit("' to match the whole value", 1)[0]
+    code, err = _validate(tmp_path, spec.replace(json.dumps(pattern), json.dumps(suggestion)))
+    assert code == 0, (suggestion, err)

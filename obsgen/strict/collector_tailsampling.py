@@ -2,7 +2,8 @@
 
 Fields follow contrib ``processor/tailsamplingprocessor/config.schema.yaml`` (@0dc0685) and the policy
 structs of ``config.go``: every policy is ``{name, type, <block named after type>}``; sub-policies of
-``and``/``not``/``drop`` are basic policies only, sub-policies of ``composite`` may also be ``and``.
+``and``/``drop`` are basic policies or ``not``, the one of ``not`` is a basic policy, sub-policies of
+``composite`` may also be ``and`` (see ALLOWED_AT).
 """
 
 from __future__ import annotations
@@ -123,11 +124,16 @@ BLOCKS: dict[str, Obj] = {
 BASIC_TYPES: frozenset[str] = frozenset(BLOCKS) | {"always_sample"}
 COMBINATOR_TYPES: frozenset[str] = frozenset({"and", "not", "drop", "composite"})
 ALL_TYPES: frozenset[str] = BASIC_TYPES | COMBINATOR_TYPES
+# Which policy types each list takes, as contrib v0.159.0 builds them: ``and_sub_policy`` and
+# ``drop_sub_policy`` entries are ``AndSubPolicyCfg`` (the shared types plus ``not``; and_helper.go and
+# drop_helper.go build a ``not`` there), ``not_sub_policy`` is ``NotSubPolicyCfg`` (shared types only:
+# not_helper.go hands it to getSharedPolicyEvaluator, which fails with "unknown sampling policy type"),
+# ``composite_sub_policy`` is ``CompositeSubPolicyCfg`` (shared types plus ``and``), all in config.go.
 ALLOWED_AT: dict[str, frozenset[str]] = {
     "policies": ALL_TYPES,
-    "and_sub_policy": BASIC_TYPES,
+    "and_sub_policy": BASIC_TYPES | {"not"},
     "not_sub_policy": BASIC_TYPES,
-    "drop_sub_policy": BASIC_TYPES,
+    "drop_sub_policy": BASIC_TYPES | {"not"},
     "composite_sub_policy": BASIC_TYPES | {"and"},
 }
 _COMPONENT_ID = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}(/[^\s/]+)?$")
