@@ -30,6 +30,7 @@ CODES: dict[str, str] = {
     "OBS105": "file too large",
     "OBS106": "root is not a mapping",
     "OBS107": "nesting too deep",
+    "OBS108": "too many values",
     # 2xx: shape of the spec
     "OBS200": "unknown key",
     "OBS201": "missing required key",
