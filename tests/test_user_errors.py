@@ -6,15 +6,23 @@ import json
 import os
 import subprocess
 import sys
+import types
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
 from obsgen.cli import main
-from obsgen.spec.locations import spec_location
+from obsgen.spec.error_wording import WORDING
+from obsgen.spec.errors import diagnostics_from_validation
+from obsgen.spec.loader import LoadedSpec
+from obsgen.spec.locations import model_at, spec_location
+from obsgen.spec.models import Spec
 from obsgen.spec.re2check import anchored, is_anchored, re2_error
 
 
@@ -138,3 +146,115 @@ def test_obs401_hint_fed_back_into_the_spec_is_clean(pattern: str, tmp_path: Pat
     suggestion = hint.removeprefix("    hint: write '").rsplit("' to match the whole value", 1)[0]
     code, err = _validate(tmp_path, spec.replace(json.dumps(pattern), json.dumps(suggestion)))
     assert code == 0, (suggestion, err)
+
+
+# ------------------------------------------------------------------------------------------------
+# pydantic's wording never reaches a user; every schema error has a hint
+
+RAW_PYDANTIC = ("Input should", "should have at least", "should have at most", "String should", "Field required",
+                "Extra inputs", "Value error,", "Assertion failed", "validation error", "after validation",
+                "instance of", "Unable to parse", "valid dictionary", "valid list", "valid string", "pydantic")
+BAD_VALUES: list[object] = ["x" * 5000, "", "abc", " pad ", "1.5", "1" * 5000, [], {}, [1], {"Zz": 1}, 0, -1, 1.5,
+                            10**20, True, None, float("inf")]
+
+
+def _strip(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _strip(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) if arg is not type(None) for m in _strip(arg)]
+    return [annotation]
+
+
+def _field_paths(annotation: Any = None, path: tuple[str | int, ...] = (),
+                 ancestors: tuple[type, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every place of the spec a value can be written (recursive policies followed twice)."""
+    out: list[tuple[str | int, ...]] = []
+    for member in _strip(Spec if annotation is None else annotation):
+        origin = typing.get_origin(member)
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            if ancestors.count(member) >= 2:
+                continue
+            for name, info in member.model_fields.items():
+                child = (*path, info.alias or name)
+                out += [child, *_field_paths(info.annotation, child, (*ancestors, member))]
+        elif origin is list:
+            out += [(*path, 0), *_field_paths(typing.get_args(member)[0], (*path, 0), ancestors)]
+        elif origin is dict:
+            out += [(*path, "k"), *_field_paths(typing.get_args(member)[1], (*path, "k"), ancestors)]
+    return out
+
+
+def _planted(path: tuple[str | int, ...], value: object) -> dict[str, object]:
+    data: dict[str, object] = {"services": {"api": {}}}
+    node: Any = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        fresh: object = value if last else ([] if isinstance(path[i + 1], int) else {})
+        if isinstance(node, dict):
+            if last or not isinstance(node.get(part), dict | list):
+                node[part] = fresh
+        else:
+            node.append(fresh)
+        node = node[part] if isinstance(node, dict) else node[-1]
+    return data
+
+
+def test_every_error_type_the_models_produce_has_obsgen_wording() -> None:
+    """Wrong values at every field of the models: no pydantic text, always a hint, no type without an entry."""
+    seen_types: set[str] = set()
+    problems: list[str] = []
+    # one place per distinct annotation (the deepest: it passes the most unions and lists on the way)
+    places: dict[str, tuple[str | int, ...]] = {}
+    for path in _field_paths():
+        kind = repr(model_at(path))
+        if len(path) >= len(places.get(kind, ())):
+            places[kind] = path
+    for path in places.values():
+        for value in BAD_VALUES:
+            data = _planted(path, value)
+            try:
+                Spec.model_validate(data)
+                continue
+            except ValidationError as exc:
+                seen_types |= {e["type"] for e in exc.errors()}
+                diags = diagnostics_from_validation(exc, LoadedSpec("s.yaml", data))
+            for diag in diags:
+                text = diag.format()
+                if any(raw in text for raw in RAW_PYDANTIC) or not diag.hint:
+                    problems.append(f"{path} = {value!r:.40}: {text}")
+    # unknown keys are worded where the allowed keys are known (errors.diagnostics_from_validation)
+    assert seen_types <= {*WORDING, "extra_forbidden"}, seen_types - set(WORDING)
+    assert len(seen_types) >= 20  # the walk reaches the models' whole variety of errors
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_no_catalogue_case_shows_pydantic_wording() -> None:
+    specs = sorted(str(p) for p in (Path(__file__).parent / "invalid").glob("*.yaml"))
+    result = CliRunner().invoke(main, ["validate", "--strict", *specs], catch_exceptions=False)
+    assert result.exit_code == 1
+    for line in result.stderr.splitlines():
+        assert not any(raw in line for raw in RAW_PYDANTIC), line
+
+
+@pytest.mark.parametrize(("text", "message", "hint"), [
+    ("services: {}\n", "'services' is empty", "services: {api: {}}"),
+    ("services: {api: {}}\nsampling: {policies: [{name: p, probabilistic: {percentage: 150}}]}\n",
+     "the number 150 is above the maximum 100", "allowed: at least 0 and at most 100"),
+    ("services: {api: {endpoints: GET /x}}\n", "expected a list, got the text 'GET /x'",
+     "a list even for one item: [GET /x]"),
+    ("services: {api: {kind: servce}}\n", "the text 'servce' is not one of 'service', 'external'",
+     "did you mean 'service'?"),
+    ("services: {api: {team: 42}}\n", "expected text, got the number 42", 'team: "42"'),
+    ("services: {api: {}}\ncollector: {replicas: many}\n", "expected a whole number, got the text 'many'",
+     "allowed: at least 1 and at most 1000"),
+])
+def test_issue_examples_read_as_obsgen(tmp_path: Path, text: str, message: str, hint: str) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text(text)
+    result = CliRunner().invoke(main, ["validate", str(spec)], catch_exceptions=False)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert any(message in line for line in lines), result.stderr
+    assert any(line.startswith("    hint: ") and hint in line for line in lines), result.stderr

@@ -6,12 +6,14 @@ import difflib
 import math
 import types
 import typing
+from dataclasses import astuple
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from obsgen.diagnostics import Diagnostic
 from obsgen.spec.durations import DurationError
+from obsgen.spec.error_wording import ErrorFacts, word
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.locations import SpecLocation, spec_location
 from obsgen.spec.models import Spec
@@ -113,21 +115,6 @@ def _field_by_key(model: type[BaseModel], key: str) -> Any:
     return None
 
 
-_TYPE_CODES = {
-    "missing": "OBS201",
-    "extra_forbidden": "OBS200",
-    "string_pattern_mismatch": "OBS203",
-    "greater_than": "OBS205",
-    "greater_than_equal": "OBS205",
-    "less_than": "OBS205",
-    "less_than_equal": "OBS205",
-    "finite_number": "OBS205",
-    "too_short": "OBS205",
-    "too_long": "OBS205",
-    "string_too_long": "OBS205",
-}
-
-
 def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> list[Diagnostic]:
     """One diagnostic per pydantic error, positioned at the offending key or value."""
     out: list[Diagnostic] = []
@@ -135,32 +122,20 @@ def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> lis
     for err, where in _relevant(exc.errors(include_url=False), loaded):
         loc = where.loc
         kind = err["type"]
-        code = _TYPE_CODES.get(kind, "OBS202")
-        message = err["msg"]
-        hint = ""
         if where.key_error:
             code, message, hint = _key_error(loc, err)
             line, col = loaded.where(loc, key=True)
         elif kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = allowed_keys(loc[:-1])
-            message = f"unknown key {key!r}"
+            code, message = "OBS200", f"unknown key {key!r}"
             hint = suggest(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else "")
             line, col = loaded.where(loc, key=True)
-        elif kind == "missing":
-            message = f"missing required key {str(loc[-1])!r}"
-            line, col = loaded.where(loc[:-1])
         else:
-            line, col = loaded.where(loc)
-            message = _clean(message, err)
-            if "duration" in message:
-                code = "OBS204"
-            if kind == "string_pattern_mismatch" and "pattern" in err.get("ctx", {}):
-                hint = _pattern_hint(err["ctx"]["pattern"])
-            if kind == "value_error" and "'..' is not allowed in a name" in err["msg"]:
-                code, hint = "OBS203", _pattern_hint(IDENT_PATTERN)
-            if kind == "value_error" and "Value error, a policy needs exactly one kind" in err["msg"]:
-                code = "OBS206"
+            spot = loc[:-1] if kind == "missing" else loc
+            line, col = loaded.where(spot)
+            facts = ErrorFacts(kind, loc, err.get("input"), dict(err.get("ctx") or {}), err["msg"])
+            code, message, hint = astuple(word(facts))
             value = err.get("input")
             if isinstance(value, float) and not math.isfinite(value):
                 code, message = "OBS205", "must be a finite number (YAML reads .inf, .nan and 1e400 as non-finite)"

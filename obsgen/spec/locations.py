@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from obsgen.spec.models import Spec
 
@@ -130,3 +131,23 @@ def model_at(loc: Loc, root: type[BaseModel] = Spec) -> list[Any]:
                     nxt.append(get_args(only)[1])
         current = nxt
     return current
+
+
+def field_at(loc: Loc, root: type[BaseModel] = Spec) -> FieldInfo | None:
+    """The model field a spec location belongs to: itself, or the list/dict field holding it.
+
+    None when the location's last key is no field of its model (an unknown key).
+    """
+    for end in range(len(loc), 0, -1):
+        key = loc[end - 1]
+        if not isinstance(key, str):
+            continue  # a list index: the field is further up
+        models = [m for parent in model_at(loc[:end - 1], root) for m in _strip(parent) if _is_model(m)]
+        if not models:
+            continue  # a dict key: the field is further up
+        for model in models:
+            for name, info in model.model_fields.items():
+                if key == (info.alias or name):
+                    return info
+        return None
+    return None
