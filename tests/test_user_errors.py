@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import types
@@ -24,6 +25,7 @@ from obsgen.spec.loader import LoadedSpec
 from obsgen.spec.locations import model_at, spec_location
 from obsgen.spec.models import Spec
 from obsgen.spec.re2check import anchored, is_anchored, re2_error
+from obsgen.spec.schema import schema_text
 
 
 def test_union_tags_are_found_by_position_not_by_spelling() -> None:
@@ -258,3 +260,33 @@ def test_issue_examples_read_as_obsgen(tmp_path: Path, text: str, message: str, 
     lines = result.stderr.splitlines()
     assert any(message in line for line in lines), result.stderr
     assert any(line.startswith("    hint: ") and hint in line for line in lines), result.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# Every text field has a length cap
+
+# Owned by the stack.prometheus work of issue 14 (another branch); remove once that field is capped.
+_UNCAPPED_ELSEWHERE = {"$defs/Stack/properties/prometheus"}
+_UNBOUNDED = re.compile(r"(?<!\\)[*+]|\{\d+,\}")
+_CLASS = re.compile(r"\[(?:\\.|[^\]])*\]")  # '*' inside [...] is a character, not a repetition
+
+
+def _uncapped_strings(node: object, path: str = "") -> list[str]:
+    out: list[str] = []
+    if isinstance(node, dict):
+        pattern = str(node.get("pattern", ""))
+        bounded = ("maxLength" in node or "enum" in node or "const" in node
+                   or (pattern and not _UNBOUNDED.search(_CLASS.sub("x", pattern))))
+        if node.get("type") == "string" and not bounded and path not in _UNCAPPED_ELSEWHERE:
+            out.append(path)
+        for key, value in node.items():
+            out += _uncapped_strings(value, f"{path}/{key}".lstrip("/"))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _uncapped_strings(value, f"{path}/{i}")
+    return out
+
+
+def test_every_text_field_of_the_schema_has_a_length_cap() -> None:
+    """A value's length is bounded by maxLength or by a pattern without unbounded repetition."""
+    assert _uncapped_strings(json.loads(schema_text())) == []

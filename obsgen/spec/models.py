@@ -55,15 +55,15 @@ class S3Storage(SpecModel):
 
     bucket: Text
     """Bucket name."""
-    endpoint: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:\d{1,5})?$")]
+    endpoint: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:\d{1,5})?$", max_length=259)]
     """host:port, no scheme (Tempo's S3 client adds it)."""
     region: Text | None = None
     """Bucket region, when the store needs one."""
     insecure: StrictBool = False
     """Plain HTTP to the endpoint (e.g. an in-cluster MinIO)."""
-    access_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "S3_ACCESS_KEY"
+    access_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=128)] = "S3_ACCESS_KEY"
     """Environment variable that holds the access key (rendered as ${NAME})."""
-    secret_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "S3_SECRET_KEY"
+    secret_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=128)] = "S3_SECRET_KEY"
     """Environment variable that holds the secret key (rendered as ${NAME})."""
 
 
@@ -95,9 +95,9 @@ class LokiBackend(SpecModel):
     """Grafana datasource UID."""
     log_format: Literal["json", "logfmt", "otlp"] = "json"
     """json/logfmt: trace id inside the log line; otlp: trace_id as structured metadata."""
-    trace_id_field: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "trace_id"
+    trace_id_field: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)] = "trace_id"
     """Field or structured-metadata key that holds the trace id."""
-    labels: dict[AttributeKey, Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+    labels: dict[AttributeKey, Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]] = Field(
         default_factory=lambda: {"service.name": "service_name"}
     )
     """Span attribute -> Loki label, used for trace-to-logs links."""
@@ -549,7 +549,7 @@ class Alerting(SpecModel):
 
     runbook_base_url: Text = "https://runbooks.example.com/obsgen"
     """runbook_url = base + '/' + alert name."""
-    labels: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Text] = Field(
+    labels: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)], Text] = Field(
         default_factory=dict
     )
     """Routing labels added to every alert (e.g. team)."""

@@ -37,11 +37,16 @@ def _printable(value: str) -> str:
     return value
 
 
+MAX_DURATION_CHARS = 64
+
+
 def _duration(value: object) -> Duration:
     if isinstance(value, Duration):
         return value
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError("a duration must be a string such as '30s', '500ms' or '1h30m'")
+    if len(value) > MAX_DURATION_CHARS:
+        raise ValueError(f"a duration is at most {MAX_DURATION_CHARS} characters, such as '30s' or '1h30m'")
     return parse_duration(value)
 
 
@@ -59,6 +64,7 @@ DurationValue = Annotated[
         {
             "type": "string",
             "pattern": r"^(\d+(\.\d*)?(ns|us|µs|ms|s|m|h|d))+$",
+            "maxLength": MAX_DURATION_CHARS,
             "description": "Go duration, e.g. 500ms, 30s, 1h30m (d for days is accepted too)",
         }
     ),
