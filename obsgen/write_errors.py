@@ -15,6 +15,7 @@ _HINTS = {
     errno.EROFS: "the file system is read-only",
     errno.EISDIR: "the path is a directory; name a file",
     errno.ENOSPC: "the disk is full",
+    errno.EIO: "the file system refused the write; write to a regular file",
 }
 
 
@@ -24,5 +25,5 @@ def write_failure(path: Path, text: str) -> Diagnostic | None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         return Diagnostic("OBS901", f"cannot write: {exc.strerror or exc}", file=str(path),
-                          hint=_HINTS.get(exc.errno or 0, ""))
+                          hint=_HINTS.get(exc.errno or 0, "check the path and its permissions"))
     return None

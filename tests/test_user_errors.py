@@ -74,6 +74,17 @@ def test_writing_to_a_missing_directory_is_an_io_error(command: str, tmp_path: P
     assert f"{target}: error OBS901 cannot write: Not a directory" in proc.stderr
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes any file")
+def test_writing_to_a_read_only_file_is_an_io_error(tmp_path: Path) -> None:
+    target = tmp_path / "schema.json"
+    target.write_text("old\n")
+    target.chmod(0o444)
+    proc = _run("schema", "-o", str(target))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{target}: error OBS901 cannot write: Permission denied" in proc.stderr
+    assert target.read_text() == "old\n"
+
+
 def test_schema_to_a_writable_file_still_works(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
     assert _run("schema", "-o", str(target)).returncode == 0
