@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 """Values (scalars, sequences, mappings, aliases) a spec may write out; aliases' expansion is bounded
-separately (loader.MAX_ALIAS_EXPANSION). The synthetic 1,000-service benchmark spec has about 40,000."""
+separately (loader.MAX_ALIAS_EXPANSION). The synthetic 1,000-service benchmark spec has about 64,000."""
 
 
 class ComposeError(Exception):
