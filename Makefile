@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install test-deps prometheus tools tools-regen test lint golden bench render check clean
+.PHONY: install test-deps prometheus tools tools-regen js-tools test lint golden bench render check clean
 
 # The real tools, built from their Go modules into the ignored .tools/ folder, each only when missing or of
 # another version (the version is part of the path; .tools/bin/ links the pinned one). See tools/README.md.
@@ -13,7 +13,11 @@ PROMETHEUS_MODULE := $(shell sed -n 's/^require github.com\/prometheus\/promethe
 TOOLS := .tools
 OTELCOL := $(TOOLS)/otelcol-$(OTELCOL_VERSION)/otelcol
 PROM_DIR := $(TOOLS)/prometheus-$(PROMETHEUS_MODULE)
+# v0.3XX.Y of the module is Prometheus 3.XX.Y; stamped into the binaries as `make` of Prometheus itself does.
+PROMETHEUS_VERSION := $(shell echo $(PROMETHEUS_MODULE) | sed -E 's/^v0\.3([0-9]{2})\.([0-9]+)$$/3.\1.\2/; s/^3\.0([0-9])/3.\1/')
 GO_BUILD := go build -trimpath -ldflags='-s -w'
+PROM_VERSION_FLAGS := -X github.com/prometheus/common/version.Version=$(PROMETHEUS_VERSION) \
+  -X github.com/prometheus/common/version.Revision=$(PROMETHEUS_MODULE) -X github.com/prometheus/common/version.Branch=module
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +28,8 @@ install: $(PY)
 test-deps: $(PY)
 	$(PIP) install --quiet -e '.[test]'
 
-# promtool and the Prometheus server come from Debian's package, installed when missing.
+# Debian's Prometheus 2.42 (promtool and server), to check a 2.x-pinned render by hand. The suite does not use it:
+# it runs Prometheus 3 from `make tools`, and no test spec pins 2.x (2.x output is covered by byte tests).
 prometheus:
 	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -38,9 +43,9 @@ $(OTELCOL): tools/otelcol/go.mod tools/otelcol/go.sum $(wildcard tools/otelcol/*
 	cd tools/otelcol && $(GO_BUILD) -o $(CURDIR)/$@.tmp . && mv $(CURDIR)/$@.tmp $(CURDIR)/$@
 
 $(PROM_DIR)/prometheus $(PROM_DIR)/promtool &: tools/prometheus/go.mod tools/prometheus/go.sum
-	@echo "building Prometheus $(PROMETHEUS_MODULE) and promtool (cold: several minutes)"
+	@echo "building Prometheus $(PROMETHEUS_VERSION) ($(PROMETHEUS_MODULE)) and promtool (cold: several minutes)"
 	mkdir -p $(PROM_DIR).tmp
-	cd tools/prometheus && $(GO_BUILD) -o $(CURDIR)/$(PROM_DIR).tmp/ \
+	cd tools/prometheus && go build -trimpath -ldflags='-s -w $(PROM_VERSION_FLAGS)' -o $(CURDIR)/$(PROM_DIR).tmp/ \
 	  github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
 	rm -rf $(PROM_DIR) && mv $(PROM_DIR).tmp $(PROM_DIR)
 
@@ -57,10 +62,20 @@ tools-regen:
 	GOBIN=$(CURDIR)/$(TOOLS)/builder-$(OTELCOL_VERSION) go install go.opentelemetry.io/collector/cmd/builder@v$(OTELCOL_VERSION)
 	cd tools/otelcol && $(CURDIR)/$(TOOLS)/builder-$(OTELCOL_VERSION)/builder --config builder-config.yaml --skip-compilation
 
+# Grafana's Apache-2.0 npm packages (dashboard schema types, LogQL and TraceQL grammars) for the tests, installed
+# from the committed lock only when node_modules is missing or the lock changed. See tools/js/README.md.
+JS_STAMP := tools/js/node_modules/.obsgen-npm-ci
+
+$(JS_STAMP): tools/js/package.json tools/js/package-lock.json
+	cd tools/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+js-tools: $(JS_STAMP)
+
 lint: test-deps
 	$(VENV)/bin/ruff check obsgen tests benchmarks
 
-test: test-deps prometheus tools lint
+test: test-deps tools js-tools lint
 	$(PY) -m pytest -n 2 -q
 
 golden: test-deps

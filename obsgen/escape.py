@@ -1,7 +1,7 @@
 """Escaping for every sink a spec string can reach that has no serialiser of its own.
 
 YAML and JSON go through real serialisers (``obsgen.render``, ``json``); PromQL quoting lives in
-``obsgen.promql``. What remains are the text formats: Markdown, Mermaid, LogQL, Grafana's ``$``.
+``obsgen.promql_quote``. What remains are the text formats: Markdown, Mermaid, LogQL, Grafana's ``$``.
 """
 
 from __future__ import annotations

@@ -21,10 +21,11 @@ from pydantic import BaseModel, ValidationError
 from obsgen.cli import main
 from obsgen.spec.error_wording import WORDING
 from obsgen.spec.errors import diagnostics_from_validation
+from obsgen.spec.goregexp import anchored, is_anchored
+from obsgen.spec.goregexp import go_regexp_error as re2_error
 from obsgen.spec.loader import LoadedSpec
 from obsgen.spec.locations import model_at, spec_location
 from obsgen.spec.models import Spec
-from obsgen.spec.re2check import anchored, is_anchored, re2_error
 from obsgen.spec.schema import schema_text
 
 

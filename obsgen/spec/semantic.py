@@ -5,13 +5,13 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
-from obsgen import naming
+from obsgen import naming, prometheus_compat
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
+from obsgen.spec.goregexp import anchored, go_regexp_error, is_anchored
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
-from obsgen.spec.re2check import anchored, is_anchored, re2_error
 from obsgen.spec.stack_check import check_stack
 from obsgen.spec.versions import version_tuple
 
@@ -70,8 +70,21 @@ class _Checker:
         self.check_sampling()
         self.check_collector()
         self.check_alerting()
+        self.check_stack()
         self.out += check_stack(self.spec, self.loaded)
         return self.out
+
+    def check_stack(self) -> None:
+        finding = prometheus_compat.check_version(self.spec.stack.prometheus)
+        if finding is not None:
+            self.add(finding.code, ("stack", "prometheus"), finding.message, hint=finding.hint,
+                     warning=finding.warning)
+        interval = self.spec.backends.prometheus.scrape_interval.ns / 1e9
+        window = naming.window_text(naming.BASE_WINDOW_MINUTES)
+        finding = prometheus_compat.check_sample_interval(interval, naming.BASE_WINDOW_MINUTES * 60, window)
+        if finding is not None:
+            self.add(finding.code, ("backends", "prometheus", "scrape_interval"), finding.message,
+                     hint=finding.hint, warning=finding.warning)
 
     def check_services(self) -> None:
         spec = self.spec
@@ -201,6 +214,10 @@ class _Checker:
                 self.add("OBS306", ("backends", name, "datasource_uid"),
                          f"datasource UID {backend.datasource_uid!r} is also used by {uids[backend.datasource_uid]}")
             uids[backend.datasource_uid] = name
+        from obsgen.spec.collector_endpoints import endpoint_problems
+
+        for code, loc, message, hint in endpoint_problems(self.spec):
+            self.add(code, loc, message, hint=hint)
         if b.tempo.mode == "distributed" and b.tempo.s3 is None:
             self.add("OBS201", ("backends", "tempo", "mode"), "distributed mode needs 'backends.tempo.s3'",
                      hint="set bucket and endpoint of the S3-compatible store")
@@ -328,10 +345,10 @@ class _Checker:
             self.check_attribute(value.key, (*here, "key"))
             if value.regex:
                 for j, pattern in enumerate(value.values):
-                    error = re2_error(pattern)
+                    error = go_regexp_error(pattern)
                     if error:
                         self.add("OBS400", (*here, "values", j), f"{pattern!r}: {error}",
-                                 hint="the Collector compiles these with Go's regexp (RE2)")
+                                 hint="the Collector compiles these with Go's regexp (RE2 syntax)")
                     elif not is_anchored(pattern):
                         self.add("OBS401", (*here, "values", j),
                                  f"{pattern!r} is unanchored, so it matches anywhere inside the value",

@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from obsgen.naming import BASE_WINDOW_MINUTES, BurnTier, burn_tiers, minutes_of, window_text  # noqa: F401 - re-exported
-from obsgen.promql import quote
+from obsgen.promql_quote import quote
 
 RULES_DIR = "prometheus/rules"
 """Where the rule files go in the output directory."""

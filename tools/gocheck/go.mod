@@ -1,0 +1,3 @@
+module obsgen.local/tools/gocheck
+
+go 1.26
