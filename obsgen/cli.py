@@ -1,6 +1,7 @@
 """Command line: parse arguments, call the core, print diagnostics, set the exit code.
 
-Exit codes: 0 success, 1 invalid spec or stale output, 2 usage or I/O error.
+Exit codes: 0 success, 1 invalid spec or stale output, 2 usage or I/O error; `diff` follows diff(1):
+0 no changes, 1 changes, 2 trouble (invalid spec included).
 """
 
 from __future__ import annotations
@@ -73,11 +74,16 @@ def _exit_for(diags: list[Diagnostic], strict: bool) -> int:
 
 
 def _emit(text: str, output: Path | None) -> None:
-    """Print ``text``, or write it to ``output``."""
+    """Print ``text``, or write it to ``output``; a file that cannot be written is an I/O error (exit 2)."""
     if output is None:
         click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+        return
+    from obsgen.write_errors import write_failure
+
+    failure = write_failure(output, text)
+    if failure is not None:
+        click.echo(failure.format(), err=True)
+        sys.exit(EXIT_IO)
 
 
 def _out_dir(spec: Path, out: Path | None) -> Path:
@@ -252,12 +258,16 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, fo
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Output directory (default: generated/<spec file stem>).")
 def diff(spec: Path, out: Path | None) -> None:
-    """Print what a render would change, then a summary. Exit 1 when there are changes."""
+    """Print what a render would change, then a summary.
+
+    Exit codes, as diff(1) and `git diff --exit-code`: 0 no changes, 1 changes, 2 trouble (invalid
+    spec, unreadable file, usage error).
+    """
     from obsgen import output
 
     result, code = _render_result(spec, _read_spec(spec), False, "text")
     if code != EXIT_OK:
-        sys.exit(code)
+        sys.exit(EXIT_IO)  # an invalid spec is trouble here: 1 means "there are changes"
     out_dir = _out_dir(spec, out)
     changes, text = output.unified_diff(out_dir, result.artifacts, str(out_dir))  # type: ignore[attr-defined]
     click.echo(text, nl=False)

@@ -30,6 +30,7 @@ CODES: dict[str, str] = {
     "OBS105": "file too large",
     "OBS106": "root is not a mapping",
     "OBS107": "nesting too deep",
+    "OBS108": "too many values",
     # 2xx: shape of the spec
     "OBS200": "unknown key",
     "OBS201": "missing required key",
@@ -38,6 +39,7 @@ CODES: dict[str, str] = {
     "OBS204": "invalid duration",
     "OBS205": "value out of range",
     "OBS206": "policy must have exactly one kind",
+    "OBS213": "tool version not supported",
     # 3xx: references and topology
     "OBS300": "unknown service",
     "OBS301": "unknown endpoint",

@@ -6,13 +6,16 @@ import difflib
 import math
 import types
 import typing
+from dataclasses import astuple
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from obsgen.diagnostics import Diagnostic
 from obsgen.spec.durations import DurationError
+from obsgen.spec.error_wording import ErrorFacts, word
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
+from obsgen.spec.locations import SpecLocation, spec_location
 from obsgen.spec.models import Spec
 from obsgen.spec.types import IDENT_PATTERN
 
@@ -112,55 +115,27 @@ def _field_by_key(model: type[BaseModel], key: str) -> Any:
     return None
 
 
-_TYPE_CODES = {
-    "missing": "OBS201",
-    "extra_forbidden": "OBS200",
-    "string_pattern_mismatch": "OBS203",
-    "greater_than": "OBS205",
-    "greater_than_equal": "OBS205",
-    "less_than": "OBS205",
-    "less_than_equal": "OBS205",
-    "finite_number": "OBS205",
-    "too_short": "OBS205",
-    "too_long": "OBS205",
-    "string_too_long": "OBS205",
-}
-
-
 def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> list[Diagnostic]:
     """One diagnostic per pydantic error, positioned at the offending key or value."""
     out: list[Diagnostic] = []
     seen: set[tuple[Loc, str]] = set()
-    for err in _relevant(exc.errors(include_url=False), loaded):
-        loc = _spec_loc(err["loc"])
+    for err, where in _relevant(exc.errors(include_url=False), loaded):
+        loc = where.loc
         kind = err["type"]
-        code = _TYPE_CODES.get(kind, "OBS202")
-        message = err["msg"]
-        hint = ""
-        if loc and loc[-1] == "[key]":
-            loc = loc[:-1]
+        if where.key_error:
             code, message, hint = _key_error(loc, err)
             line, col = loaded.where(loc, key=True)
         elif kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = allowed_keys(loc[:-1])
-            message = f"unknown key {key!r}"
+            code, message = "OBS200", f"unknown key {key!r}"
             hint = suggest(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else "")
             line, col = loaded.where(loc, key=True)
-        elif kind == "missing":
-            message = f"missing required key {str(loc[-1])!r}"
-            line, col = loaded.where(loc[:-1])
         else:
-            line, col = loaded.where(loc)
-            message = _clean(message, err)
-            if "duration" in message:
-                code = "OBS204"
-            if kind == "string_pattern_mismatch" and "pattern" in err.get("ctx", {}):
-                hint = _pattern_hint(err["ctx"]["pattern"])
-            if kind == "value_error" and "'..' is not allowed in a name" in err["msg"]:
-                code, hint = "OBS203", _pattern_hint(IDENT_PATTERN)
-            if kind == "value_error" and "Value error, a policy needs exactly one kind" in err["msg"]:
-                code = "OBS206"
+            spot = loc[:-1] if kind == "missing" else loc
+            line, col = loaded.where(spot)
+            facts = ErrorFacts(kind, loc, err.get("input"), dict(err.get("ctx") or {}), err["msg"])
+            code, message, hint = astuple(word(facts))
             value = err.get("input")
             if isinstance(value, float) and not math.isfinite(value):
                 code, message = "OBS205", "must be a finite number (YAML reads .inf, .nan and 1e400 as non-finite)"
@@ -170,22 +145,6 @@ def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> lis
         seen.add((loc, message))
         out.append(Diagnostic(code, message, file=loaded.file, line=line, column=col, path=_dotted(loc), hint=hint))
     return out
-
-
-def _member_tag(part: int | str) -> str:
-    """'model' or 'scalar' for a union-member tag pydantic puts in a location, '' for a real key."""
-    if not isinstance(part, str):
-        return ""
-    if part[:1].isupper():
-        return "model"
-    if part in {"str", "int", "float", "bool"} or part.startswith(("function-", "literal[", "constrained-str")):
-        return "scalar"
-    return ""
-
-
-def _spec_loc(raw: tuple[int | str, ...]) -> Loc:
-    """Drop the union-member tags pydantic adds to locations (``str``, ``Endpoint``, ...)."""
-    return tuple(part for part in raw if not _member_tag(part))
 
 
 def _value_at(data: object, loc: Loc) -> object:
@@ -198,35 +157,27 @@ def _value_at(data: object, loc: Loc) -> object:
     return data
 
 
-def _relevant(errors: list[Any], loaded: LoadedSpec) -> list[Any]:
+def _relevant(errors: list[Any], loaded: LoadedSpec) -> list[tuple[Any, SpecLocation]]:
     """Keep, at each union (``name | {service, endpoint}``), only the errors of the member the input meant.
 
     A mapping was meant for the model member, anything else for the scalar one; reporting "should be a
     valid string" next to "unknown key 'critcal'" would only confuse.
     """
-    branches: dict[Loc, set[str]] = {}
-    tagged: list[tuple[Any, list[tuple[Loc, str]]]] = []
-    for err in errors:
-        points: list[tuple[Loc, str]] = []
-        prefix: list[int | str] = []
-        for part in err["loc"]:
-            tag = _member_tag(part)
-            if tag:
-                points.append((tuple(prefix), tag))
-                branches.setdefault(tuple(prefix), set()).add(tag)
-            else:
-                prefix.append(part)
-        tagged.append((err, points))
+    located = [(err, spec_location(err["loc"], err["type"])) for err in errors]
+    members: dict[Loc, set[str]] = {}
+    for _, where in located:
+        for point, member in where.branches:
+            members.setdefault(point, set()).add(member)
     kept = []
-    for err, points in tagged:
+    for err, where in located:
         drop = False
-        for point, tag in points:
-            if branches[point] != {"model", "scalar"}:
+        for point, member in where.branches:
+            if members[point] != {"model", "scalar"}:
                 continue
             meant = "model" if isinstance(_value_at(loaded.data, point), dict) else "scalar"
-            drop = drop or tag != meant
+            drop = drop or member != meant
         if not drop:
-            kept.append(err)
+            kept.append((err, where))
     return kept
 
 

@@ -606,29 +606,72 @@ def _repeat_is_valid(root: _Node, limit: int) -> bool:
     return True
 
 
-def is_anchored(pattern: str) -> bool:
-    """True when the pattern can only match a whole value: ``^...$`` (or ``\\A``/``\\z``) around every branch."""
-    starts = pattern.startswith("^") or pattern.startswith(r"\A")
-    ends = (pattern.endswith("$") and not pattern.endswith(r"\$")) or pattern.endswith(r"\z")
-    if not (starts and ends):
-        return False
+def _top_level(pattern: str) -> tuple[list[str], bool]:
+    """The pattern's tokens (an escape, a ``\\Q...\\E`` run and a character class are one token each) and
+    whether a ``|`` splits it outside every group."""
+    tokens: list[str] = []
+    alternation = False
     depth = 0
     i = 0
-    in_class = False
     while i < len(pattern):
         ch = pattern[i]
+        if pattern.startswith("\\Q", i):
+            end = pattern.find("\\E", i + 2)
+            end = len(pattern) if end < 0 else end + 2
+            tokens.append(pattern[i:end])
+            i = end
+            continue
         if ch == "\\":
+            tokens.append(pattern[i:i + 2])
             i += 2
             continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
+        if ch == "[":
+            j = i + 1
+            if pattern.startswith("^", j):
+                j += 1
+            if pattern.startswith("]", j):  # a ']' first in a class is a literal
+                j += 1
+            while j < len(pattern) and pattern[j] != "]":
+                if pattern.startswith("[:", j):  # [:alpha:]
+                    close = pattern.find(":]", j + 2)
+                    j = close + 2 if close >= 0 else j + 1
+                    continue
+                j += 2 if pattern[j] == "\\" else 1
+            tokens.append(pattern[i:j + 1])
+            i = j + 1
+            continue
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
         elif ch == "|" and depth == 0:
-            return False  # ^a|b$ anchors only the outer ends of two different branches
+            alternation = True
+        tokens.append(ch)
         i += 1
-    return True
+    return tokens, alternation
+
+
+def is_anchored(pattern: str) -> bool:
+    """True when the pattern can only match a whole value: ``^...$`` (or ``\\A``/``\\z``) around every branch."""
+    tokens, alternation = _top_level(pattern)
+    if not tokens or alternation:  # ^a|b$ anchors only the outer ends of two different branches
+        return False
+    return len(tokens) >= 2 and tokens[0] in ("^", "\\A") and tokens[-1] in ("$", "\\z")
+
+
+def anchored(pattern: str) -> str:
+    """The pattern rewritten to match whole values only: ``a|b`` -> ``^(?:a|b)$``, ``^api`` -> ``^api$``.
+
+    Anchors already at the ends are kept out of the group, so the suggestion does not repeat them.
+    """
+    tokens, _ = _top_level(pattern)
+    if tokens and tokens[0] in ("^", "\\A"):
+        tokens = tokens[1:]
+    if tokens and tokens[-1] in ("$", "\\z"):
+        tokens = tokens[:-1]
+    core = "".join(tokens)
+    _, alternation = _top_level(core)
+    tidy = f"^(?:{core})$" if alternation else f"^{core}$"
+    if not go_regexp_error(tidy) and is_anchored(tidy):
+        return tidy
+    return f"^(?:{pattern})$"  # e.g. '^+|': the stripped '^' was the operand of the '+'

@@ -15,15 +15,10 @@ from pathlib import Path
 import yaml
 
 from obsgen.diagnostics import Diagnostic
-
-try:  # the C composer is much faster on large specs; the pure one behaves the same
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from obsgen.spec.compose import MAX_DEPTH, MAX_NODES, ComposeError, Composer
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 200_000  # counts aliased nodes each time they are expanded: bounds "billion laughs"
+# MAX_NODES also bounds the values built, counting aliased nodes each time they are expanded.
 # Values that aliases may add on top of the ones written out. Checked on the composed node graph
 # before anything is built, so an alias bomb costs neither time nor memory.
 MAX_ALIAS_EXPANSION = 10_000
@@ -226,11 +221,9 @@ def load_text(text: str, file: str) -> LoadedSpec:
             column=col, hint="remove it; inside double quotes write it as an escape such as \"\\x07\"",
         ))
     try:
-        loader = _Loader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
+        root = Composer(text, file).compose()
+    except ComposeError as exc:
+        raise LoadError(exc.diagnostic) from None
     except yaml.composer.ComposerError as exc:
         raise _yaml_error(exc, file, "OBS104", text) from None
     except yaml.MarkedYAMLError as exc:

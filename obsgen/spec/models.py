@@ -19,6 +19,7 @@ from obsgen.spec.types import (
     Int,
     Objective,
     Text,
+    Version,
 )
 
 
@@ -35,11 +36,11 @@ class SpecModel(BaseModel):
 class Stack(SpecModel):
     """Versions of the tools the rendered configs must be accepted by."""
 
-    collector: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "0.159.0"
+    collector: Version = "0.159.0"
     """OpenTelemetry Collector (contrib) version; decides component ids and available fields."""
-    tempo: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "2.10.8"
+    tempo: Version = "2.10.8"
     """Grafana Tempo version; 2.x and 3.x have incompatible config layouts."""
-    grafana: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "12.2.0"
+    grafana: Version = "12.2.0"
     """Grafana version the provisioning files and dashboards target."""
     prometheus: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "3.5.0"
     """Prometheus version the rule files target: 2.42.0-2.55.x or 3.0.0-3.13.x. 3.x respells the `le` of scraped
@@ -56,15 +57,15 @@ class S3Storage(SpecModel):
 
     bucket: Text
     """Bucket name."""
-    endpoint: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:\d{1,5})?$")]
+    endpoint: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:\d{1,5})?$", max_length=259)]
     """host:port, no scheme (Tempo's S3 client adds it)."""
     region: Text | None = None
     """Bucket region, when the store needs one."""
     insecure: StrictBool = False
     """Plain HTTP to the endpoint (e.g. an in-cluster MinIO)."""
-    access_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "S3_ACCESS_KEY"
+    access_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=128)] = "S3_ACCESS_KEY"
     """Environment variable that holds the access key (rendered as ${NAME})."""
-    secret_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] = "S3_SECRET_KEY"
+    secret_key_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=128)] = "S3_SECRET_KEY"
     """Environment variable that holds the secret key (rendered as ${NAME})."""
 
 
@@ -96,9 +97,9 @@ class LokiBackend(SpecModel):
     """Grafana datasource UID."""
     log_format: Literal["json", "logfmt", "otlp"] = "json"
     """json/logfmt: trace id inside the log line; otlp: trace_id as structured metadata."""
-    trace_id_field: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "trace_id"
+    trace_id_field: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)] = "trace_id"
     """Field or structured-metadata key that holds the trace id."""
-    labels: dict[AttributeKey, Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+    labels: dict[AttributeKey, Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]] = Field(
         default_factory=lambda: {"service.name": "service_name"}
     )
     """Span attribute -> Loki label, used for trace-to-logs links."""
@@ -550,7 +551,7 @@ class Alerting(SpecModel):
 
     runbook_base_url: Text = "https://runbooks.example.com/obsgen"
     """runbook_url = base + '/' + alert name."""
-    labels: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Text] = Field(
+    labels: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)], Text] = Field(
         default_factory=dict
     )
     """Routing labels added to every alert (e.g. team)."""

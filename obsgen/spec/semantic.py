@@ -9,9 +9,10 @@ from obsgen import naming, prometheus_compat
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
-from obsgen.spec.goregexp import go_regexp_error, is_anchored
+from obsgen.spec.goregexp import anchored, go_regexp_error, is_anchored
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
+from obsgen.spec.stack_check import check_stack
 from obsgen.spec.versions import version_tuple
 
 BUILTIN_DIMENSIONS = frozenset({"service.name", "span.name", "span.kind", "status.code"})
@@ -70,6 +71,7 @@ class _Checker:
         self.check_collector()
         self.check_alerting()
         self.check_stack()
+        self.out += check_stack(self.spec, self.loaded)
         return self.out
 
     def check_stack(self) -> None:
@@ -316,6 +318,11 @@ class _Checker:
         if parent in ("and", "not", "drop") and kind in ("and", "composite", "drop"):
             self.add("OBS202", here, f"a {kind!r} policy cannot be nested inside {parent!r}",
                      hint="the Collector allows only basic policy types there")
+        if parent == "not" and kind == "not":
+            # contrib v0.159.0 not_helper.go builds a not's sub-policy with getSharedPolicyEvaluator only
+            self.add("OBS202", here, "a 'not' policy cannot be nested inside 'not'",
+                     hint="the Collector takes only basic policy types under 'not'; two nots cancel out, so "
+                          "write the inner policy itself")
         if parent == "composite" and kind in ("composite", "drop", "not"):
             self.add("OBS202", here, f"a {kind!r} policy cannot be a composite sub-policy",
                      hint="composite sub-policies are basic types or 'and'")
@@ -345,7 +352,7 @@ class _Checker:
                     elif not is_anchored(pattern):
                         self.add("OBS401", (*here, "values", j),
                                  f"{pattern!r} is unanchored, so it matches anywhere inside the value",
-                                 warning=True, hint=f"write '^{pattern}$' to match the whole value")
+                                 warning=True, hint=f"write '{anchored(pattern)}' to match the whole value")
         elif kind == "boolean_attribute":
             self.check_attribute(value.key, (*here, "key"))
         elif kind == "probabilistic" and value.percentage == 0:

@@ -37,11 +37,16 @@ def _printable(value: str) -> str:
     return value
 
 
+MAX_DURATION_CHARS = 64
+
+
 def _duration(value: object) -> Duration:
     if isinstance(value, Duration):
         return value
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError("a duration must be a string such as '30s', '500ms' or '1h30m'")
+    if len(value) > MAX_DURATION_CHARS:
+        raise ValueError(f"a duration is at most {MAX_DURATION_CHARS} characters, such as '30s' or '1h30m'")
     return parse_duration(value)
 
 
@@ -49,6 +54,8 @@ Ident = Annotated[str, Field(pattern=IDENT_PATTERN), AfterValidator(_no_dotdot)]
 AttributeKey = Annotated[str, Field(pattern=ATTRIBUTE_PATTERN)]
 LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]
 Text = Annotated[str, Field(max_length=1024), AfterValidator(_printable)]
+# A pinned tool version. Each part is capped: Python refuses to turn more than 4300 digits into an int.
+Version = Annotated[str, Field(pattern=r"^\d{1,9}\.\d{1,9}\.\d{1,9}$", max_length=29)]
 DurationValue = Annotated[
     Duration,
     BeforeValidator(_duration),
@@ -57,6 +64,7 @@ DurationValue = Annotated[
         {
             "type": "string",
             "pattern": r"^(\d+(\.\d*)?(ns|us|µs|ms|s|m|h|d))+$",
+            "maxLength": MAX_DURATION_CHARS,
             "description": "Go duration, e.g. 500ms, 30s, 1h30m (d for days is accepted too)",
         }
     ),

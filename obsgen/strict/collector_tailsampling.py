@@ -1,8 +1,9 @@
 """Strict model of the contrib ``tail_sampling`` processor config and its policy nesting rules.
 
 Fields follow contrib ``processor/tailsamplingprocessor/config.go`` at v0.159.0: every policy is
-``{name, type, <block named after type>}``; sub-policies of ``and``/``not``/``drop`` are basic policies
-only, sub-policies of ``composite`` may also be ``and``.
+``{name, type, <block named after type>}``; sub-policies of ``and``/``drop`` are basic policies or
+``not``, the one of ``not`` is a basic policy, sub-policies of ``composite`` may also be ``and`` (see
+ALLOWED_AT).
 
 What is an error and what only a lint follows the processor: ``otelcol validate`` checks the decoded
 struct, and the policies are built in ``Start`` (``processor.go``: ``loadSamplingPolicies`` ->
@@ -138,11 +139,16 @@ BLOCK_REQUIRED = frozenset({"status_code", "ottl_condition", "not"})
 BASIC_TYPES: frozenset[str] = frozenset(BLOCKS) | BLOCKLESS_TYPES
 COMBINATOR_TYPES: frozenset[str] = frozenset({"and", "not", "drop", "composite"})
 ALL_TYPES: frozenset[str] = BASIC_TYPES | COMBINATOR_TYPES
+# Which policy types each list takes, as contrib v0.159.0 builds them: ``and_sub_policy`` and
+# ``drop_sub_policy`` entries are ``AndSubPolicyCfg`` (the shared types plus ``not``; and_helper.go and
+# drop_helper.go build a ``not`` there), ``not_sub_policy`` is ``NotSubPolicyCfg`` (shared types only:
+# not_helper.go hands it to getSharedPolicyEvaluator, which fails with "unknown sampling policy type"),
+# ``composite_sub_policy`` is ``CompositeSubPolicyCfg`` (shared types plus ``and``), all in config.go.
 ALLOWED_AT: dict[str, frozenset[str]] = {
     "policies": ALL_TYPES,
-    "and_sub_policy": BASIC_TYPES,
+    "and_sub_policy": BASIC_TYPES | {"not"},
     "not_sub_policy": BASIC_TYPES,
-    "drop_sub_policy": BASIC_TYPES,
+    "drop_sub_policy": BASIC_TYPES | {"not"},
     "composite_sub_policy": BASIC_TYPES | {"and"},
 }
 _COMPONENT_ID = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}(/[^\s/]+)?$")

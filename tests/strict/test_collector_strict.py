@@ -523,7 +523,8 @@ def test_every_policy_type_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("container", "inner"), [("and", "composite"), ("and", "and"), ("drop", "drop"), ("not", "and")]
+    ("container", "inner"),
+    [("and", "composite"), ("and", "and"), ("drop", "drop"), ("not", "and"), ("not", "not"), ("composite", "not")],
 )
 def test_nested_policy_rules(container: str, inner: str) -> None:
     sub = {"name": "inner", "type": inner, inner: {}}
@@ -532,6 +533,24 @@ def test_nested_policy_rules(container: str, inner: str) -> None:
     errors = validate_tail_sampling(block, CURRENT)
     index = "" if container == "not" else "[0]"
     assert has(errors, f"policies[0].{container}.{key}{index}.type", f"cannot be nested inside '{key}'")
+
+
+NOT_ERRORS = {"name": "ok", "type": "not", "not": {"not_sub_policy": ERRORS_POLICY}}
+
+
+@pytest.mark.parametrize("container", ["and", "drop"])
+def test_not_may_sit_inside_and_and_drop(container: str) -> None:
+    """contrib v0.159.0: and/drop sub-policies are AndSubPolicyCfg, which has a NotCfg (config.go)."""
+    block = _ts({"name": "outer", "type": container, container: {f"{container}_sub_policy": [NOT_ERRORS]}})
+    assert validate_tail_sampling(block, CURRENT) == []
+
+
+def test_not_may_sit_inside_an_and_inside_a_composite() -> None:
+    both = {"name": "both", "type": "and", "and": {"and_sub_policy": [NOT_ERRORS]}}
+    block = _ts({"name": "c", "type": "composite", "composite": {
+        "max_total_spans_per_second": 10, "composite_sub_policy": [both],
+        "rate_allocation": [{"policy": "both", "percent": 100}]}})
+    assert validate_tail_sampling(block, CURRENT) == []
 
 
 def test_composite_may_nest_and_but_not_composite() -> None:
