@@ -46,10 +46,10 @@ _PACKAGE = Path(__file__).resolve().parent
 _DEPENDENCIES = (
     "pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection", "yaml", "jinja2",
     "markupsafe", "grafanalib", "attr", "click", "jsonschema", "jsonschema_specifications", "referencing", "rpds",
-    "promql_parser",
+    "promql_parser", "re2",
 )
 # Import name -> distribution name, where they differ.
-_DISTRIBUTION_NAMES = {"yaml": "pyyaml", "attr": "attrs", "rpds": "rpds_py"}
+_DISTRIBUTION_NAMES = {"yaml": "pyyaml", "attr": "attrs", "rpds": "rpds_py", "re2": "google_re2"}
 FORMAT = 2
 MANIFEST = "obsgen-manifest.json"  # obsgen.output.MANIFEST, without importing it
 MAX_ENTRY_BYTES = 4 * 1024 * 1024

@@ -277,8 +277,6 @@ def test_issue_examples_read_as_obsgen(tmp_path: Path, text: str, message: str, 
 # ------------------------------------------------------------------------------------------------
 # Every text field has a length cap
 
-# Owned by the stack.prometheus work of issue 14 (another branch); remove once that field is capped.
-_UNCAPPED_ELSEWHERE = {"$defs/Stack/properties/prometheus"}
 _UNBOUNDED = re.compile(r"(?<!\\)[*+]|\{\d+,\}")
 _CLASS = re.compile(r"\[(?:\\.|[^\]])*\]")  # '*' inside [...] is a character, not a repetition
 
@@ -289,7 +287,7 @@ def _uncapped_strings(node: object, path: str = "") -> list[str]:
         pattern = str(node.get("pattern", ""))
         bounded = ("maxLength" in node or "enum" in node or "const" in node
                    or (pattern and not _UNBOUNDED.search(_CLASS.sub("x", pattern))))
-        if node.get("type") == "string" and not bounded and path not in _UNCAPPED_ELSEWHERE:
+        if node.get("type") == "string" and not bounded:
             out.append(path)
         for key, value in node.items():
             out += _uncapped_strings(value, f"{path}/{key}".lstrip("/"))
