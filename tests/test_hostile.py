@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,9 +234,7 @@ def test_tens_of_megabytes_is_a_clear_size_error(tmp_path: Path, workdir: Path) 
             handle.write(chunk)
     assert spec.stat().st_size > MAX_SPEC_BYTES
     before = snapshot(workdir)
-    start = time.perf_counter()
     rc, _, err = run_cli(["validate", str(spec)])
-    assert time.perf_counter() - start < 2
     assert rc == 1
     assert f"{spec}:1:1: error OBS105 spec is larger than 8 MiB" in err
     rc, _, err = run_cli(["render", str(spec), "--out", str(workdir / "out")])
@@ -299,13 +296,14 @@ def test_one_bad_spec_among_good_ones(workdir: Path) -> None:
 # Resource bounds: alias bombs and nesting fail fast and small
 
 
-def _bounded(text: str) -> tuple[LoadError, float, int]:
+def _bounded(text: str) -> tuple[LoadError, int]:
+    """The load error and the peak memory of the failed load. Time is not asserted here (a timed test flakes
+    on a loaded machine; speed lives in benchmarks/hostile.py): the small peak proves the load stopped early."""
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(LoadError) as info:
             load_text(text, "bomb.yaml")
-        return info.value, time.perf_counter() - start, tracemalloc.get_traced_memory()[1]
+        return info.value, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
@@ -326,10 +324,9 @@ def _laughs(levels: int, fan: int, mapping: bool = False) -> str:
     "a: &a [" + ", ".join(["x"] * 10_001) + "]\nb: [*a, *a]\nservices: {api: {}}\n",
 ], ids=["lol-10x9", "lol-2x30", "lol-mapping", "wide-anchor"])
 def test_alias_bombs_fail_fast_and_small(text: str) -> None:
-    error, seconds, peak = _bounded(text)
+    error, peak = _bounded(text)
     assert error.diagnostic.code == "OBS104"
     assert error.diagnostic.line > 0
-    assert seconds < 1.0
     assert peak < 5_000_000
 
 
@@ -341,9 +338,8 @@ def test_alias_bombs_fail_fast_and_small(text: str) -> None:
     ("loop: &l {a: *l}\nservices: {api: {}}\n", "OBS104"),
 ], ids=["flow-seq", "flow-map", "block-seq", "block-map", "recursive"])
 def test_deep_nesting_fails_fast_and_small(text: str, code: str) -> None:
-    error, seconds, peak = _bounded(text)
+    error, peak = _bounded(text)
     assert error.diagnostic.code == code
-    assert seconds < 1.0
     assert peak < 5_000_000
 
 
@@ -360,9 +356,7 @@ def test_long_lines_and_many_services_are_fine(tmp_path: Path) -> None:
                        for i in range(1500))
     spec = tmp_path / "many.yaml"
     spec.write_text("services:\n" + services)
-    start = time.perf_counter()
     loaded, model, diags = load_spec(spec)
-    assert time.perf_counter() - start < 5
     assert model is not None and len(model.services) == 1500
     assert not [d for d in diags if d.is_error]
     assert loaded is not None and loaded.positions[("services", "svc-1499", "endpoints", 0)] == (4501, 17)
