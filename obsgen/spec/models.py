@@ -335,7 +335,13 @@ class StringAttributePolicy(SpecModel):
 
 
 class RateLimitingPolicy(SpecModel):
-    """Keep traces up to a span rate."""
+    """Keep traces while a span budget lasts (a token bucket, burst 2x the rate).
+
+    Every trace the processor evaluates spends its span count from the bucket, in arrival order,
+    whether or not another policy keeps it (contrib tailsamplingprocessor internal/sampling/
+    rate_limiting.go, v0.159.0: ``AllowN(now, SpanCount)``), so it keeps the first traces of each
+    second, not a uniform share of all of them: use ``probabilistic`` for an unbiased baseline.
+    """
 
     spans_per_second: Annotated[Int, Field(ge=1, le=10**9)]
     """Span budget per second."""
@@ -513,7 +519,7 @@ class Sampling(SpecModel):
     decision_wait: DurationValue = Field(default_factory=lambda: _d("10s"))
     """How long to buffer a trace before deciding."""
     decision_wait_after_root_received: DurationValue | None = None
-    """Decide sooner once the root span arrived (Collector >= 0.145)."""
+    """Decide sooner once the root span arrived (Collector >= 0.144)."""
     expected_traces_per_second: Annotated[Int, Field(ge=1, le=10**8)] = 100
     """Peak new traces per second, for buffer sizing."""
     headroom: Annotated[Float, Field(ge=1, le=100, allow_inf_nan=False)] = 2.0

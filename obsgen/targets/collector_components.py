@@ -208,7 +208,7 @@ def tail_sampling(plan: Plan, ids: Ids, replicas: int) -> Component:
     if after_root is not None and ids.version < DECISION_WAIT_AFTER_ROOT_SINCE:
         comments.append(
             f"sampling.decision_wait_after_root_received ({after_root.go()}) is not written: Collector "
-            f"{plan.spec.stack.collector} predates it (v0.145.0)."
+            f"{plan.spec.stack.collector} predates it (v0.144.0)."
         )
     return Component(ids.tail_sampling, tuple(entries), tuple(comments))
 
@@ -239,7 +239,11 @@ def span_metrics(plan: Plan, ids: Ids) -> Component:
     comments = {
         "histogram": ["Seconds, and every SLO latency threshold is a bucket boundary, so latency SLOs are exact."],
         "aggregation_cardinality_limit": [
-            "Cardinality guard: series beyond this limit are folded into one overflow series."
+            # spanmetricsconnector internal/metrics/metrics.go (v0.159.0): the limit counts series per
+            # resource; past it, new ones go to one series whose only attribute is otel.metric.overflow.
+            "Cardinality guard, per resource (each service instance): past this many series, new label "
+            "combinations go to one series whose only attribute is otel.metric.overflow=true (no "
+            "service_name, span_name or status_code labels)."
             if sm.cardinality_limit else "0 = unlimited (span_metrics.cardinality_limit): no cardinality guard."
         ],
         "metrics_flush_interval": ["One update per Prometheus scrape interval."],
@@ -257,7 +261,8 @@ def span_metrics(plan: Plan, ids: Ids) -> Component:
 def service_graph(plan: Plan, ids: Ids, replicas: int) -> Component:
     """Service graph before sampling; edges pair up because all spans of a trace are on this instance."""
     sampling = plan.spec.sampling
-    store = edge_store_sizing(sampling.expected_traces_per_second, len(plan.edges), sampling.headroom, replicas)
+    store = edge_store_sizing(sampling.expected_traces_per_second, len(plan.declared_calls), sampling.headroom,
+                              replicas)
     data = {
         "latency_histogram_buckets": _seconds(plan),
         "store": {"ttl": SERVICE_GRAPH_STORE_TTL.go(), "max_items": store.max_items},

@@ -46,7 +46,9 @@ def _table(plan: Plan) -> list[str]:
         endpoints = ", ".join(
             markdown_code(e.route.span_name) + (" **critical**" if e.critical else "") for e in svc.endpoints
         )
-        calls = ", ".join(markdown_text(plan.by_key[c.callee].name) for c in svc.calls)
+        # one entry per callee: two calls to different endpoints of one service are one dependency
+        callees = dict.fromkeys(plan.by_key[c.callee].name for c in svc.calls)
+        calls = ", ".join(markdown_text(name) for name in callees)
         slos = ", ".join(markdown_text(_slo_text(s)) for s in svc.slos)
         language = " / ".join(markdown_text(x) for x in (svc.language, svc.runtime) if x)
         rows.append(
