@@ -526,8 +526,19 @@ class Sampling(SpecModel):
     """Safety factor on the buffer size."""
     route_attribute: AttributeKey = "http.route"
     """Attribute that carries the endpoint route (used by critical_endpoints)."""
-    policies: list[Policy] = Field(default_factory=lambda: [Policy(name="keep-all", always_sample=True)])
-    """Policies in order; a trace is kept when any keeps it and no drop policy drops it."""
+    policies: list[Policy] = Field(default_factory=lambda: list(DEFAULT_POLICIES))
+    """Policies in order; a trace is kept when any keeps it and no drop policy drops it.
+
+    Default: keep every trace with an error span (`errors-always`) and 10% of the rest by trace id
+    (`baseline`). Keeping everything would buffer each trace for `decision_wait` only to keep 100%;
+    write `[{name: keep-all, always_sample: true}]` when that is what you want."""
+
+
+DEFAULT_POLICIES: tuple[Policy, ...] = (
+    Policy(name="errors-always", errors=True),
+    Policy(name="baseline", probabilistic=ProbabilisticPolicy(percentage=10)),
+)
+"""What a spec without ``sampling.policies`` keeps: every error trace plus a 10% baseline."""
 
 
 # --------------------------------------------------------------------------------------------

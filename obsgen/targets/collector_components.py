@@ -33,6 +33,10 @@ SCRAPE_ENDPOINT = "0.0.0.0:8889"
 # Set on every Collector pod (Kubernetes sets HOSTNAME to the pod name); distinguishes replicas.
 INSTANCE_ENV = "HOSTNAME"
 SPAN_METRICS_NAMESPACE = "traces.span.metrics"
+# prometheusremotewriteexporter config.go (v0.158.0+): the squashed top-level HTTP client settings are
+# "Deprecated [v0.158.0]: configure client http settings under `http` block"; the alpha gate
+# exporter.prometheusremotewritexporter.removeTopLevelHTTPSettings already rejects them.
+REMOTE_WRITE_HTTP_BLOCK_SINCE = (0, 158, 0)
 FORWARD_NAME = "sampling"
 TEMPO_EXPORTER_NAME = "tempo"
 
@@ -298,7 +302,10 @@ def metrics_exporter(plan: Plan, ids: Ids, *, instance_label: bool, what: str) -
     labels = {naming.COLLECTOR_INSTANCE_LABEL: env_reference(INSTANCE_ENV)} if instance_label else None
     comments: list[str] = []
     if plan.spec.collector.metrics_export == "remote_write":
-        data: dict[str, object] = {"endpoint": collector_literal(plan.spec.backends.prometheus.remote_write_url)}
+        endpoint = collector_literal(plan.spec.backends.prometheus.remote_write_url)
+        data: dict[str, object] = (
+            {"http": {"endpoint": endpoint}} if ids.version >= REMOTE_WRITE_HTTP_BLOCK_SINCE else {"endpoint": endpoint}
+        )
         if labels:
             data["external_labels"] = labels
         comments.append(f"Pushes {what} (with exemplars) to Prometheus remote write.")

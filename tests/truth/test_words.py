@@ -78,3 +78,55 @@ def test_tempo_source_keeps_remote_write(tmp_path: Path) -> None:
     doc = yaml.safe_load(tempo.render_text(plan))
     assert doc["metrics_generator"]["storage"]["remote_write"]
     assert doc["overrides"]["defaults"]["metrics_generator"]["generate_native_histograms"] == "classic"
+
+
+def test_remote_write_endpoint_moves_under_http_from_0_158(tmp_path: Path) -> None:
+    from obsgen.targets.collector_components import REMOTE_WRITE_HTTP_BLOCK_SINCE
+
+    assert REMOTE_WRITE_HTTP_BLOCK_SINCE == (0, 158, 0)
+    for version, nested in (("0.157.0", False), ("0.158.0", True), ("0.159.0", True)):
+        plan = make_plan(tmp_path, f"stack: {{collector: {version}}}\nservices: {{api: {{}}}}\n")
+        doc = yaml.safe_load(collector.render(plan)[0].text)
+        exporter = next(v for k, v in doc["exporters"].items() if k.startswith("prometheus"))
+        url = plan.spec.backends.prometheus.remote_write_url
+        assert (exporter == {"http": {"endpoint": url}}) is nested
+        assert (exporter == {"endpoint": url}) is not nested
+
+
+def test_real_collector_accepts_remote_write_without_top_level_http_settings(tmp_path: Path) -> None:
+    """The alpha gate removeTopLevelHTTPSettings rejects the deprecated flat keys: the render must pass with it."""
+    import os
+    import subprocess
+
+    from tests import realtools
+    from tests.conftest import ROOT
+
+    otelcol = realtools.require("otelcol")
+    for spec in (ROOT / "specs" / "shop.yaml", ROOT / "tests" / "specs" / "scaleout.yaml"):
+        plan = make_plan(tmp_path, spec.read_text(), spec.name)
+        for art in collector.render(plan):
+            path = tmp_path / art.path.replace("/", "_")
+            path.write_text(art.text)
+            run = subprocess.run(
+                [otelcol, "validate", f"--config={path}",
+                 "--feature-gates=exporter.prometheusremotewritexporter.removeTopLevelHTTPSettings"],
+                capture_output=True, text=True, timeout=120, env={**os.environ, "HOSTNAME": "pod-0"},
+            )
+            assert run.returncode == 0, run.stderr
+            assert "deprecat" not in (run.stdout + run.stderr).lower()
+
+
+def test_default_policy_keeps_errors_and_a_baseline_not_everything(tmp_path: Path) -> None:
+    doc = yaml.safe_load(collector.render(make_plan(tmp_path, "services: {api: {}}\n"))[0].text)
+    policies = doc["processors"]["tail_sampling"]["policies"]
+    assert [(p["name"], p["type"]) for p in policies] == [("errors-always", "status_code"),
+                                                          ("baseline", "probabilistic")]
+    assert policies[0]["status_code"] == {"status_codes": ["ERROR"]}
+    assert policies[1]["probabilistic"] == {"sampling_percentage": 10.0}
+
+
+def test_default_policy_is_documented_where_the_field_is() -> None:
+    from obsgen.spec.docs import spec_docs
+
+    text = spec_docs()
+    assert "errors-always" in text and "10% of the rest" in text
