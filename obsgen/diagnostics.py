@@ -49,6 +49,8 @@ CODES: dict[str, str] = {
     "OBS307": "call from a service that is not instrumented",
     "OBS308": "undeclared attribute",
     "OBS309": "nothing to do for an endpoint reference",
+    "OBS310": "queue without a consumer",
+    "OBS311": "endpoint protocol cannot be told",
     # 4xx: sampling
     "OBS400": "regex rejected by RE2 (Go regexp)",
     "OBS401": "regex is not anchored",
@@ -59,6 +61,8 @@ CODES: dict[str, str] = {
     "OBS406": "sampling after span metrics is biased",
     "OBS407": "decision wait is risky",
     "OBS408": "setting not supported by the pinned Collector version",
+    "OBS409": "attribute type does not fit the policy",
+    "OBS410": "sampler memory above the memory limiter",
     # 5xx: metrics, SLOs
     "OBS500": "SLO latency threshold is not a histogram bucket",
     "OBS501": "high-cardinality dimension",

@@ -278,6 +278,22 @@ class Service(SpecModel):
     """Services it calls: a name or {service, endpoint}."""
     slos: list[SLO] = Field(default_factory=list)
     """Its service-level objectives."""
+    consumes: list[Ident] = Field(default_factory=list)
+    """Queues it consumes from (keys of kind queue): the service graph reports producer -> consumer."""
+    # How callers' client spans name this node, which is the server name the service graph reports
+    # (see obsgen.service_graph for the connector's rules).
+    db_name: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """database/cache: the db.name (or db.namespace) its callers' client spans carry, e.g. the database
+    `orders`; the service graph names the node after it. Default: service_name or the key for a database."""
+    db_system: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """database/cache: the db.system its callers' spans carry (e.g. `redis`); names the node when no db_name
+    and no peer_service is set. Default: service_name or the key for a cache (Redis clients set no db.name)."""
+    peer_service: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """external/database/cache/queue: the peer.service its callers' client spans set; it names the node before
+    db_name/db_system. Default: service_name or the key for an external node."""
+    messaging_system: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """queue: the messaging.system producers set (e.g. `kafka`); names the node only for messages no declared
+    consumer receives. Default: service_name or the key."""
 
 
 # --------------------------------------------------------------------------------------------

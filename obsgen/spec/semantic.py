@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from obsgen import naming
 from obsgen.diagnostics import Diagnostic, Severity
+from obsgen.spec import truth_checks
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
@@ -70,6 +71,7 @@ class _Checker:
         self.check_sampling()
         self.check_collector()
         self.check_alerting()
+        truth_checks.run(self.spec, self.add)
         return self.out
 
     def check_services(self) -> None:

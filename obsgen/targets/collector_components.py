@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from obsgen import naming
 from obsgen.plan import Plan
+from obsgen.service_graph import DATABASE_NAME_ATTRIBUTES, PEER_ATTRIBUTES
 from obsgen.spec.versions import version_tuple
 from obsgen.strict.collector import component_ids
 from obsgen.strict.collector_tailsampling import DECISION_WAIT_AFTER_ROOT_SINCE
@@ -270,11 +271,21 @@ def service_graph(plan: Plan, ids: Ids, replicas: int) -> Component:
     data = {
         "latency_histogram_buckets": _seconds(plan),
         "store": {"ttl": SERVICE_GRAPH_STORE_TTL.go(), "max_items": store.max_items},
+        "database_name_attributes": list(DATABASE_NAME_ATTRIBUTES),
+        "virtual_node_peer_attributes": list(PEER_ATTRIBUTES),
         "metrics_flush_interval": plan.spec.backends.prometheus.scrape_interval.go(),
+    }
+    naming_comments = {
+        "store": [store.comment()],
+        "database_name_attributes": [
+            "A client span with one of these is a database edge at once: server = its value (the spec's db_name)."],
+        "virtual_node_peer_attributes": [
+            "A client span unanswered after store.ttl names its server after the first of these it carries",
+            "(the spec's peer_service, db_name, db_system, messaging_system); producer -> consumer otherwise."],
     }
     return Component(
         ids.service_graph,
-        body(data, {"store": [store.comment()]}),
+        body(data, naming_comments),
         (f"Service graph from every span, before sampling: {naming.SERVICE_GRAPH.request_total} and friends.",),
     )
 

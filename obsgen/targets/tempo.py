@@ -18,6 +18,7 @@ from obsgen import naming
 from obsgen.artifacts import Artifact, header_lines
 from obsgen.plan import Plan
 from obsgen.render import render_template
+from obsgen.service_graph import DATABASE_NAME_ATTRIBUTES, PEER_ATTRIBUTES
 from obsgen.spec.versions import version_tuple
 from obsgen.strict._base import StrictError
 from obsgen.strict.tempo import validate_tempo_config
@@ -133,7 +134,13 @@ def _metrics_generator(plan: Plan, major: int) -> dict[str, object]:
     external = {k: v for k, v in _EXTERNAL_LABELS.items() if k not in dimension_labels}
     processor: dict[str, object] = {}
     if plan.service_graph_source == "tempo":
-        processor["service_graphs"] = {"histogram_buckets": _buckets(plan)}
+        # The Collector's lists, so both sources name database and virtual nodes alike (Tempo 3's default
+        # database_name_attributes also holds db.system, which would turn every Redis call into a database edge).
+        processor["service_graphs"] = {
+            "histogram_buckets": _buckets(plan),
+            "peer_attributes": list(PEER_ATTRIBUTES),
+            "database_name_attributes": list(DATABASE_NAME_ATTRIBUTES),
+        }
     if plan.span_metrics.source == "tempo":
         span_metrics: dict[str, object] = {"histogram_buckets": _buckets(plan)}
         if plan.dimensions:

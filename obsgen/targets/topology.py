@@ -32,6 +32,10 @@ def _mermaid(plan: Plan) -> list[str]:
     for call in plan.edges:
         arrow = f'-->|"{mermaid_label(call.endpoint)}"|' if call.endpoint else "-->"
         lines.append(f"  {ids[call.caller]} {arrow} {ids[call.callee]}")
+    for key, svc in plan.spec.services.items():  # messages flow from the queue to who consumes it
+        for queue in svc.consumes:
+            if queue in ids:
+                lines.append(f'  {ids[queue]} -.->|"consumes"| {ids[key]}')
     critical = [ids[s.key] for s in plan.services if any(e.critical for e in s.endpoints)]
     if critical:
         lines.append("  classDef critical stroke-width:3px")
