@@ -66,7 +66,7 @@ def estimate(plan: Plan) -> SeriesEstimate:
         span_names = max(1, len(svc.endpoints)) + len(svc.calls)
         per_service.append((svc.key, span_names * STATUS_CODES_SEEN * dim_factor * per_span))
     per_edge = 2 + 2 * (SERVICE_GRAPH_BUCKETS + 1 + 2)
-    service_graph = len(plan.edges) * per_edge
+    service_graph = len(plan.declared_calls) * per_edge
     return SeriesEstimate(sum(n for _, n in per_service), service_graph, tuple(per_service), dim_factor)
 
 
@@ -81,7 +81,7 @@ def series_by_metric(plan: Plan) -> dict[str, int]:
     table = {sm.calls: calls, sm.duration_bucket: calls * (len(plan.buckets) + 1),
              sm.duration_sum: calls, sm.duration_count: calls}
     sg = naming.SERVICE_GRAPH
-    edges = len(plan.edges)
+    edges = len(plan.declared_calls)
     for metric in sg.produced_metrics:
         table[metric] = edges * (SERVICE_GRAPH_BUCKETS + 1 if metric.endswith("_bucket") else 1)
     return table
@@ -96,7 +96,7 @@ def rule_series(plan: Plan, selectors: Iterable[Selector]) -> int:
     """
     raw = series_by_metric(plan)
     levels = {"service": len(plan.instrumented), "endpoint": sum(len(s.endpoints) for s in plan.instrumented),
-              "edge": len(plan.edges), "slo": len(plan.slos)}
+              "edge": len(plan.declared_calls), "slo": len(plan.slos)}
     service_labels = {plan.span_metrics.service_label, "client", "server"}
     services = max(1, len(plan.instrumented))
     total = 0

@@ -262,9 +262,13 @@ class _Checker:
         return table
 
     def check_queries(self, found: list[Query], table: dict[str, frozenset[str]]) -> None:
-        service_values = {s.name for s in self.plan.services}
-        service_labels = {self.plan.span_metrics.service_label, naming.SERVICE_GRAPH.client_label,
-                          naming.SERVICE_GRAPH.server_label}
+        sg = naming.SERVICE_GRAPH
+        # The values each service label can take: span metrics and graph clients name instrumented services
+        # (and any service.name), a graph server is an instrumented service or a node under the name the
+        # connector gives it (db.name, peer.service, ...; obsgen.service_graph), never a node's spec key as such.
+        names = {s.name for s in self.plan.services}
+        servers = {s.name for s in self.plan.instrumented} | {e.server for e in self.plan.graph_edges}
+        allowed = {self.plan.span_metrics.service_label: names, sg.client_label: names, sg.server_label: servers}
         for q in found:
             if q.error is not None:
                 self.add("OBS705", ("services",), f"{q.artifact}: {q.where}: PromQL does not parse: {q.error}")
@@ -284,9 +288,10 @@ class _Checker:
                         self.add("OBS701", ("span_metrics", "dimensions"),
                                  f"{q.artifact}: {q.where}: label {m.name!r} is not on {name!r}",
                                  hint="labels come from the source's intrinsic labels and span_metrics.dimensions")
-                    if m.name in service_labels and m.op == "=" and m.value and m.value not in service_values:
+                    if m.name in allowed and m.op == "=" and m.value and m.value not in allowed[m.name]:
                         self.add("OBS706", ("services",),
-                                 f"{q.artifact}: {q.where}: service {m.value!r} is not in the topology")
+                                 f"{q.artifact}: {q.where}: {m.name}={m.value!r} is not a node the topology "
+                                 "reports under that name")
 
     def check_uids(self, facts: list[Facts]) -> None:
         backends = self.plan.spec.backends

@@ -53,6 +53,8 @@ CODES: dict[str, str] = {
     "OBS309": "nothing to do for an endpoint reference",
     "OBS310": "OTLP gRPC endpoint the Collector refuses (no port)",
     "OBS311": "remote-write URL the Collector cannot parse",
+    "OBS312": "queue without a consumer",
+    "OBS313": "endpoint protocol cannot be told",
     # 4xx: sampling
     "OBS400": "regex rejected by Go's regexp (RE2 syntax)",
     "OBS401": "regex is not anchored",
@@ -63,6 +65,8 @@ CODES: dict[str, str] = {
     "OBS406": "sampling after span metrics is biased",
     "OBS407": "decision wait is risky",
     "OBS408": "setting not supported by the pinned Collector version",
+    "OBS409": "attribute type does not fit the policy",
+    "OBS410": "sampler memory above the memory limiter",
     # 5xx: metrics, SLOs
     "OBS500": "SLO latency threshold is not a histogram bucket",
     "OBS501": "high-cardinality dimension",

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from obsgen import naming
+from obsgen.service_graph import GraphEdge, graph_edges
 from obsgen.spec.durations import Duration, parse_duration
-from obsgen.spec.endpoints import Route, parse_route
+from obsgen.spec.endpoints import Protocol, Route, endpoint_protocol, grpc_parts, parse_route
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
 
 # Upstream default buckets (reference collector.md §3.1 and tempo-grafana.md §1.8).
@@ -114,9 +115,15 @@ class Plan:
 
     @cached_property
     def declared_calls(self) -> tuple[tuple[str, str], ...]:
-        """Every declared call as the service graph reports it: (client, server) ``service.name`` pairs,
-        once each, in declaration order."""
-        return tuple(dict.fromkeys((self.by_key[c.caller].name, self.by_key[c.callee].name) for c in self.edges))
+        """Every declared call as the service graph reports it: (client, server) label values, once each,
+        in declaration order. A database is named by its db.name, an external node by its peer.service, and
+        a call to a queue is producer -> consumer (see obsgen.service_graph)."""
+        return tuple((e.client, e.server) for e in self.graph_edges)
+
+    @cached_property
+    def graph_edges(self) -> tuple[GraphEdge, ...]:
+        """The service-graph edges the declared calls produce (obsgen.service_graph.graph_edges)."""
+        return graph_edges(self.spec)
 
     @cached_property
     def latency_thresholds(self) -> frozenset[float]:
@@ -255,6 +262,43 @@ def critical_paths(spec: Spec, services: list[str] | None) -> list[str]:
     return paths
 
 
+def _ottl_string(text: str) -> str:
+    """An OTTL string literal (double quotes; backslash and quote escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def critical_conditions(spec: Spec, services: list[str] | None) -> list[str] | None:
+    """OTTL span conditions matching each critical endpoint on what its protocol sets, or None when every
+    critical endpoint is HTTP (then the route attribute alone tells them apart).
+
+    gRPC server spans carry rpc.service and rpc.method, never http.route (RPC semantic conventions), so
+    ``pkg.Service/Method`` is matched on those; an endpoint of unknown protocol on its span name.
+    """
+    conditions: list[str] = []
+    plain_http = True
+    for key, svc in spec.services.items():
+        if services is not None and key not in services:
+            continue
+        for ep in _endpoints(svc.endpoints):
+            if not ep.critical:
+                continue
+            protocol = endpoint_protocol(ep.route.span_name)
+            if protocol is Protocol.HTTP:
+                path = ep.route.path or ep.route.span_name
+                condition = f"attributes[{_ottl_string(spec.sampling.route_attribute)}] == {_ottl_string(path)}"
+            elif protocol is Protocol.GRPC:
+                rpc_service, rpc_method = grpc_parts(ep.route.span_name) or ("", "")
+                condition = (f'attributes["rpc.service"] == {_ottl_string(rpc_service)} and '
+                             f'attributes["rpc.method"] == {_ottl_string(rpc_method)}')
+                plain_http = False
+            else:
+                condition = f"name == {_ottl_string(ep.route.span_name)}"
+                plain_http = False
+            if condition not in conditions:
+                conditions.append(condition)
+    return None if plain_http else conditions
+
+
 def resolve_policy(spec: Spec, policy: Policy, index: int, name: str | None = None) -> PlannedPolicy:
     """Translate one spec policy (and its sub-policies) into the Collector's policy shape."""
     policy_name = name or policy.name or f"policy-{index}"
@@ -263,8 +307,11 @@ def resolve_policy(spec: Spec, policy: Policy, index: int, name: str | None = No
         return PlannedPolicy(policy_name, "status_code", {"status_codes": ["ERROR"]}, index)
     if kind == "critical_endpoints":
         services = getattr(value, "services", None)
-        block = {"key": spec.sampling.route_attribute, "values": critical_paths(spec, services)}
-        return PlannedPolicy(policy_name, "string_attribute", block, index)
+        conditions = critical_conditions(spec, services)
+        if conditions is None:  # HTTP endpoints only: one string_attribute on the route attribute
+            block = {"key": spec.sampling.route_attribute, "values": critical_paths(spec, services)}
+            return PlannedPolicy(policy_name, "string_attribute", block, index)
+        return PlannedPolicy(policy_name, "ottl_condition", {"error_mode": "ignore", "span": conditions}, index)
     if kind == "always_sample":
         return PlannedPolicy(policy_name, "always_sample", None, index)
     if kind == "status_code":

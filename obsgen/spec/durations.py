@@ -53,8 +53,9 @@ class Duration:
         return self.ns < other.ns
 
     def go(self) -> str:
-        """Format for Go configs (Collector, Tempo): largest exact units, no ``d``."""
-        return _format(self.ns, ("h", "m", "s", "ms", "us", "ns"))
+        """Format for Go configs (Collector, Tempo) as Go's ``time.Duration.String`` writes it, without
+        its zero parts: ``2.5s`` (not ``2s500ms``), ``1m30s``, ``1.5ms``, ``1h``; no ``d``."""
+        return _go_format(self.ns)
 
     def prom(self) -> str:
         """Format for Prometheus (rule ``for``, range selectors): integer units incl. ``d``, ``ms`` minimum."""
@@ -77,6 +78,29 @@ def _format(ns: int, units: tuple[str, ...]) -> str:
         if count:
             out.append(f"{count}{unit}")
     return "".join(out)
+
+
+def _decimal(count: int, size: int, unit: str) -> str:
+    """``count / size`` with the fraction's trailing zeros cut, e.g. (2500, 1000, "s") -> ``2.5s``."""
+    whole, frac = divmod(count, size)
+    if not frac:
+        return f"{whole}{unit}"
+    digits = str(frac).rjust(len(str(size)) - 1, "0").rstrip("0")
+    return f"{whole}.{digits}{unit}"
+
+
+def _go_format(ns: int) -> str:
+    if ns == 0:
+        return "0s"
+    if ns < _UNITS_NS["s"]:
+        for unit in ("ms", "us"):
+            if ns >= _UNITS_NS[unit]:
+                return _decimal(ns, _UNITS_NS[unit], unit)
+        return f"{ns}ns"
+    hours, rest = divmod(ns, _UNITS_NS["h"])
+    minutes, rest = divmod(rest, _UNITS_NS["m"])
+    out = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    return out + (_decimal(rest, _UNITS_NS["s"], "s") if rest else "")
 
 
 def parse_duration(text: str) -> Duration:

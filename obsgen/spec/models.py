@@ -281,6 +281,22 @@ class Service(SpecModel):
     """Services it calls: a name or {service, endpoint}."""
     slos: list[SLO] = Field(default_factory=list)
     """Its service-level objectives."""
+    consumes: list[Ident] = Field(default_factory=list)
+    """Queues it consumes from (keys of kind queue): the service graph reports producer -> consumer."""
+    # How callers' client spans name this node, which is the server name the service graph reports
+    # (see obsgen.service_graph for the connector's rules).
+    db_name: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """database/cache: the db.name (or db.namespace) its callers' client spans carry, e.g. the database
+    `orders`; the service graph names the node after it. Default: service_name or the key for a database."""
+    db_system: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """database/cache: the db.system its callers' spans carry (e.g. `redis`); names the node when no db_name
+    and no peer_service is set. Default: service_name or the key for a cache (Redis clients set no db.name)."""
+    peer_service: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """external/database/cache/queue: the peer.service its callers' client spans set; it names the node before
+    db_name/db_system. Default: service_name or the key for an external node."""
+    messaging_system: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """queue: the messaging.system producers set (e.g. `kafka`); names the node only for messages no declared
+    consumer receives. Default: service_name or the key."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,7 +354,13 @@ class StringAttributePolicy(SpecModel):
 
 
 class RateLimitingPolicy(SpecModel):
-    """Keep traces up to a span rate."""
+    """Keep traces while a span budget lasts (a token bucket, burst 2x the rate).
+
+    Every trace the processor evaluates spends its span count from the bucket, in arrival order,
+    whether or not another policy keeps it (contrib tailsamplingprocessor internal/sampling/
+    rate_limiting.go, v0.159.0: ``AllowN(now, SpanCount)``), so it keeps the first traces of each
+    second, not a uniform share of all of them: use ``probabilistic`` for an unbiased baseline.
+    """
 
     spans_per_second: Annotated[Int, Field(ge=1, le=10**9)]
     """Span budget per second."""
@@ -516,15 +538,26 @@ class Sampling(SpecModel):
     decision_wait: DurationValue = Field(default_factory=lambda: _d("10s"))
     """How long to buffer a trace before deciding."""
     decision_wait_after_root_received: DurationValue | None = None
-    """Decide sooner once the root span arrived (Collector >= 0.145)."""
+    """Decide sooner once the root span arrived (Collector >= 0.144)."""
     expected_traces_per_second: Annotated[Int, Field(ge=1, le=10**8)] = 100
     """Peak new traces per second, for buffer sizing."""
     headroom: Annotated[Float, Field(ge=1, le=100, allow_inf_nan=False)] = 2.0
     """Safety factor on the buffer size."""
     route_attribute: AttributeKey = "http.route"
     """Attribute that carries the endpoint route (used by critical_endpoints)."""
-    policies: list[Policy] = Field(default_factory=lambda: [Policy(name="keep-all", always_sample=True)])
-    """Policies in order; a trace is kept when any keeps it and no drop policy drops it."""
+    policies: list[Policy] = Field(default_factory=lambda: list(DEFAULT_POLICIES))
+    """Policies in order; a trace is kept when any keeps it and no drop policy drops it.
+
+    Default: keep every trace with an error span (`errors-always`) and 10% of the rest by trace id
+    (`baseline`). Keeping everything would buffer each trace for `decision_wait` only to keep 100%;
+    write `[{name: keep-all, always_sample: true}]` when that is what you want."""
+
+
+DEFAULT_POLICIES: tuple[Policy, ...] = (
+    Policy(name="errors-always", errors=True),
+    Policy(name="baseline", probabilistic=ProbabilisticPolicy(percentage=10)),
+)
+"""What a spec without ``sampling.policies`` keeps: every error trace plus a 10% baseline."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from obsgen import naming, prometheus_compat
 from obsgen.diagnostics import Diagnostic, Severity
+from obsgen.spec import truth_checks
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
 from obsgen.spec.goregexp import anchored, go_regexp_error, is_anchored
@@ -14,6 +15,7 @@ from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
 from obsgen.spec.stack_check import check_stack
 from obsgen.spec.versions import version_tuple
+from obsgen.strict.collector_tailsampling import DECISION_WAIT_AFTER_ROOT_SINCE
 
 BUILTIN_DIMENSIONS = frozenset({"service.name", "span.name", "span.kind", "status.code"})
 # Attributes whose values are unbounded: as a metrics dimension each value is a new series.
@@ -72,6 +74,7 @@ class _Checker:
         self.check_alerting()
         self.check_stack()
         self.out += check_stack(self.spec, self.loaded)
+        truth_checks.run(self.spec, self.add)
         return self.out
 
     def check_stack(self) -> None:
@@ -302,11 +305,11 @@ class _Checker:
         if after_root is not None and after_root >= sampling.decision_wait:
             self.add("OBS407", ("sampling", "decision_wait_after_root_received"),
                      "decision_wait_after_root_received should be shorter than decision_wait", warning=True)
-        if after_root is not None and version_tuple(self.spec.stack.collector) < (0, 145, 0):
+        if after_root is not None and version_tuple(self.spec.stack.collector) < DECISION_WAIT_AFTER_ROOT_SINCE:
             self.add("OBS408", ("sampling", "decision_wait_after_root_received"),
                      f"Collector {self.spec.stack.collector} has no decision_wait_after_root_received (added in "
-                     "0.145.0); it is not rendered", warning=True,
-                     hint="pin stack.collector >= 0.145.0 or remove the setting")
+                     "0.144.0); it is not rendered", warning=True,
+                     hint="pin stack.collector >= 0.144.0 or remove the setting")
         if not sampling.policies:
             self.add("OBS201", ("sampling", "policies"), "at least one sampling policy is needed",
                      hint="the Collector refuses an empty policy list; use always_sample to keep everything")

@@ -13,8 +13,8 @@ ids are accepted from ``since`` on; before it only the old id exists:
 =========================  ======================================  =========  ==============================
 logical name               old id -> new id                        since      evidence
 =========================  ======================================  =========  ==============================
-otlp_exporter              otlp -> otlp_grpc                       v0.145.0   core metadata.yaml, CHANGELOG
-otlphttp_exporter          otlphttp -> otlp_http                   v0.145.0   core metadata.yaml, CHANGELOG
+otlp_exporter              otlp -> otlp_grpc                       v0.144.0   core CHANGELOG v1.50.0/v0.144.0
+otlphttp_exporter          otlphttp -> otlp_http                   v0.144.0   core CHANGELOG (#14403, #14396)
 span_metrics               spanmetrics -> span_metrics             v0.152.0   contrib PR #47963 (2026-04-28)
 service_graph              servicegraph -> service_graph           v0.152.0   contrib PR #47971 (2026-04-28)
 load_balancing             loadbalancing -> load_balancing         v0.153.0   contrib PR #48533 (2026-05-19)

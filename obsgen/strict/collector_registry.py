@@ -83,8 +83,8 @@ SPECS: tuple[ComponentSpec, ...] = (
         routes=_TRACES_TO_METRICS,
     ),
     ComponentSpec("connectors", "forward", "forward", FORWARD, routes=frozenset((s, s) for s in SIGNALS)),
-    ComponentSpec("exporters", "otlp_exporter", "otlp", OTLP_GRPC_EXPORTER, "otlp_grpc", (0, 145, 0)),
-    ComponentSpec("exporters", "otlphttp_exporter", "otlphttp", OTLP_HTTP_EXPORTER, "otlp_http", (0, 145, 0)),
+    ComponentSpec("exporters", "otlp_exporter", "otlp", OTLP_GRPC_EXPORTER, "otlp_grpc", (0, 144, 0)),
+    ComponentSpec("exporters", "otlphttp_exporter", "otlphttp", OTLP_HTTP_EXPORTER, "otlp_http", (0, 144, 0)),
     ComponentSpec(
         "exporters",
         "prometheus_remote_write",

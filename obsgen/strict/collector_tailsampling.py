@@ -46,8 +46,10 @@ from obsgen.strict.collector_schema import (
     type_name,
 )
 
-# Both added by contrib PRs merged after the v0.144.0 cut (#44878 and #45286), first released in v0.145.0.
-DECISION_WAIT_AFTER_ROOT_SINCE = (0, 145, 0)
+# decision_wait_after_root_received: contrib PR #44878, released in v0.144.0 (contrib CHANGELOG.md, section
+# v0.144.0, "processor/tail_sampling: Provide an option, decision_wait_after_root_received ... (#43876)").
+DECISION_WAIT_AFTER_ROOT_SINCE = (0, 144, 0)
+# maximum_trace_size_bytes: contrib PR #45286, merged after the v0.144.0 cut, first released in v0.145.0.
 MAXIMUM_TRACE_SIZE_SINCE = (0, 145, 0)
 
 

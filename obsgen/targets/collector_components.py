@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from obsgen import naming
 from obsgen.plan import Plan
+from obsgen.service_graph import DATABASE_NAME_ATTRIBUTES, PEER_ATTRIBUTES
 from obsgen.spec.versions import version_tuple
 from obsgen.strict.collector import component_ids
 from obsgen.strict.collector_tailsampling import DECISION_WAIT_AFTER_ROOT_SINCE
@@ -33,6 +34,10 @@ SCRAPE_ENDPOINT = "0.0.0.0:8889"
 # Set on every Collector pod (Kubernetes sets HOSTNAME to the pod name); distinguishes replicas.
 INSTANCE_ENV = "HOSTNAME"
 SPAN_METRICS_NAMESPACE = "traces.span.metrics"
+# prometheusremotewriteexporter config.go (v0.158.0+): the squashed top-level HTTP client settings are
+# "Deprecated [v0.158.0]: configure client http settings under `http` block"; the alpha gate
+# exporter.prometheusremotewritexporter.removeTopLevelHTTPSettings already rejects them.
+REMOTE_WRITE_HTTP_BLOCK_SINCE = (0, 158, 0)
 FORWARD_NAME = "sampling"
 TEMPO_EXPORTER_NAME = "tempo"
 
@@ -208,7 +213,7 @@ def tail_sampling(plan: Plan, ids: Ids, replicas: int) -> Component:
     if after_root is not None and ids.version < DECISION_WAIT_AFTER_ROOT_SINCE:
         comments.append(
             f"sampling.decision_wait_after_root_received ({after_root.go()}) is not written: Collector "
-            f"{plan.spec.stack.collector} predates it (v0.145.0)."
+            f"{plan.spec.stack.collector} predates it (v0.144.0)."
         )
     return Component(ids.tail_sampling, tuple(entries), tuple(comments))
 
@@ -239,7 +244,11 @@ def span_metrics(plan: Plan, ids: Ids) -> Component:
     comments = {
         "histogram": ["Seconds, and every SLO latency threshold is a bucket boundary, so latency SLOs are exact."],
         "aggregation_cardinality_limit": [
-            "Cardinality guard: series beyond this limit are folded into one overflow series."
+            # spanmetricsconnector internal/metrics/metrics.go (v0.159.0): the limit counts series per
+            # resource; past it, new ones go to one series whose only attribute is otel.metric.overflow.
+            "Cardinality guard, per resource (each service instance): past this many series, new label "
+            "combinations go to one series whose only attribute is otel.metric.overflow=true (no "
+            "service_name, span_name or status_code labels)."
             if sm.cardinality_limit else "0 = unlimited (span_metrics.cardinality_limit): no cardinality guard."
         ],
         "metrics_flush_interval": ["One update per Prometheus scrape interval."],
@@ -257,15 +266,26 @@ def span_metrics(plan: Plan, ids: Ids) -> Component:
 def service_graph(plan: Plan, ids: Ids, replicas: int) -> Component:
     """Service graph before sampling; edges pair up because all spans of a trace are on this instance."""
     sampling = plan.spec.sampling
-    store = edge_store_sizing(sampling.expected_traces_per_second, len(plan.edges), sampling.headroom, replicas)
+    store = edge_store_sizing(sampling.expected_traces_per_second, len(plan.declared_calls), sampling.headroom,
+                              replicas)
     data = {
         "latency_histogram_buckets": _seconds(plan),
         "store": {"ttl": SERVICE_GRAPH_STORE_TTL.go(), "max_items": store.max_items},
+        "database_name_attributes": list(DATABASE_NAME_ATTRIBUTES),
+        "virtual_node_peer_attributes": list(PEER_ATTRIBUTES),
         "metrics_flush_interval": plan.spec.backends.prometheus.scrape_interval.go(),
+    }
+    naming_comments = {
+        "store": [store.comment()],
+        "database_name_attributes": [
+            "A client span with one of these is a database edge at once: server = its value (the spec's db_name)."],
+        "virtual_node_peer_attributes": [
+            "A client span unanswered after store.ttl names its server after the first of these it carries",
+            "(the spec's peer_service, db_name, db_system, messaging_system); producer -> consumer otherwise."],
     }
     return Component(
         ids.service_graph,
-        body(data, {"store": [store.comment()]}),
+        body(data, naming_comments),
         (f"Service graph from every span, before sampling: {naming.SERVICE_GRAPH.request_total} and friends.",),
     )
 
@@ -293,7 +313,10 @@ def metrics_exporter(plan: Plan, ids: Ids, *, instance_label: bool, what: str) -
     labels = {naming.COLLECTOR_INSTANCE_LABEL: env_reference(INSTANCE_ENV)} if instance_label else None
     comments: list[str] = []
     if plan.spec.collector.metrics_export == "remote_write":
-        data: dict[str, object] = {"endpoint": collector_literal(plan.spec.backends.prometheus.remote_write_url)}
+        endpoint = collector_literal(plan.spec.backends.prometheus.remote_write_url)
+        data: dict[str, object] = (
+            {"http": {"endpoint": endpoint}} if ids.version >= REMOTE_WRITE_HTTP_BLOCK_SINCE else {"endpoint": endpoint}
+        )
         if labels:
             data["external_labels"] = labels
         comments.append(f"Pushes {what} (with exemplars) to Prometheus remote write.")

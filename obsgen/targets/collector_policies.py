@@ -10,7 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from obsgen.plan import Plan, PlannedPolicy, policy_dict, slo_threshold, smallest_latency_threshold
+from obsgen.plan import (
+    Plan,
+    PlannedPolicy,
+    critical_conditions,
+    policy_dict,
+    slo_threshold,
+    smallest_latency_threshold,
+)
 from obsgen.spec.models import CriticalEndpointsPolicy, LatencyPolicy, Policy, policy_value
 from obsgen.targets.collector_values import escape_values
 
@@ -68,7 +75,10 @@ def _origin(plan: Plan, policy: Policy) -> list[str]:
     if kind == "critical_endpoints":
         services = value.services if isinstance(value, CriticalEndpointsPolicy) else None
         scope = ", ".join(services) if services else "all services"
-        return [f"critical_endpoints -> routes marked critical: true ({scope}), matched on {route_attribute}."]
+        if critical_conditions(plan.spec, services) is None:
+            return [f"critical_endpoints -> routes marked critical: true ({scope}), matched on {route_attribute}."]
+        return [f"critical_endpoints -> endpoints marked critical: true ({scope}), each matched on what its "
+                f"protocol sets: HTTP on {route_attribute}, gRPC on rpc.service + rpc.method, others on the span name."]
     if kind == "latency" and isinstance(value, LatencyPolicy) and value.threshold is None:
         if value.slo is not None:
             threshold = slo_threshold(plan.spec, value.slo)

@@ -16,6 +16,9 @@ from obsgen.spec.durations import Duration
 
 # memory_limiter README: hard limit ~80% of the container, spike ~20% of the hard limit, and
 # GOMEMLIMIT ~80% of the hard limit so the Go GC works hard before the limiter refuses data.
+# The limiter refuses data from the soft limit (limit_mib - spike_limit_mib) on, not the hard one:
+# core internal/memorylimiter/memorylimiter.go (v0.159.0) CheckMemLimits stores mustRefuse = aboveSoftLimit;
+# above the hard limit it only forces a GC sooner.
 HARD_LIMIT_SHARE = Fraction(8, 10)
 SPIKE_SHARE = Fraction(2, 10)
 GOMEMLIMIT_SHARE = Fraction(8, 10)
@@ -68,10 +71,10 @@ class MemorySizing:
         soft = self.limit_mib - self.spike_limit_mib
         return [
             f"Container memory limit {self.container_mib} MiB (collector.memory_limit_mib).",
-            f"limit_mib = 80% of it = {self.limit_mib} MiB: above this hard limit data is refused "
-            "(clients retry) and a GC is forced.",
-            f"spike_limit_mib = 20% of limit_mib = {self.spike_limit_mib} MiB: the soft limit "
-            f"{soft} MiB leaves room for the growth between two 1s checks.",
+            f"limit_mib = 80% of it = {self.limit_mib} MiB: the hard limit; above it a GC is forced at once.",
+            f"spike_limit_mib = 20% of limit_mib = {self.spike_limit_mib} MiB, so the soft limit is "
+            f"{soft} MiB: from there on data is refused (clients retry) and GCs are forced, which leaves "
+            "room for the growth between two 1s checks.",
             f"Run the container with GOMEMLIMIT={self.gomemlimit_mib}MiB (about 80% of limit_mib) so the Go "
             "garbage collector reclaims memory before the limiter has to refuse data.",
         ]

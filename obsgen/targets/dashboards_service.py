@@ -120,15 +120,30 @@ def _endpoints(layout: Layout, p: Panels, plan: Plan, service: PlannedService) -
     ], H_GRAPH)
 
 
-def _callees(plan: Plan, service: PlannedService) -> list[tuple[PlannedService, list[str]]]:
-    """Declared callees in declaration order, with the endpoints declared for each."""
-    out: dict[str, tuple[PlannedService, list[str]]] = {}
+def _callees(plan: Plan, service: PlannedService) -> list[tuple[str, str]]:
+    """(server label, legend) of every service-graph edge from ``service``, in declaration order.
+
+    The server is named as the connector reports it (obsgen.service_graph): a queue's consumers, a
+    database's db.name, an external node's peer.service.
+    """
+    endpoints: dict[str, list[str]] = {}
     for call in service.calls:
-        callee = plan.by_key[call.callee]
-        _, endpoints = out.setdefault(callee.key, (callee, []))
-        if call.endpoint is not None and call.endpoint not in endpoints:
-            endpoints.append(call.endpoint)
-    return list(out.values())
+        if call.endpoint is not None and call.endpoint not in endpoints.setdefault(call.callee, []):
+            endpoints[call.callee].append(call.endpoint)
+    out = []
+    for edge in plan.graph_edges:
+        if edge.caller != service.key:
+            continue
+        callee = plan.by_key[edge.callee]
+        legend = callee.key + _kind_suffix(callee)
+        if edge.via is not None:
+            legend += f" (via {edge.via})"
+        elif edge.server != callee.name:
+            legend += f" as {edge.server}"
+        if endpoints.get(edge.callee):
+            legend += f" {', '.join(endpoints[edge.callee])}"
+        out.append((edge.server, legend))
+    return out
 
 
 def _downstream(layout: Layout, p: Panels, plan: Plan, service: PlannedService) -> None:
@@ -138,9 +153,8 @@ def _downstream(layout: Layout, p: Panels, plan: Plan, service: PlannedService) 
     sg = ServiceGraphQueries()
     layout.row("Downstream calls (declared)")
     rate, errors, latency = [], [], []
-    for i, (callee, endpoints) in enumerate(callees):
-        edge = sg.edge(service.name, callee.name)
-        legend = callee.key + _kind_suffix(callee) + (f" {', '.join(endpoints)}" if endpoints else "")
+    for i, (server, legend) in enumerate(callees):
+        edge = sg.edge(service.name, server)
         ref = f"call{i}"
         rate.append(p.target(sg.requests(edge), ref, legend))
         errors.append(p.target(sg.error_ratio(edge), ref, legend))

@@ -8,7 +8,6 @@ import math
 
 from obsgen import naming
 from obsgen.plan import Plan, PlannedService, PlannedSLO
-from obsgen.spec.models import ServiceKind
 from obsgen.targets import rules_sim as sim
 from obsgen.targets.rules_common import make_alert, pct, seconds_text
 from obsgen.targets.rules_model import (
@@ -168,17 +167,18 @@ def span_metrics_absent_alert(plan: Plan, service: PlannedService, own: Traffic)
 
 
 def edge_alerts(plan: Plan, service: PlannedService, own_edges: Traffic) -> list[Alert]:
-    """Failing and silent declared edges from ``service``, one pair per callee."""
+    """Failing and silent edges from ``service``, one pair per edge the service graph can report.
+
+    Server names are the connector's (obsgen.service_graph): a database's db.name, an external node's
+    peer.service, and for a queue each consumer (producer -> consumer), never the queue itself.
+    """
     sg = naming.SERVICE_GRAPH
     thr = plan.spec.alerting.error_ratio_threshold
     alerts: list[Alert] = []
-    seen: set[str] = set()
-    for call in service.calls:
-        if call.callee in seen:
+    for graph_edge in plan.graph_edges:
+        if graph_edge.caller != service.key:
             continue
-        seen.add(call.callee)
-        callee = plan.by_key[call.callee]
-        client, server = service.name, callee.name
+        client, server = graph_edge.client, graph_edge.server
         matchers = [(sg.client_label, "=", client), (sg.server_label, "=", server)]
         labels = ((sg.client_label, client), (sg.server_label, server))
         edge = f"{client} -> {server}"
@@ -206,9 +206,6 @@ def edge_alerts(plan: Plan, service: PlannedService, own_edges: Traffic) -> list
                                                                      thr / 4),))),
             ),
         ))
-        if callee.kind is ServiceKind.QUEUE:
-            # a queue is not a service-graph node: producer and consumer pair up directly
-            continue
         requests = selector(naming.recorded("edge", "requests", "5m"), matchers)
 
         def silent(traffic: Traffic, client: str = client, server: str = server, labels: tuple = labels) -> list:
@@ -237,10 +234,10 @@ def own_traffic(plan: Plan, service: PlannedService) -> Traffic:
     Only the service's own series: each test file then grows with its service, not with the
     topology (feeding every service into every file made rendering quadratic).
     """
-    callees = sorted({c.callee for c in service.calls})
+    servers = sorted({e.server for e in plan.graph_edges if e.caller == service.key})
     return Traffic(
         spans=(_service_flow(plan, service),),
-        edges=tuple(EdgeFlow(service.name, plan.by_key[b].name, EDGE_REQUESTS_PER_MINUTE) for b in callees),
+        edges=tuple(EdgeFlow(service.name, server, EDGE_REQUESTS_PER_MINUTE) for server in servers),
     )
 
 

@@ -18,6 +18,7 @@ from obsgen import naming
 from obsgen.artifacts import Artifact, header_lines
 from obsgen.plan import Plan
 from obsgen.render import render_template
+from obsgen.service_graph import DATABASE_NAME_ATTRIBUTES, PEER_ATTRIBUTES
 from obsgen.spec.versions import version_tuple
 from obsgen.strict._base import StrictError
 from obsgen.strict.tempo import validate_tempo_config
@@ -115,13 +116,31 @@ def _distributor(plan: Plan) -> dict[str, object]:
     }}}}
 
 
+def writes_metrics(plan: Plan) -> bool:
+    """True when a generator processor writes series (service graphs or span metrics run here).
+
+    local-blocks (2.x) only keeps recent traces for TraceQL metrics queries and writes no series, so
+    without the other two the registry, remote write and histogram settings would configure nothing.
+    """
+    return plan.service_graph_source == "tempo" or plan.span_metrics.source == "tempo"
+
+
 def _metrics_generator(plan: Plan, major: int) -> dict[str, object]:
     spec = plan.spec
+    if not writes_metrics(plan):
+        # Only local-blocks runs (2.x): it needs its trace WAL and the generator's storage path, nothing else.
+        return {"storage": {"path": _GENERATOR_WAL_PATH}, "traces_storage": {"path": _GENERATOR_TRACES_PATH}}
     dimension_labels = set(plan.dimension_labels())
     external = {k: v for k, v in _EXTERNAL_LABELS.items() if k not in dimension_labels}
     processor: dict[str, object] = {}
     if plan.service_graph_source == "tempo":
-        processor["service_graphs"] = {"histogram_buckets": _buckets(plan)}
+        # The Collector's lists, so both sources name database and virtual nodes alike (Tempo 3's default
+        # database_name_attributes also holds db.system, which would turn every Redis call into a database edge).
+        processor["service_graphs"] = {
+            "histogram_buckets": _buckets(plan),
+            "peer_attributes": list(PEER_ATTRIBUTES),
+            "database_name_attributes": list(DATABASE_NAME_ATTRIBUTES),
+        }
     if plan.span_metrics.source == "tempo":
         span_metrics: dict[str, object] = {"histogram_buckets": _buckets(plan)}
         if plan.dimensions:
@@ -162,12 +181,11 @@ def _storage(plan: Plan) -> dict[str, object]:
 
 
 def _overrides(plan: Plan) -> dict[str, object]:
-    generator: dict[str, object] = {
-        "processors": processors(plan),
+    generator: dict[str, object] = {"processors": processors(plan)}
+    if writes_metrics(plan):
         # naming's *_bucket series are classic histograms; native ones have no _bucket series.
-        "generate_native_histograms": "classic",
-        "trace_id_label_name": naming.TEMPO_SPAN_METRICS.exemplar_label,
-    }
+        generator["generate_native_histograms"] = "classic"
+        generator["trace_id_label_name"] = naming.TEMPO_SPAN_METRICS.exemplar_label
     return {"defaults": {"metrics_generator": generator}}
 
 
@@ -215,15 +233,17 @@ def sections(plan: Plan) -> list[Section]:
                            "trace retention (Tempo 3.x: the backend worker's retention job deletes expired blocks)"))
     if distributed:
         out.append(Section("querier", {"frontend_worker": {"frontend_address": _QUERY_FRONTEND}}))
-    generator_note = (
-        "service graph and span metrics from sampled traces (span_metrics.source: tempo)"
-        if plan.service_graph_source == "tempo"
-        else "the Collector computes span metrics and the service graph before sampling; this generator only "
-        "serves TraceQL metrics (one producer per series)"
-    )
-    out.append(Section("metrics_generator", _metrics_generator(plan, major), generator_note))
+    if processors(plan):
+        generator_note = (
+            "service graph and span metrics from sampled traces (span_metrics.source: tempo)"
+            if writes_metrics(plan)
+            else "the Collector computes span metrics and the service graph before sampling (one producer per "
+            "series); the generator only runs local-blocks, which keeps recent traces for TraceQL metrics queries"
+        )
+        out.append(Section("metrics_generator", _metrics_generator(plan, major), generator_note))
     out.append(Section("storage", _storage(plan)))
-    out.append(Section("overrides", _overrides(plan), "scoped overrides format only"))
+    if processors(plan):
+        out.append(Section("overrides", _overrides(plan), "scoped overrides format only"))
     return out
 
 
@@ -246,6 +266,10 @@ def _notes(plan: Plan, expand_env: bool) -> list[str]:
                      f"{tempo.s3.secret_key_env}; -config.expand-env=true is required.")
     if expand_env:
         lines.append("With -config.expand-env every literal dollar sign and backslash below is written doubled.")
+    if not processors(plan):
+        # An empty processor list makes the metrics-generator a no-op, so none is configured at all.
+        lines.append("No metrics-generator: the Collector computes span metrics and the service graph before "
+                     "sampling, and Tempo 3 answers TraceQL metrics queries from its live store.")
     defaults = [name for name, default in plan.dimensions if default is not None]
     if plan.span_metrics.source == "tempo" and defaults:
         lines.append("Tempo's span metrics have no dimension defaults; spans without "

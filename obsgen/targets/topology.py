@@ -32,6 +32,10 @@ def _mermaid(plan: Plan) -> list[str]:
     for call in plan.edges:
         arrow = f'-->|"{mermaid_label(call.endpoint)}"|' if call.endpoint else "-->"
         lines.append(f"  {ids[call.caller]} {arrow} {ids[call.callee]}")
+    for key, svc in plan.spec.services.items():  # messages flow from the queue to who consumes it
+        for queue in svc.consumes:
+            if queue in ids:
+                lines.append(f'  {ids[queue]} -.->|"consumes"| {ids[key]}')
     critical = [ids[s.key] for s in plan.services if any(e.critical for e in s.endpoints)]
     if critical:
         lines.append("  classDef critical stroke-width:3px")
@@ -46,7 +50,9 @@ def _table(plan: Plan) -> list[str]:
         endpoints = ", ".join(
             markdown_code(e.route.span_name) + (" **critical**" if e.critical else "") for e in svc.endpoints
         )
-        calls = ", ".join(markdown_text(plan.by_key[c.callee].name) for c in svc.calls)
+        # one entry per callee: two calls to different endpoints of one service are one dependency
+        callees = dict.fromkeys(plan.by_key[c.callee].name for c in svc.calls)
+        calls = ", ".join(markdown_text(name) for name in callees)
         slos = ", ".join(markdown_text(_slo_text(s)) for s in svc.slos)
         language = " / ".join(markdown_text(x) for x in (svc.language, svc.runtime) if x)
         rows.append(

@@ -187,8 +187,10 @@ SPANS: tuple[SpanRow, ...] = (
 )
 
 # ------------------------------------------------------------------------------------------------
-# Service graph edges (client, server, connection_type). payment-provider, postgresql and redis are virtual
-# nodes (no spans of their own); postgresql is a database connection, everything else "".
+# Service graph edges (client, server, connection_type), named as the servicegraph connector reports the shop
+# (contrib connector/servicegraphconnector/connector.go v0.159.0): the postgresql node is a database edge named
+# after the db.name its client spans carry (shop.yaml: db_name: shop); redis (db.system only) and
+# payment-provider (peer.service) are virtual nodes, named when their unanswered client spans expire.
 
 
 @dataclass(frozen=True)
@@ -207,12 +209,12 @@ class EdgeRow:
 
 EDGES: tuple[EdgeRow, ...] = (
     EdgeRow("frontend", "main-service", "", _b(18, MAIN_CHECKOUT), _b(18, MAIN_CHECKOUT_SLOW, 0.11)),
-    EdgeRow("main-service", "postgresql", "database", _b(15, POSTGRES)),
-    EdgeRow("main-service", "redis", "", _b(30, REDIS)),
+    EdgeRow("main-service", "shop", "database", _b(15, POSTGRES)),
+    EdgeRow("main-service", "redis", "virtual_node", _b(30, REDIS)),
     EdgeRow("main-service", "inventory-system", "", _b(10, INVENTORY), _b(10, INVENTORY_SLOW)),
     EdgeRow("main-service", "payments-service", "", _b(8, PAYMENTS), _b(8, PAYMENTS, 0.16)),
     EdgeRow("main-service", "crm-system", "", _b(5, CRM), absent_when_failing=True),
-    EdgeRow("payments-service", "payment-provider", "", _b(8, PROVIDER), _b(8, PROVIDER, 0.16)),
+    EdgeRow("payments-service", "payment-provider", "virtual_node", _b(8, PROVIDER), _b(8, PROVIDER, 0.16)),
     # drift: frontend calls payments-service directly, which the spec does not declare
     EdgeRow("frontend", "payments-service", "", _b(0.5, PAYMENTS), only_when_failing=True, declared=False),
 )

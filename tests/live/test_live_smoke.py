@@ -108,8 +108,8 @@ def test_service_graph_edges(healthy: LivePrometheus, failing: LivePrometheus) -
     missing = 'absent_over_time(traces_service_graph_request_total{client="main-service",server="crm-system"}[1h])'
     assert healthy.query(missing, T) == []
     assert [r["metric"] for r in failing.query(missing, T)] == [{"client": "main-service", "server": "crm-system"}]
-    assert failing.value('traces_service_graph_request_total{server="postgresql"}', T) > 0
-    assert failing.query('traces_service_graph_request_total{server="postgresql",connection_type="database"}', T)
+    assert failing.value('traces_service_graph_request_total{server="shop"}', T) > 0
+    assert failing.query('traces_service_graph_request_total{server="shop",connection_type="database"}', T)
     failed = ('sum(rate(traces_service_graph_request_failed_total{client="payments-service"}[5m]))'
               ' / sum(rate(traces_service_graph_request_total{client="payments-service"}[5m]))')
     assert failing.value(failed, T) == pytest.approx(0.16, rel=0.05)

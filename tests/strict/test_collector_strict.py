@@ -383,8 +383,8 @@ def test_memory_limiter_first_is_a_separate_lint() -> None:
 # --- renames --------------------------------------------------------------------------------------
 
 RENAMES = [
-    ("otlp_exporter", "exporters", "otlp", "otlp_grpc", (0, 145, 0)),
-    ("otlphttp_exporter", "exporters", "otlphttp", "otlp_http", (0, 145, 0)),
+    ("otlp_exporter", "exporters", "otlp", "otlp_grpc", (0, 144, 0)),  # core CHANGELOG v0.144.0 #14403
+    ("otlphttp_exporter", "exporters", "otlphttp", "otlp_http", (0, 144, 0)),  # #14396
     ("span_metrics", "connectors", "spanmetrics", "span_metrics", (0, 152, 0)),
     ("service_graph", "connectors", "servicegraph", "service_graph", (0, 152, 0)),
     ("load_balancing", "exporters", "loadbalancing", "load_balancing", (0, 153, 0)),
@@ -649,10 +649,11 @@ def test_regex_only_compiled_when_regex_matching_enabled() -> None:
 
 def test_decision_wait_after_root_received_is_version_gated() -> None:
     block = _ts(ERRORS_POLICY, decision_wait_after_root_received="2s")
-    assert validate_tail_sampling(block, (0, 145, 0)) == []
-    errors = validate_tail_sampling(block, (0, 144, 0))
+    # contrib CHANGELOG v0.144.0: "Provide an option, decision_wait_after_root_received" (#43876)
+    assert validate_tail_sampling(block, (0, 144, 0)) == []
+    errors = validate_tail_sampling(block, (0, 143, 0))
     assert paths(errors) == ["decision_wait_after_root_received"]
-    assert "v0.145.0" in errors[0].message
+    assert "v0.144.0" in errors[0].message
 
 
 def test_maximum_trace_size_bytes_is_version_gated() -> None:

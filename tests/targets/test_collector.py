@@ -418,7 +418,8 @@ def test_telemetry_and_health_check(tmp_path: Path) -> None:
     ("version", "expected"),
     [
         ("0.140.0", {"otlp/tempo", "spanmetrics", "servicegraph", "prometheusremotewrite"}),
-        ("0.145.0", {"otlp_grpc/tempo", "spanmetrics", "servicegraph", "prometheusremotewrite"}),
+        ("0.143.0", {"otlp/tempo", "spanmetrics", "servicegraph", "prometheusremotewrite"}),
+        ("0.144.0", {"otlp_grpc/tempo", "spanmetrics", "servicegraph", "prometheusremotewrite"}),
         ("0.152.0", {"otlp_grpc/tempo", "span_metrics", "service_graph", "prometheusremotewrite"}),
         ("0.159.0", {"otlp_grpc/tempo", "span_metrics", "service_graph", "prometheus_remote_write"}),
     ],
@@ -438,7 +439,7 @@ def test_load_balancing_id_follows_the_pinned_version(tmp_path: Path, version: s
     assert expected in gateway["exporters"]
 
 
-@pytest.mark.parametrize(("version", "present"), [("0.144.0", False), ("0.145.0", True), ("0.159.0", True)])
+@pytest.mark.parametrize(("version", "present"), [("0.143.0", False), ("0.144.0", True), ("0.159.0", True)])
 def test_decision_wait_after_root_received_where_supported(tmp_path: Path, version: str, present: bool) -> None:
     plan = make_plan(tmp_path, f"""
         stack: {{collector: {version}}}
@@ -447,7 +448,7 @@ def test_decision_wait_after_root_received_where_supported(tmp_path: Path, versi
     ts = single(plan)["processors"]["tail_sampling"]
     assert ("decision_wait_after_root_received" in ts) is present
     if not present:
-        assert "predates it (v0.145.0)" in collector.render(plan)[0].text
+        assert "predates it (v0.144.0)" in collector.render(plan)[0].text
 
 
 # ------------------------------------------------------------------------------------------------

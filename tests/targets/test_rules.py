@@ -219,8 +219,9 @@ def test_declared_edges_get_failure_and_silence_alerts(shop) -> None:
     result, docs = shop
     alerts = _alerts(docs)
     plan = result.plan
-    for edge in plan.edges:
-        client, server = plan.by_key[edge.caller].name, plan.by_key[edge.callee].name
+    assert plan.graph_edges
+    for edge in plan.graph_edges:  # named as the service graph reports them (issue 16)
+        client, server = edge.client, edge.server
         for name in (naming.ALERTS.edge_failing, naming.ALERTS.edge_no_traffic):
             assert sum(1 for a in alerts if a["alert"] == name and a["labels"]["client"] == client
                        and a["labels"]["server"] == server) == 1

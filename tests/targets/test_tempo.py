@@ -84,11 +84,11 @@ def test_tempo_3_layout() -> None:
     assert tempo.major_version(plan) == 3
     for key in ("ingester", "compactor", "ingester_client", "metrics_generator_client"):
         assert key not in doc
-    assert "traces_storage" not in doc["metrics_generator"]
+    # the Collector is the source and 3.x has no local-blocks: no generator processor, no generator config
+    assert "metrics_generator" not in doc and "overrides" not in doc
     assert doc["live_store"]["complete_block_timeout"] == "20m"
     assert doc["backend_worker"]["compaction"]["block_retention"] == "336h"
     assert doc["backend_scheduler"]["provider"]["compaction"]["compaction"]["block_retention"] == "336h"
-    assert "local-blocks" not in doc["overrides"]["defaults"]["metrics_generator"]["processors"]
 
 
 def test_retention_comes_from_the_spec(tmp_path: Path) -> None:
@@ -105,13 +105,20 @@ def test_receivers_streaming_and_scoped_overrides(spec: Path) -> None:
     assert doc["stream_over_http_enabled"] is True
     for proto in doc["distributor"]["receivers"]["otlp"]["protocols"].values():
         assert proto["endpoint"].startswith("0.0.0.0:")
+    if not tempo.processors(plan):  # Tempo 3 with the Collector as the source: no generator at all
+        assert "overrides" not in doc and "metrics_generator" not in doc
+        return
     assert set(doc["overrides"]) == {"defaults"}
     generator = doc["overrides"]["defaults"]["metrics_generator"]
-    assert generator["trace_id_label_name"] == naming.TEMPO_SPAN_METRICS.exemplar_label == "traceID"
-    assert generator["generate_native_histograms"] == "classic"  # naming's *_bucket series
+    if tempo.writes_metrics(plan):
+        assert generator["trace_id_label_name"] == naming.TEMPO_SPAN_METRICS.exemplar_label == "traceID"
+        assert generator["generate_native_histograms"] == "classic"  # naming's *_bucket series
+    else:  # settings no processor uses are not written
+        assert set(generator) == {"processors"}
     # exactly one component computes the service graph, so its series are never written twice
     assert ("service-graphs" in generator["processors"]) == (plan.service_graph_source == "tempo")
-    assert ("service_graphs" in doc["metrics_generator"]["processor"]) == (plan.service_graph_source == "tempo")
+    processor = doc["metrics_generator"].get("processor", {})
+    assert ("service_graphs" in processor) == (plan.service_graph_source == "tempo")
 
 
 def test_ports_follow_the_spec(tmp_path: Path) -> None:
@@ -124,7 +131,7 @@ def test_ports_follow_the_spec(tmp_path: Path) -> None:
 
 def test_span_metrics_only_when_tempo_is_the_source() -> None:
     collector = _doc(_plan(ROOT / "specs" / "shop.yaml"))
-    assert "span_metrics" not in collector["metrics_generator"]["processor"]
+    assert "processor" not in collector["metrics_generator"]
     assert "span-metrics" not in collector["overrides"]["defaults"]["metrics_generator"]["processors"]
 
     plan = _plan(ROOT / "tests" / "specs" / "shop-tempo-source.yaml")
@@ -141,7 +148,7 @@ def test_span_metrics_only_when_tempo_is_the_source() -> None:
 
 
 def test_remote_write_with_exemplars_and_external_labels() -> None:
-    plan = _plan(ROOT / "specs" / "shop.yaml")
+    plan = _plan(ROOT / "tests" / "specs" / "shop-tempo-source.yaml")
     gen = _doc(plan)["metrics_generator"]
     assert gen["storage"]["remote_write"] == [
         {"url": plan.spec.backends.prometheus.remote_write_url, "send_exemplars": True}]
@@ -211,6 +218,7 @@ backends:
     s3: {{bucket: {json.dumps(SPECIAL)}, endpoint: "minio:9000", region: {json.dumps(SPECIAL)}}}
   prometheus:
     remote_write_url: {json.dumps("http://p:9090/w?x=$HOME&y=${HOME}")}
+span_metrics: {{source: tempo}}
 services: {{api: {{}}}}
 """, "we$ird ${HOME}.yaml")
     result = generate(tmp_path / "we$ird ${HOME}.yaml", targets=["tempo"])
@@ -223,7 +231,7 @@ services: {{api: {{}}}}
 
 def test_spec_strings_are_literal_without_env_expansion(tmp_path: Path) -> None:
     plan = _shop(tmp_path, ("remote_write_url: http://prometheus:9090/api/v1/write",
-                            "remote_write_url: 'http://p:9090/w?a=$b\\c'"))
+                            "remote_write_url: 'http://p:9090/w?a=$b\\c'"), ("  source: collector", "  source: tempo"))
     doc = yaml.safe_load(tempo.render_text(plan))
     assert doc["metrics_generator"]["storage"]["remote_write"][0]["url"] == "http://p:9090/w?a=$b\\c"
 
