@@ -6,12 +6,11 @@ datasource UIDs, metric names via ``naming``) is decided here once.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from obsgen import naming
+from obsgen.escape import slug
 from obsgen.spec.durations import Duration, parse_duration
 from obsgen.spec.endpoints import Route, parse_route
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
@@ -140,14 +139,6 @@ class Plan:
     def dimension_labels(self) -> tuple[str, ...]:
         """Prometheus labels of the extra span-metrics dimensions."""
         return tuple(naming.label_from_attribute(name) for name, _ in self.dimensions)
-
-
-def slug(key: str) -> str:
-    """A file-name and Grafana-UID safe form of an identifier; a hash keeps distinct keys distinct."""
-    safe = re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-") or "x"
-    if safe == key:
-        return safe
-    return f"{safe[:28]}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
 
 
 def _endpoints(items: list[str | Endpoint]) -> tuple[PlannedEndpoint, ...]:
