@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install test-deps prometheus tools tools-regen test lint golden bench render check clean
+.PHONY: install test-deps test-js prometheus tools tools-regen test lint golden bench render check clean
 
 # The real tools, built from their Go modules into the ignored .tools/ folder, each only when missing or of
 # another version (the version is part of the path; .tools/bin/ links the pinned one). See tools/README.md.
@@ -27,6 +27,12 @@ install: $(PY)
 
 test-deps: $(PY)
 	$(PIP) install --quiet -e '.[test]'
+
+# Grafana's LogQL and TraceQL lezer grammars for the escaping tests, from tests/lezer's committed lock.
+tests/lezer/node_modules/.package-lock.json: tests/lezer/package.json tests/lezer/package-lock.json
+	cd tests/lezer && npm ci --no-audit --no-fund --silent
+
+test-js: tests/lezer/node_modules/.package-lock.json
 
 # promtool and the Prometheus server come from Debian's package, installed when missing.
 prometheus:
@@ -64,7 +70,7 @@ tools-regen:
 lint: test-deps
 	$(VENV)/bin/ruff check obsgen tests benchmarks
 
-test: test-deps prometheus tools lint
+test: test-deps test-js prometheus tools lint
 	$(PY) -m pytest -n 2 -q
 
 golden: test-deps

@@ -12,7 +12,8 @@ YAML value                                 ``obsgen.render.yaml_filter`` / ``dum
                                            serialiser); inline with a line break:
                                            :func:`yaml_double_quoted`
 YAML comment                               :func:`yaml_comment`
-JSON                                       ``obsgen.artifacts.dump_json`` / ``render.json_filter``
+JSON file                                  ``obsgen.artifacts.dump_json`` (the real serialiser)
+JSON inside YAML (``| json``)              :func:`yaml_flow_json`
 Collector config value (``${}`` expansion) :func:`collector_value`
 Tempo config with ``-config.expand-env``   :func:`envsubst_literal`
 Grafana provisioning file                  :func:`grafana_provisioning`
@@ -21,7 +22,7 @@ PromQL string (Prometheus rules)           :func:`promql_string`; regex body: :f
 PromQL string in a Grafana query           :func:`grafana_promql_string`, :func:`grafana_promql_regex`,
                                            :func:`grafana_promql_replacement`
 LogQL string in a Grafana query            :func:`logql_string`
-TraceQL string in a Grafana query          :func:`traceql_string`
+TraceQL comparison in a Grafana query      :func:`traceql_equals` (string: :func:`traceql_string`)
 Go template text (alert annotations)       :func:`go_template_text`
 Markdown inline text / table cell          :func:`markdown_text`, :func:`markdown_code`
 HTML comment (Markdown page header)        :func:`html_comment`
@@ -60,6 +61,12 @@ YAML_LINE_BREAKS = frozenset("\n\r\x85\u2028\u2029")
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# Exactly the characters text_problem refuses: Cc (C0, DEL, C1: NEL is one), Zl (U+2028), Zp (U+2029),
+# the bidi controls, U+FEFF and the noncharacters U+FFFE/U+FFFF. One regex: free text is checked on
+# every load, and a large spec holds megabytes of it.
+_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + "".join(sorted(BIDI_CONTROLS)) + "\ufeff\ufffe\uffff]")
+
+
 def text_problem(value: str) -> str | None:
     """Why ``value`` is not one line of printable text, or None when it is.
 
@@ -67,20 +74,19 @@ def text_problem(value: str) -> str | None:
     and DEL (category Cc), line and paragraph separators (Zl, Zp), bidi controls, U+FEFF and the
     noncharacters U+FFFE/U+FFFF (not YAML-printable: a YAML reader refuses the whole file).
     """
-    for ch in value:
-        if ch in YAML_LINE_BREAKS or unicodedata.category(ch) in ("Zl", "Zp"):
-            return f"line breaks ({_name(ch)}) are not allowed"
-        if unicodedata.category(ch) == "Cc":
-            return f"control characters (newline, tab, {_name(ch)}, ...) are not allowed"
-        if ch in BIDI_CONTROLS:
-            return f"bidi control characters ({_name(ch)}) are not allowed"
-        if ch in "\ufeff\ufffe\uffff":
-            return f"{_name(ch)} is not allowed"
-    return None
+    match = _UNSAFE_TEXT.search(value)
+    if match is None:
+        return None
+    ch = match.group()
+    kind = ("a line break" if ch in YAML_LINE_BREAKS else "a bidi control" if ch in BIDI_CONTROLS
+            else "a byte-order mark" if ch == "\ufeff" else "a noncharacter" if ch in "\ufffe\uffff"
+            else "a control character")
+    return f"control characters are not allowed: {_name(ch)} ({kind})"
 
 
 def _name(ch: str) -> str:
-    return f"U+{ord(ch):04X}"
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -123,6 +129,18 @@ def yaml_comment(text: str) -> str:
         if ch in YAML_LINE_BREAKS or not _yaml_printable(ch) or ch == "\ufeff":
             raise UnsafeText(f"a YAML comment cannot hold {_name(ch)}")
     return text
+
+
+def yaml_flow_json(value: object) -> str:
+    """JSON text (keys sorted) that is also a YAML flow value reading back the same data.
+
+    JSON leaves DEL, C1 controls, NEL, U+2028/U+2029 and noncharacters raw inside strings; in YAML
+    those are a line break (folded to a space inside a quoted scalar) or not printable (the reader
+    refuses the file), so they are written as ``\\uXXXX``, which both languages decode.
+    """
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return "".join(f"\\u{ord(ch):04x}" if ch in YAML_LINE_BREAKS or not _yaml_printable(ch) or ch == "\ufeff"
+                   else ch for ch in text)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -278,11 +296,32 @@ def logql_string(value: str) -> str:
 
 
 def traceql_string(value: str) -> str:
-    """A TraceQL double-quoted string literal holding ``value`` exactly, inert for Grafana's interpolation.
+    """A TraceQL double-quoted string literal holding ``value`` exactly, with only ``\\\\`` and ``\\"`` escapes.
 
-    Tempo unquotes string tokens with Go's ``strconv.Unquote`` (tempo ``pkg/traceql/lexer.go``).
+    Tempo unquotes string tokens with Go's ``strconv.Unquote`` (tempo ``pkg/traceql/lexer.go``), but
+    Grafana's TraceQL grammar (@grafana/lezer-traceql 1.0.0, its query editor) accepts no other escape:
+    ``\\x24``, ``\\u0024`` or ``\\n`` is a syntax error there. So a value needing another escape
+    (a control character), or holding ``$`` or ``[`` that Grafana would interpolate, is refused;
+    :func:`traceql_equals` writes such values as a regex instead.
     """
-    return _grafana_inert(_go_string(value))
+    bad = next((ch for ch in value if ch in "$[" or unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        raise UnsafeText(f"a TraceQL string in a Grafana query cannot hold {_name(bad)}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def traceql_equals(field: str, value: str) -> str:
+    """The TraceQL comparison ``field`` equals ``value``, inert for Grafana's interpolation.
+
+    A value with ``$`` or ``[`` becomes ``field =~ "\\A...\\z"``: an RE2 regex (Go regexp, which
+    Tempo uses) matching exactly ``value``, with ``$`` and ``[`` written ``\\x24``/``\\x5b`` and the
+    anchors ``\\A``/``\\z`` instead of ``^``/``$``, so the text holds neither character.
+    """
+    if "$" not in value and "[" not in value:
+        return f"{field} = {traceql_string(value)}"
+    regex = "".join({"$": "\\x24", "[": "\\x5b"}.get(ch, "\\" + ch if ch in REGEX_META else ch) for ch in value)
+    anchored = "\\A" + regex + "\\z"
+    return f"{field} =~ {traceql_string(anchored)}"
 
 
 # ------------------------------------------------------------------------------------------------

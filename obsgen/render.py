@@ -7,7 +7,6 @@ spec reaches YAML unescaped" a property of the machinery, not of reviewer attent
 
 from __future__ import annotations
 
-import json
 import math
 from functools import cache
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import yaml
 
 from obsgen.emitters import block_yaml
-from obsgen.escape import yaml_comment, yaml_double_quoted
+from obsgen.escape import yaml_comment, yaml_double_quoted, yaml_flow_json
 
 
 class Serialized(str):
@@ -111,8 +110,8 @@ def yaml_filter(value: object, indent: int = 0) -> Serialized:
 
 
 def json_filter(value: object) -> Serialized:
-    """``{{ x | json }}``: a JSON value (also valid YAML flow), keys sorted."""
-    return Serialized(json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False))
+    """``{{ x | json }}``: a JSON value that YAML reads as the same flow value, keys sorted."""
+    return Serialized(yaml_flow_json(value))
 
 
 def comment_filter(value: object) -> Serialized:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from grafanalib import core
 
-from obsgen.escape import logql_string, traceql_string
+from obsgen.escape import logql_string, traceql_equals
 from obsgen.grafana_compat import dashboard_link, explore_url
 from obsgen.plan import Plan, PlannedService
 
@@ -19,7 +19,7 @@ SERVICE_NAME_ATTRIBUTE = "service.name"
 def tempo_search_url(plan: Plan, service: PlannedService) -> str:
     """Explore: TraceQL search for the service's traces in the spec's Tempo datasource."""
     uid = plan.spec.backends.tempo.datasource_uid
-    traceql = f"{{ resource.{SERVICE_NAME_ATTRIBUTE} = {traceql_string(service.name)} }}"
+    traceql = f"{{ {traceql_equals(f'resource.{SERVICE_NAME_ATTRIBUTE}', service.name)} }}"
     query = {"datasource": {"type": "tempo", "uid": uid}, "limit": 20, "query": traceql,
              "queryType": "traceql", "tableType": "traces"}
     return explore_url(uid, query)
