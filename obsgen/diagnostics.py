@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "OBS205": "value out of range",
     "OBS206": "policy must have exactly one kind",
     "OBS207": "spec file name cannot be written into generated files",
+    "OBS208": "not a URL",
     # 3xx: references and topology
     "OBS300": "unknown service",
     "OBS301": "unknown endpoint",
