@@ -53,8 +53,9 @@ class UnsafeText(ValueError):
     """Text a sink cannot hold without changing its structure."""
 
 
-# Line breaks of YAML 1.1 (PyYAML, libyaml) and of Go's yaml.v3 (its scanner's is_break: CR, LF,
-# NEL U+0085, LS U+2028, PS U+2029): each ends a comment and a plain scalar's line.
+# Line breaks of YAML 1.1 (PyYAML's reader, libyaml) and of Go's gopkg.in/yaml.v3, which the Collector
+# and Tempo use (yamlprivateh.go is_break: CR, LF, NEL U+0085, LS U+2028, PS U+2029): each ends a
+# comment and a plain scalar's line.
 YAML_LINE_BREAKS = frozenset("\n\r\x85\u2028\u2029")
 # Bidirectional formatting controls: text shown in review (Markdown, YAML comments) can be made to
 # read differently from what the tools parse ("Trojan Source", CVE-2021-42574).
