@@ -8,11 +8,14 @@ depends on whether a child ran. ``OBSGEN_JOBS=1`` keeps everything in one proces
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import os
 import pickle
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -103,6 +106,7 @@ def start(fn: Callable[[], T]) -> Job[T]:
     if not parallel_allowed():
         return Job(fn)
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -110,9 +114,49 @@ def start(fn: Callable[[], T]) -> Job[T]:
         os.close(write_fd)
         return Job(fn)
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        _die_with_parent(parent)
         _run_child(fn, read_fd, write_fd)
     os.close(write_fd)
     return Job(fn, pid, read_fd)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_WATCH_INTERVAL = 0.2
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
+    """Make this child end when ``parent`` does: a ``kill -9`` of obsgen must not leave it running.
+
+    On Linux the kernel sends SIGKILL on the parent's exit (prctl(2), PR_SET_PDEATHSIG: the signal is
+    sent when the *thread* that created this process terminates; obsgen forks only from a
+    single-threaded process, see ``parallel_allowed``). The parent may
+    already have died between fork and prctl: then getppid() no longer names it and the child ends
+    here. Elsewhere a daemon thread polls getppid().
+    """
+    if _set_parent_death_signal():
+        if os.getppid() != parent:
+            os._exit(1)
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_WATCH_INTERVAL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="obsgen-parent-watch", daemon=True).start()
+
+
+def _set_parent_death_signal() -> bool:
+    """True when the kernel will SIGKILL this process once its parent exits (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the symbols already loaded: libc's prctl, no search
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
 
 
 def _run_child(fn: Callable[[], object], read_fd: int, write_fd: int) -> None:  # pragma: no cover

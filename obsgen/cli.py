@@ -13,25 +13,37 @@ import click
 
 from obsgen import cache
 from obsgen.diagnostics import Diagnostic, Severity, to_json
+from obsgen.lint.command import lint
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
 
 
-def _cache_entry(spec: Path, command: str) -> tuple[str | None, dict[str, object] | None]:
-    """(key, entry) of a cached result for ``command`` on ``spec``; (None, None) when uncacheable."""
-    if not cache.enabled():
-        return None, None
+# Above the loader's MAX_SPEC_BYTES, so the loader still sees (and reports, OBS105) an oversized spec
+# from these bytes; bounded, so a huge file is never read whole (tests/test_cache.py checks the order).
+_SPEC_READ_LIMIT = 16 * 1024 * 1024
+
+
+def _read_spec(spec: Path) -> bytes | None:
+    """The spec's bytes, read once: the cache key and the render both use exactly these. None when the
+    file cannot be read (the loader then reports why, OBS100)."""
     try:
-        data = spec.read_bytes()
+        with spec.open("rb") as handle:
+            return handle.read(_SPEC_READ_LIMIT)
     except OSError:
+        return None
+
+
+def _cache_entry(spec: Path, data: bytes | None, command: str) -> tuple[str | None, dict[str, object] | None]:
+    """(key, entry) of a cached result for ``command`` on ``spec``; (None, None) when uncacheable."""
+    if data is None or not cache.enabled():
         return None, None
     entry_key = cache.key(data, str(spec), command)
-    return entry_key, cache.lookup(entry_key)
+    return entry_key, cache.lookup(entry_key, command)
 
 
 def _cached_diagnostics(entry: dict[str, object]) -> list[Diagnostic]:
     out = []
-    for item in entry.get("diagnostics", []):  # type: ignore[union-attr]
+    for item in entry["diagnostics"]:  # type: ignore[attr-defined]
         data = dict(item)
         data["severity"] = Severity(data["severity"])
         out.append(Diagnostic(**data))
@@ -109,6 +121,9 @@ def main() -> None:
     """obsgen: one service-topology spec, the whole tracing stack's configs generated from it."""
 
 
+main.add_command(lint)  # obsgen lint FILE...: hand-written configs through the strict models
+
+
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
@@ -124,15 +139,17 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     io_error = False
     series: dict[str, dict[str, int]] = {}
     for spec in specs:
-        entry_key, hit = _cache_entry(spec, "validate")
-        if hit is not None:
-            all_diags.extend(_cached_diagnostics(hit))
+        data = _read_spec(spec)
+        entry_key, hit = _cache_entry(spec, data, "validate")
+        hit_diags = _usable_diagnostics(hit)
+        if hit is not None and hit_diags is not None:
+            all_diags.extend(hit_diags)
             series[str(spec)] = hit["series"]  # type: ignore[assignment]
             continue
         from obsgen.cardinality import estimate, rule_series
         from obsgen.generate import generate, rule_selectors
 
-        result = generate(spec, str(spec))
+        result = generate(spec, str(spec), data=data)
         all_diags.extend(result.diagnostics)
         io_error = io_error or _io_failure(result.diagnostics)
         if result.plan is not None:
@@ -141,8 +158,7 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
                                  "service_graph": est.service_graph,
                                  "rules_read_per_evaluation": rule_series(result.plan, rule_selectors(result.facts))}
         if entry_key is not None and result.ok:
-            cache.store(entry_key, {"diagnostics": _diagnostics_data(result.diagnostics),
-                                    "series": series[str(spec)]})
+            cache.store(entry_key, "validate", _diagnostics_data(result.diagnostics), series[str(spec)])
     _report(all_diags, fmt, {"expected_series": series})
     code = EXIT_IO if io_error else _exit_for(all_diags, strict)
     if fmt == "text":
@@ -156,10 +172,20 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     sys.exit(code)
 
 
-def _render_result(spec: Path, strict: bool, fmt: str) -> tuple[object, int]:
+def _usable_diagnostics(entry: dict[str, object] | None) -> list[Diagnostic] | None:
+    """The entry's diagnostics, or None when they do not make Diagnostics (an unknown code): a miss."""
+    if entry is None:
+        return None
+    try:
+        return _cached_diagnostics(entry)
+    except (ValueError, TypeError):
+        return None
+
+
+def _render_result(spec: Path, data: bytes | None, strict: bool, fmt: str) -> tuple[object, int]:
     from obsgen.generate import generate
 
-    result = generate(spec, str(spec))
+    result = generate(spec, str(spec), data=data)
     _report(result.diagnostics, fmt)
     if _io_failure(result.diagnostics):
         return result, EXIT_IO
@@ -174,13 +200,15 @@ def _render_result(spec: Path, strict: bool, fmt: str) -> tuple[object, int]:
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Format of diagnostics.")
-def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str) -> None:
+@click.option("--force", is_flag=True, help="Overwrite files obsgen does not own (not in its manifest).")
+def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, force: bool) -> None:
     """Render every artifact of SPEC into the output directory (atomically)."""
     out_dir = _out_dir(spec, out)
-    entry_key, hit = _cache_entry(spec, "render")
-    if hit is not None and cache.output_matches(out_dir, hit["files"]):  # type: ignore[arg-type]
+    data = _read_spec(spec)
+    entry_key, hit = _cache_entry(spec, data, "render")
+    diags = _usable_diagnostics(hit)
+    if hit is not None and diags is not None and cache.output_matches(out_dir, hit["files"], spec.name):  # type: ignore[arg-type]
         # same spec, same obsgen, same files on disk: nothing to render, nothing to write
-        diags = _cached_diagnostics(hit)
         _report(diags, fmt)
         code = _exit_for(diags, strict)
         if code == EXIT_OK:
@@ -189,13 +217,13 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str) ->
 
     from obsgen import output
 
-    result, code = _render_result(spec, strict, fmt)
+    result, code = _render_result(spec, data, strict, fmt)
     if code != EXIT_OK:
         sys.exit(code)
     artifacts = result.artifacts  # type: ignore[attr-defined]
     if entry_key is not None:
-        cache.store(entry_key, {"diagnostics": _diagnostics_data(result.diagnostics),  # type: ignore[attr-defined]
-                                "files": {a.path: output.sha256(a.data) for a in artifacts}})
+        cache.store(entry_key, "render", _diagnostics_data(result.diagnostics),  # type: ignore[attr-defined]
+                    {a.path: output.sha256(a.data) for a in artifacts})
     if check:
         changes, diff = output.unified_diff(out_dir, artifacts, str(out_dir))
         if changes.clean:
@@ -205,9 +233,12 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str) ->
         click.echo(f"{out_dir}: stale; run `obsgen render {spec}`", err=True)
         sys.exit(EXIT_INVALID)
     try:
-        changes = output.write(out_dir, artifacts)
-    except (output.OutputError, OSError) as exc:
-        click.echo(f"{out_dir}: error OBS900 {exc}", err=True)
+        changes = output.write(out_dir, artifacts, force=force)
+    except output.OutputError as exc:
+        click.echo(f"{out_dir}: error {exc.code} {exc}", err=True)
+        sys.exit(EXIT_IO)
+    except OSError as exc:
+        click.echo(f"{out_dir}: error OBS901 {exc}", err=True)
         sys.exit(EXIT_IO)
     for rel in changes.edited:
         click.echo(f"{out_dir}/{rel}: warning: hand edits overwritten (generated files are owned by obsgen)",
@@ -224,7 +255,7 @@ def diff(spec: Path, out: Path | None) -> None:
     """Print what a render would change, then a summary. Exit 1 when there are changes."""
     from obsgen import output
 
-    result, code = _render_result(spec, False, "text")
+    result, code = _render_result(spec, _read_spec(spec), False, "text")
     if code != EXIT_OK:
         sys.exit(code)
     out_dir = _out_dir(spec, out)
@@ -253,3 +284,41 @@ def docs(output: Path | None) -> None:
     from obsgen.spec.docs import spec_docs
 
     _emit(spec_docs(), output)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--otelcol", type=str, default=None, metavar="PATH",
+              help="The Collector binary (default: $OBSGEN_OTELCOL, then otelcol-contrib or otelcol on PATH).")
+@click.option("--promtool", type=str, default=None, metavar="PATH",
+              help="promtool (default: $OBSGEN_PROMTOOL, then PATH).")
+@click.option("--tempo", type=str, default=None, metavar="PATH", help="Tempo (default: $OBSGEN_TEMPO, then PATH).")
+@click.option("--require", "require", multiple=True, type=click.Choice(["otelcol", "promtool", "tempo"]),
+              help="A missing TOOL is an error (exit 2), not a skip. Repeatable.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+              help="Seconds each tool run may take.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def verify(spec: Path, otelcol: str | None, promtool: str | None, tempo: str | None, require: tuple[str, ...],
+           timeout: float, fmt: str) -> None:
+    """Render SPEC in memory and run the real tools on it (otelcol validate, promtool check/test rules,
+    tempo -config.verify) in a private temporary directory. Exit 1 when a tool rejects an artifact, 2 when
+    a required tool is missing or a tool cannot run; writes nothing to the output directory."""
+    from obsgen import verify as verifier
+    from obsgen.generate import generate
+
+    result = generate(spec, str(spec))
+    code = EXIT_IO if _io_failure(result.diagnostics) else _exit_for(result.diagnostics, False)
+    report = None
+    if code == EXIT_OK:
+        report = verifier.verify_artifacts(result.artifacts, result.plan,  # type: ignore[arg-type]
+                                           {"otelcol": otelcol, "promtool": promtool, "tempo": tempo},
+                                           require, timeout)
+        code = report.exit_code
+    if fmt == "json":
+        _report(result.diagnostics, fmt, {"spec": str(spec), "exit_code": code,
+                                          "verify": verifier.to_json_data(report) if report else None})
+        sys.exit(code)
+    _report(result.diagnostics, fmt)
+    if report is not None:
+        click.echo(verifier.format_text(report), nl=False)
+    sys.exit(code)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
-from obsgen import naming, promql
+from obsgen import naming
+from obsgen import promql_tree as promql
 from obsgen.artifacts import Artifact
 from obsgen.diagnostics import Diagnostic
 from obsgen.escape import grafana_unprovisioning
@@ -91,12 +92,8 @@ class Recording:
             tree = promql.parse(expr)
         except promql.PromQLError:
             return cls(name, rule_labels, frozenset(), (), frozenset())
-        node: object = tree
-        while isinstance(node, promql.ParenExpr):
-            node = node.expr
-        grouping = frozenset(node.grouping) if isinstance(node, promql.AggregateExpr) and not node.without else None
-        return cls(name, rule_labels, grouping, tuple(sel.metric_name or "" for sel in promql.selectors(tree)),
-                   frozenset(promql.label_names_used(tree)))
+        inputs = tuple(sel.metric_name or "" for sel in promql.selectors(tree))
+        return cls(name, rule_labels, promql.outer_grouping(tree), inputs, frozenset(promql.label_names_used(tree)))
 
     def output_labels(self, table: dict[str, frozenset[str]]) -> set[str]:
         """Labels the result carries: its outer aggregation's grouping, else its inputs' labels."""

@@ -51,6 +51,8 @@ CODES: dict[str, str] = {
     "OBS307": "call from a service that is not instrumented",
     "OBS308": "undeclared attribute",
     "OBS309": "nothing to do for an endpoint reference",
+    "OBS310": "OTLP gRPC endpoint the Collector refuses (no port)",
+    "OBS311": "remote-write URL the Collector cannot parse",
     # 4xx: sampling
     "OBS400": "regex rejected by RE2 (Go regexp)",
     "OBS401": "regex is not anchored",
@@ -68,6 +70,9 @@ CODES: dict[str, str] = {
     "OBS503": "active series over budget",
     "OBS504": "histogram buckets not increasing",
     "OBS505": "no span-metrics cardinality guard",
+    "OBS506": "Prometheus version not supported",
+    "OBS507": "Prometheus version newer than obsgen knows",
+    "OBS508": "too few samples in the shortest range window",
     # 6xx: rule quality lint
     "OBS600": "alert name is not CamelCase",
     "OBS601": "alert lacks summary",
@@ -81,9 +86,23 @@ CODES: dict[str, str] = {
     "OBS704": "exemplar label mismatch",
     "OBS705": "rendered artifact rejected by its strict model",
     "OBS706": "service in an artifact is not in the topology",
+    # 8xx: lint of existing config files (obsgen lint)
+    "OBS800": "config file kind cannot be told (pass --kind)",
+    "OBS801": "unknown key in a config file",
+    "OBS802": "wrong type or value in a config file",
+    "OBS803": "missing required setting in a config file",
+    "OBS804": "unknown or renamed component type for the pinned version",
+    "OBS805": "broken reference or pipeline wiring in a config file",
+    "OBS806": "config accepted by its tool but not doing what it seems (obsgen rule)",
     # 9xx: output
     "OBS900": "output path unsafe",
     "OBS901": "output write failed",
+    "OBS902": "output directory locked by another render",
+    "OBS903": "file not owned by obsgen in the way of a generated file",
+    # 91x: obsgen verify (the real tools)
+    "OBS910": "artifact rejected by its real tool",
+    "OBS911": "required tool not found",
+    "OBS912": "tool could not be run or timed out",
 }
 
 

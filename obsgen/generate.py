@@ -50,10 +50,11 @@ class Result:
         return sorted(self.diagnostics, key=sort_key)
 
 
-def load_spec(path: Path, display: str | None = None) -> tuple[LoadedSpec | None, Spec | None, list[Diagnostic]]:
-    """Read, parse and check a spec: (loaded data, model, diagnostics)."""
+def load_spec(path: Path, display: str | None = None,
+              data: bytes | None = None) -> tuple[LoadedSpec | None, Spec | None, list[Diagnostic]]:
+    """Read (unless ``data`` holds its bytes), parse and check a spec: (loaded data, model, diagnostics)."""
     try:
-        loaded = load_file(path, display)
+        loaded = load_file(path, display, data)
     except LoadError as exc:
         return None, None, [exc.diagnostic]
     try:
@@ -63,10 +64,10 @@ def load_spec(path: Path, display: str | None = None) -> tuple[LoadedSpec | None
     return loaded, spec, filename.check(path, spec, loaded) + urls.check(spec, loaded) + semantic.check(spec, loaded)
 
 
-def plan_spec(path: Path, display: str | None = None) -> Result:
-    """Validate a spec and, when it has no errors, build its plan."""
+def plan_spec(path: Path, display: str | None = None, data: bytes | None = None) -> Result:
+    """Validate a spec (``data``: its bytes, when the caller read them) and, without errors, build its plan."""
     result = Result(path)
-    loaded, spec, diags = load_spec(path, display)
+    loaded, spec, diags = load_spec(path, display, data)
     result.loaded = loaded
     result.diagnostics.extend(diags)
     if spec is None or loaded is None or not result.ok:
@@ -96,11 +97,16 @@ def budget_diagnostics(plan: Plan, loaded: LoadedSpec) -> list[Diagnostic]:
     )]
 
 
-def generate(path: Path, display: str | None = None, targets: list[str] | None = None) -> Result:
-    """Validate, plan and render every target in memory; artifacts are checked by their strict models."""
+def generate(path: Path, display: str | None = None, targets: list[str] | None = None,
+             data: bytes | None = None) -> Result:
+    """Validate, plan and render every target in memory; artifacts are checked by their strict models.
+
+    ``data``: the spec's bytes when the caller already read them (the result cache keys on them, so
+    exactly those bytes must be rendered, whatever the file holds by now).
+    """
     from obsgen import targets as registry
 
-    result = plan_spec(path, display)
+    result = plan_spec(path, display, data)
     plan = result.plan
     if plan is None:
         return result

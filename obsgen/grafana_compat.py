@@ -196,6 +196,11 @@ def explore_url(datasource_uid: str, query: dict[str, Any]) -> str:
 
 # Keys grafanalib writes for pre-5.0 dashboards; current Grafana ignores them, so they are dropped.
 _LEGACY_DASHBOARD_KEYS = ("rows", "style", "sharedCrosshair", "hideControls", "gnetId", "__inputs")
+# Keys grafanalib writes that Grafana's dashboard schema (@grafana/schema 12.2, tests/real/test_grafana_schema.py)
+# does not declare: panels have no ``editable`` (only the dashboard has), and ``time_options`` left the time
+# picker's schema (TimePickerConfig: hidden, nowDelay, quick_ranges, refresh_intervals).
+_UNDECLARED_PANEL_KEYS = ("editable",)
+_UNDECLARED_TIMEPICKER_KEYS = ("time_options",)
 # Panel keys grafanalib always writes whose null/empty value means "unset".
 _OPTIONAL_PANEL_KEYS = ("cacheTimeout", "height", "minSpan", "span", "interval", "timeFrom", "timeShift",
                         "error", "hideTimeOverride", "description")
@@ -217,6 +222,8 @@ def _clean_panel(panel: dict[str, Any]) -> dict[str, Any]:
         # a row header queries nothing; a null datasource would read as "the default datasource"
         for key in ("datasource", "targets", "transformations", "fieldConfig", "links", "transparent", "editable"):
             panel.pop(key, None)
+    for key in _UNDECLARED_PANEL_KEYS:
+        panel.pop(key, None)
     # grafanalib's default maxDataPoints (100) is too coarse for a 24-column timeseries
     panel.pop("maxDataPoints", None)
     # grafanalib writes every optional field option, null when unset; Grafana wants them absent
@@ -235,4 +242,9 @@ def to_json(dashboard: core.Dashboard) -> dict[str, Any]:
     for key in _LEGACY_DASHBOARD_KEYS:
         data.pop(key, None)
     data["panels"] = [_clean_panel(p) for p in data.get("panels", [])]
+    timepicker = data.get("timepicker")
+    if isinstance(timepicker, dict):
+        # nowDelay is an optional string in the schema: grafanalib's null for "unset" is a type error there
+        data["timepicker"] = {k: v for k, v in timepicker.items()
+                              if v is not None and k not in _UNDECLARED_TIMEPICKER_KEYS}
     return data

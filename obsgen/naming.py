@@ -22,10 +22,35 @@ KIND_SERVER = "SPAN_KIND_SERVER"
 KIND_CLIENT = "SPAN_KIND_CLIENT"
 
 
-def label_from_attribute(attribute: str) -> str:
-    """Prometheus label for a span attribute, as both sources sanitise it (``http.method`` -> ``http_method``)."""
+def label_from_attribute(attribute: str, *, remote_write_exporter: bool = False) -> str:
+    """The Prometheus label a span attribute arrives as, from the component that names it.
+
+    Neither producer keeps UTF-8 names as obsgen configures them, whatever Prometheus 3 would accept: the
+    Collector's exporters run without ``translation_strategy`` (``utf8Allowed = false``: contrib v0.159.0
+    ``pkg/translator/prometheusremotewrite/metrics_to_prw.go`` and ``exporter/prometheusexporter/collector.go``
+    ``getTranslationConfiguration``), and Tempo always sanitises. They differ in how:
+
+    - the Collector's prometheusremotewrite exporter (``remote_write_exporter``): prometheus/otlptranslator
+      v1.0.0 ``LabelNamer.Build`` with ``UnderscoreLabelSanitization`` on and ``PreserveMultipleUnderscores`` off
+      (the ``PermissiveLabelSanitization`` gate that flips both is alpha, off): every run of characters outside
+      ``[A-Za-z0-9]`` -- underscores included -- becomes one ``_`` (``strconv.go`` ``sanitizeLabelName``), and a
+      name that then starts with a single ``_`` gets a ``key`` prefix. ``a__b`` -> ``a_b``, ``_x`` -> ``key_x``.
+    - the Collector's prometheus (scrape) exporter: the same ``Build`` with ``PreserveMultipleUnderscores`` on and
+      no ``key`` prefix for ``_``; Tempo: prometheus ``util/strutil.SanitizeLabelName`` (grafana/tempo
+      ``modules/generator/processor/spanmetrics`` ``sanitizeLabelNameWithCollisions``). Both replace each
+      character outside ``[A-Za-z0-9_]`` with ``_``: ``a._b`` -> ``a__b``.
+
+    All three turn ``http.request.method`` into ``http_request_method``.
+    """
+    if remote_write_exporter:
+        reserved = len(attribute) >= 4 and attribute.startswith("__") and attribute.endswith("__")
+        label = re.sub(r"[^A-Za-z0-9]+", "_", attribute[2:-2] if reserved else attribute)
+        label = f"__{label}__" if reserved else label
+        if label[:1].isdigit():
+            return "key_" + label
+        return "key" + label if label.startswith("_") and not label.startswith("__") else label
     label = re.sub(r"[^A-Za-z0-9_]", "_", attribute)
-    return "_" + label if label[:1].isdigit() else label
+    return "key_" + label if label[:1].isdigit() else label
 
 
 def format_le(seconds: float) -> str:
@@ -34,17 +59,6 @@ def format_le(seconds: float) -> str:
     if "e" in text or "E" in text:
         text = f"{seconds:.12f}".rstrip("0").rstrip(".")
     return text[:-2] if text.endswith(".0") else text
-
-
-def le_regex(seconds: float) -> str:
-    """An anchored regex matching a boundary in every form Prometheus stores it (``1`` and ``1.0``).
-
-    Prometheus 3 normalises scraped ``le`` values to float form, remote write keeps them as sent,
-    so an exact ``le="1"`` matcher would silently stop matching after an upgrade.
-    """
-    base = format_le(seconds)
-    escaped = base.replace(".", r"\.")
-    return f"{escaped}(\\.0)?" if "." not in base else escaped + "0*"
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,9 @@ class Plan:
 
     def dimension_labels(self) -> tuple[str, ...]:
         """Prometheus labels of the extra span-metrics dimensions."""
-        return tuple(naming.label_from_attribute(name) for name, _ in self.dimensions)
+        remote_write = self.span_metrics.source == "collector" and self.spec.collector.metrics_export == "remote_write"
+        return tuple(naming.label_from_attribute(name, remote_write_exporter=remote_write)
+                     for name, _ in self.dimensions)
 
 
 def _endpoints(items: list[str | Endpoint]) -> tuple[PlannedEndpoint, ...]:

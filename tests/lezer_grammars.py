@@ -1,9 +1,8 @@
-"""Grafana's LogQL and TraceQL lezer grammars, run by node (tests/lezer/parse.mjs), for the escaping tests.
+"""Grafana's LogQL and TraceQL lezer grammars, run by node (tests/lezer_trees.mjs), for the escaping tests.
 
-The npm packages (@grafana/lezer-logql, @grafana/lezer-traceql, pinned in tests/lezer/package.json
-to the versions tools/js uses) come from ``tools/js/node_modules`` when that is installed, else from
-``tests/lezer/node_modules`` (``make test-js``: ``npm ci`` from the committed lock). In CI (``CI`` set)
-anything missing fails the test; elsewhere it skips with the command that installs it.
+The npm packages (@grafana/lezer-logql, @grafana/lezer-traceql) come from ``tools/js/node_modules``,
+installed by ``make js-tools``. In CI (``CI`` set) anything missing fails the test; elsewhere it skips
+with the command that installs it.
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "tests" / "lezer" / "parse.mjs"
-_CANDIDATES = (ROOT / "tools" / "js" / "node_modules", ROOT / "tests" / "lezer" / "node_modules")
+SCRIPT = ROOT / "tests" / "lezer_trees.mjs"
+_CANDIDATES = (ROOT / "tools" / "js" / "node_modules",)
 _PACKAGES = ("@grafana/lezer-logql", "@grafana/lezer-traceql")
 
 
@@ -48,7 +47,7 @@ def require() -> tuple[str, Path]:
     if node is None:
         reason = "node is not installed (Debian: apt-get install nodejs npm)"
     elif modules is None:
-        reason = "Grafana's lezer grammars are not installed: `make test-js` installs them into tests/lezer"
+        reason = "Grafana's lezer grammars are not installed: `make js-tools` installs them into tools/js"
     if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(reason + "; CI must have them")

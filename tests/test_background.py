@@ -185,3 +185,70 @@ def test_overlapping_renders_restore_the_collector_threshold() -> None:
     assert gc.get_threshold()[0] >= 100_000  # the other render is still running
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+
+
+_ORPHAN_PARENT = """
+import os, sys, time
+from obsgen import background
+
+pid_file = sys.argv[1]
+if sys.argv[2] == "fallback":  # a platform without PR_SET_PDEATHSIG
+    background._set_parent_death_signal = lambda: False
+
+def work():
+    with open(pid_file + ".tmp", "w") as handle:
+        handle.write(str(os.getpid()))
+    os.rename(pid_file + ".tmp", pid_file)
+    time.sleep(60)  # a long check: the parent is killed meanwhile
+    return 0
+
+job = background.start(work)
+time.sleep(60)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """True when ``pid`` no longer runs (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+
+@needs_fork
+@pytest.mark.parametrize(("mode", "rounds"), [("prctl", 20), ("fallback", 5)])
+def test_the_child_dies_with_a_killed_parent(tmp_path: Path, mode: str, rounds: int) -> None:
+    """kill -9 of obsgen must not leave the checking child running as an orphan (issue 14: 5 of 30)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(_ORPHAN_PARENT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    survivors = []
+    for i in range(rounds):
+        pid_file = tmp_path / f"child-{i}"
+        parent = subprocess.Popen([sys.executable, str(script), str(pid_file), mode], env=env)
+        try:
+            deadline = time.monotonic() + 30
+            while not pid_file.exists():
+                assert parent.poll() is None and time.monotonic() < deadline, "the child never started"
+                time.sleep(0.01)
+            child = int(pid_file.read_text())
+        finally:
+            parent.send_signal(signal.SIGKILL)
+            parent.wait()
+        deadline = time.monotonic() + 5
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not _gone(child):
+            survivors.append(child)
+            os.kill(child, signal.SIGKILL)
+    assert survivors == []

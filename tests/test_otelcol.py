@@ -6,13 +6,13 @@ every component's ``Validate()`` and builds the pipeline graph (each factory's C
 it accepts is one the Collector starts with (upstream ``otelcol/command_validate.go``).
 
 Two things differ from a deployment, on purpose and said here:
-- The load-balancing exporter's ``k8s`` resolver builds an in-cluster client when the load balancer is
-  created (contrib ``exporter/loadbalancingexporter/loadbalancer.go``, ``newLoadBalancer`` calls
-  ``newInClusterClient``), which cannot work outside a cluster. ``shared/reference/real-tools.md`` says
-  ``validate`` therefore fails there; the built 0.159.0 accepts the rendered gateway all the same (seen
-  here: ``validate`` does not reach that call for it). So the gateway is validated twice: as rendered, and
-  as a copy with the resolver swapped to ``static`` over the same ports (the rest of the document equal),
-  which is what a run outside a cluster (the end-to-end tests) uses.
+- The load-balancing exporter's ``k8s`` resolver needs a cluster. Older contrib releases created the
+  in-cluster client in ``newLoadBalancer`` (so ``validate`` failed outside a cluster, as
+  ``shared/reference/real-tools.md`` says); at v0.159.0 ``loadbalancer.go`` passes a nil client there and
+  creates it in ``start()`` "to allow validation outside k8s cluster", and the built Collector accepts the
+  rendered gateway. It is validated twice all the same: as rendered, and as the copy ``obsgen verify``
+  validates, with the resolver swapped to ``static`` on the same service and ports (the rest of the
+  document equal), which is also what a run outside a cluster (the end-to-end tests) needs.
 - ``HOSTNAME`` is set, as it is in every pod: the remote-write exporter's ``collector_instance`` external
   label reads it, and an empty label value is refused.
 
@@ -34,6 +34,7 @@ import yaml
 
 from obsgen.artifacts import Artifact
 from obsgen.generate import generate
+from obsgen.verify import static_resolver_copy
 from tests import realtools
 from tests.conftest import ROOT
 
@@ -50,25 +51,6 @@ def _collector_artifacts(spec: Path) -> list[Artifact]:
     found = [a for a in result.artifacts if a.path.startswith("otel-collector/")]
     assert found, f"{spec.name} renders no Collector config"
     return found
-
-
-def static_resolver_copy(text: str) -> tuple[str, bool]:
-    """The config with every load-balancing ``k8s`` resolver replaced by a ``static`` one on its ports.
-
-    Returns (text, swapped). The rest of the document is unchanged: it is loaded and dumped again only
-    when there is a resolver to swap.
-    """
-    doc = yaml.safe_load(text)
-    swapped = False
-    for cid, exporter in (doc.get("exporters") or {}).items():
-        resolver = (exporter or {}).get("resolver") if cid.split("/")[0] in ("loadbalancing", "load_balancing") \
-            else None
-        if resolver and "k8s" in resolver:
-            ports = resolver["k8s"].get("ports") or [4317]
-            resolver.clear()
-            resolver["static"] = {"hostnames": [f"sampler-{i}.invalid:{port}" for i in range(2) for port in ports]}
-            swapped = True
-    return (yaml.safe_dump(doc, sort_keys=False) if swapped else text), swapped
 
 
 def otelcol_validate(otelcol: str, path: Path) -> subprocess.CompletedProcess[str]:

@@ -139,7 +139,14 @@ def test_hostile_manifest_entries_are_ignored(old_tree: Path, tmp_path: Path) ->
 @pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"files": ["a.yaml"]}', '{"files": {"a.yaml": 5}}'])
 def test_corrupt_manifest_does_not_crash(old_tree: Path, content: str) -> None:
     (old_tree / MANIFEST).write_text(content)
-    output.write(old_tree, arts(NEW))
+    if content != '{"files": {"a.yaml": 5}}':
+        # without a manifest obsgen owns nothing: the generated paths hold files it must not overwrite
+        before = tree(old_tree)
+        with pytest.raises(OutputError, match=f"{MANIFEST}.*--force") as caught:
+            output.write(old_tree, arts(NEW))
+        assert caught.value.code == "OBS903" and str(old_tree / "a.yaml") in str(caught.value)
+        assert tree(old_tree) == before
+    output.write(old_tree, arts(NEW), force=True)
     assert (old_tree / "fresh" / "d.yaml").read_text() == "d: 1\n"
     assert json.loads((old_tree / MANIFEST).read_text())["files"].keys() == NEW.keys()
 

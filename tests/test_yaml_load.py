@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from obsgen import yaml_load
 from obsgen.yaml_load import load_yaml
+from tests import upstream
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -130,9 +131,8 @@ def test_a_real_render_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_upstream_configs_read_alike() -> None:
-    upstream = ROOT.parent / "shared" / "upstream"
-    files = sorted(upstream.rglob("*.yaml")) + sorted(upstream.rglob("*.yml"))
-    if not files:
-        pytest.skip("shared/upstream is not next to this checkout")
+    corpus = upstream.require()
+    files = sorted(corpus.rglob("*.yaml")) + sorted(corpus.rglob("*.yml"))
+    assert len(files) > 20
     for path in files:
         same(path.read_text(encoding="utf-8", errors="replace"))

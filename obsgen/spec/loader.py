@@ -272,12 +272,16 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str, code: str, text: str) -> L
     return LoadError(Diagnostic(code, message, file=file, line=line, column=col, hint=hint))
 
 
-def load_file(path: Path, display: str | None = None) -> LoadedSpec:
-    """Read and parse ``path``; every failure is a LoadError with a diagnostic, never a traceback."""
+def load_file(path: Path, display: str | None = None, data: bytes | None = None) -> LoadedSpec:
+    """Read and parse ``path`` (or ``data``, its bytes read once by the caller); every failure is a
+    LoadError with a diagnostic, never a traceback."""
     name = display if display is not None else str(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_SPEC_BYTES + 1)
+        if data is not None:
+            raw = data
+        else:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
         raise LoadError(Diagnostic("OBS100", f"cannot read spec: {exc.strerror or exc}", file=name)) from None
     if len(raw) > MAX_SPEC_BYTES:

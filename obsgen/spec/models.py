@@ -42,7 +42,9 @@ class Stack(SpecModel):
     grafana: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "12.2.0"
     """Grafana version the provisioning files and dashboards target."""
     prometheus: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "3.5.0"
-    """Prometheus version the rule files target."""
+    """Prometheus version the rule files target: 2.42.0-2.55.x or 3.0.0-3.13.x. 3.x respells the `le` of scraped
+    buckets (`1` -> `1.0`), 2.x does not, so bucket selectors are written for the pinned major (and
+    `collector.metrics_export`)."""
 
 
 # --------------------------------------------------------------------------------------------

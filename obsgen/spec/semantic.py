@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from obsgen import naming
+from obsgen import naming, prometheus_compat
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.escape import text_problem
 from obsgen.spec.endpoints import parse_route
@@ -69,7 +69,20 @@ class _Checker:
         self.check_sampling()
         self.check_collector()
         self.check_alerting()
+        self.check_stack()
         return self.out
+
+    def check_stack(self) -> None:
+        finding = prometheus_compat.check_version(self.spec.stack.prometheus)
+        if finding is not None:
+            self.add(finding.code, ("stack", "prometheus"), finding.message, hint=finding.hint,
+                     warning=finding.warning)
+        interval = self.spec.backends.prometheus.scrape_interval.ns / 1e9
+        window = naming.window_text(naming.BASE_WINDOW_MINUTES)
+        finding = prometheus_compat.check_sample_interval(interval, naming.BASE_WINDOW_MINUTES * 60, window)
+        if finding is not None:
+            self.add(finding.code, ("backends", "prometheus", "scrape_interval"), finding.message,
+                     hint=finding.hint, warning=finding.warning)
 
     def check_services(self) -> None:
         spec = self.spec
@@ -200,6 +213,10 @@ class _Checker:
                 self.add("OBS306", ("backends", name, "datasource_uid"),
                          f"datasource UID {backend.datasource_uid!r} is also used by {uids[backend.datasource_uid]}")
             uids[backend.datasource_uid] = name
+        from obsgen.spec.collector_endpoints import endpoint_problems
+
+        for code, loc, message, hint in endpoint_problems(self.spec):
+            self.add(code, loc, message, hint=hint)
         if b.tempo.mode == "distributed" and b.tempo.s3 is None:
             self.add("OBS201", ("backends", "tempo", "mode"), "distributed mode needs 'backends.tempo.s3'",
                      hint="set bucket and endpoint of the S3-compatible store")

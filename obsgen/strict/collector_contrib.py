@@ -19,8 +19,10 @@ from obsgen.strict.collector_core import (
     QUEUE,
     RETRY,
 )
+from obsgen.strict.collector_net import request_uri_error
 from obsgen.strict.collector_schema import (
     INT32,
+    LINT_SILENTLY_IGNORED,
     UINT16,
     Bool,
     Ctx,
@@ -32,38 +34,55 @@ from obsgen.strict.collector_schema import (
     MapOf,
     Obj,
     Str,
+    duration_ns,
     err,
     is_env,
+    lint,
+    number,
     present,
 )
 
-# spanmetrics deprecated dimensions_cache_size in favour of aggregation_cardinality_limit
-# (schema text: "Deprecated [v0.130.0]"); obsgen treats it as gone from that release on.
-DIMENSIONS_CACHE_SIZE_UNTIL = (0, 130, 0)
+# spanmetrics deprecated dimensions_cache_size in favour of aggregation_cardinality_limit (schema
+# text: "Deprecated [v0.130.0]"), but the field is still decoded at v0.159.0 (spanmetricsconnector
+# config.go: `DimensionsCacheSize int mapstructure:"dimensions_cache_size"`), so it is accepted.
 # servicegraph's database_name_attribute (deprecated v0.124.0) was removed by contrib PR #41094,
 # merged 2025-07-04, so v0.130.0 is the first release without it.
 DATABASE_NAME_ATTRIBUTE_UNTIL = (0, 130, 0)
 
 SPAN_METRICS_BUILTIN_DIMENSIONS = ("service.name", "span.name", "span.kind", "status.code")
 
-DIMENSION = Obj("dimension", {"name": Str(non_empty=True), "default": Str()})
+DIMENSION = Obj("dimension", {"name": Str(), "default": Str(), "glob": Str()})
 
 
-def _duplicate_dimensions(dims: object, loc: Loc) -> list[StrictError]:
+def _dimension_errors(dims: object, loc: Loc) -> list[StrictError]:
+    """spanmetricsconnector ``validateDimensions`` (v0.159.0): each entry sets exactly one of ``name``
+    or ``glob``, no ``default`` on a glob, and no name twice (the built-in dimensions count).
+    Glob syntax and glob-against-name conflicts are not modelled."""
     out: list[StrictError] = []
     seen = set(SPAN_METRICS_BUILTIN_DIMENSIONS)
     for index, dim in enumerate(dims if isinstance(dims, list) else []):
-        name = dim.get("name") if isinstance(dim, dict) else None
-        if not isinstance(name, str):
+        if not isinstance(dim, dict):
             continue
-        if name in seen:
-            out.append(err((*loc, index, "name"), f"duplicate dimension name {name}"))
-        seen.add(name)
+        name, glob = dim.get("name") or "", dim.get("glob") or ""
+        if name and glob:
+            out.append(err((*loc, index), "dimension entry must set only one of `name` or `glob`"))
+        elif not name and not glob:
+            out.append(err((*loc, index), "dimension entry must set one of `name` or `glob`"))
+        elif glob and dim.get("default") is not None:
+            out.append(err((*loc, index, "default"), f"`default` is not supported on `glob` dimension {glob!r}"))
+        elif name:
+            if name in seen:
+                out.append(err((*loc, index, "name"), f"duplicate dimension name {name}"))
+            seen.add(str(name))
     return out
 
 
 def _span_metrics_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
-    out = _duplicate_dimensions(cfg.get("dimensions"), (*loc, "dimensions"))
+    out = _dimension_errors(cfg.get("dimensions"), (*loc, "dimensions"))
+    out += _dimension_errors(cfg.get("calls_dimensions"), (*loc, "calls_dimensions"))
+    histogram_block = cfg.get("histogram")
+    if isinstance(histogram_block, dict):
+        out += _dimension_errors(histogram_block.get("dimensions"), (*loc, "histogram", "dimensions"))
     histogram = cfg.get("histogram")
     if isinstance(histogram, dict) and present(histogram, "explicit") and present(histogram, "exponential"):
         out.append(err((*loc, "histogram"), "use either `explicit` or `exponential` buckets histogram"))
@@ -78,8 +97,19 @@ def _span_metrics_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[
             )
         )
     events = cfg.get("events")
-    if isinstance(events, dict) and events.get("enabled") is True and not events.get("dimensions"):
-        out.append(err((*loc, "events", "dimensions"), "no dimensions configured for events"))
+    if isinstance(events, dict) and events.get("enabled") is True:
+        if not events.get("dimensions"):
+            out.append(err((*loc, "events", "dimensions"), "no dimensions configured for events"))
+        out += _dimension_errors(events.get("dimensions"), (*loc, "events", "dimensions"))
+    for key in ("metrics_flush_interval", "metrics_expiration", "series_expiration"):
+        nanos = duration_ns(cfg.get(key))
+        if nanos is not None and nanos < 0:
+            out.append(err((*loc, key), f"invalid {key}: the duration should be positive"))
+    exemplars = cfg.get("exemplars")
+    if isinstance(exemplars, dict) and exemplars.get("enabled") is True:
+        per_point = number(exemplars.get("max_per_data_point"))
+        if per_point is not None and per_point < 0:
+            out.append(err((*loc, "exemplars", "max_per_data_point"), "invalid max_per_data_point"))
     return out
 
 
@@ -99,20 +129,19 @@ SPAN_METRICS = Obj(
         "dimensions": ListOf(DIMENSION),
         "calls_dimensions": ListOf(DIMENSION),
         "exclude_dimensions": ListOf(Str()),
-        "dimensions_cache_size": Field(
-            Int(),
-            until=DIMENSIONS_CACHE_SIZE_UNTIL,
-            why="deprecated in favour of aggregation_cardinality_limit",
-        ),
+        "dimensions_cache_size": Int(),
         "aggregation_cardinality_limit": Int(lo=0),
         "aggregation_temporality": Str(),
         "metric_timestamp_cache_size": Int(),
         "namespace": Str(),
-        "metrics_flush_interval": Duration(non_negative=True),
-        "metrics_expiration": Duration(non_negative=True),
+        # negative durations are refused by Validate(), with the other rules in _span_metrics_checks
+        "metrics_flush_interval": Duration(),
+        "metrics_expiration": Duration(),
+        "series_expiration": Duration(),
+        "enable_metrics_sampling_method": Bool(),
         "resource_metrics_key_attributes": ListOf(Str()),
         "resource_metrics_cache_size": Int(),
-        "exemplars": Obj("exemplars", {"enabled": Bool(), "max_per_data_point": Int(lo=0)}),
+        "exemplars": Obj("exemplars", {"enabled": Bool(), "max_per_data_point": Int()}),
         "events": Obj("events", {"enabled": Bool(), "dimensions": ListOf(DIMENSION)}),
         "include_instrumentation_scope": ListOf(Str()),
         "add_resource_attributes": Bool(),
@@ -155,8 +184,6 @@ SERVICE_GRAPH = Obj(
             until=DATABASE_NAME_ATTRIBUTE_UNTIL,
             why="removed (contrib PR #41094); use database_name_attributes",
         ),
-        # Deprecated no-op kept by upstream's config struct.
-        "metrics_exporter": Str(),
     },
     [_service_graph_checks],
 )
@@ -165,8 +192,10 @@ FORWARD = Obj("forward connector", {})
 
 
 def _no_template_endpoint(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    """The Collector accepts an endpoint here and replaces it with each backend's address."""
     if cfg.get("endpoint") not in (None, ""):
-        return [err((*loc, "endpoint"), "protocol.otlp is a template: the endpoint is replaced per backend")]
+        return lint((*loc, "endpoint"), ctx, LINT_SILENTLY_IGNORED,
+                    "protocol.otlp is a template: the endpoint is replaced by each backend's address")
     return []
 
 
@@ -243,6 +272,14 @@ RESOURCE_TO_TELEMETRY = Obj(
     "resource_to_telemetry_conversion", {"enabled": Bool(), "exclude_service_attributes": Bool()}
 )
 
+def _prometheus_endpoint(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    """contrib prometheusexporter prometheus.go (v0.159.0): ``errBlankPrometheusAddress`` at creation."""
+    endpoint = cfg.get("endpoint")
+    if is_env(endpoint) or (isinstance(endpoint, str) and endpoint.strip()):
+        return []
+    return [err((*loc, "endpoint"), "expecting a non-blank address to run the Prometheus metrics handler")]
+
+
 PROMETHEUS_EXPORTER = HTTP_SERVER.with_fields(
     "prometheus exporter",
     {
@@ -258,16 +295,30 @@ PROMETHEUS_EXPORTER = HTTP_SERVER.with_fields(
         "without_scope_info": Bool(),
         "sending_queue": QUEUE,
     },
+    [_prometheus_endpoint],
 )
 
 
-def _prw_endpoint(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
-    http = cfg.get("http")
-    nested = http.get("endpoint") if isinstance(http, dict) else None
-    endpoint = cfg.get("endpoint")
-    if is_env(endpoint) or is_env(nested) or endpoint not in (None, "") or nested not in (None, ""):
-        return []
-    return [err((*loc, "endpoint"), "requires a non-empty endpoint")]
+def _prw_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    """contrib prometheusremotewriteexporter v0.159.0: ``Config.Validate`` (config.go) and the endpoint
+    ``url.ParseRequestURI`` in ``newPRWExporter`` (exporter.go, "invalid endpoint"). The endpoint is
+    the ``http`` block's when that block is written (``Config.Unmarshal``), else the top-level one; an
+    endpoint not written keeps the default (``http://some.url:9411/api/prom/push``)."""
+    out: list[StrictError] = []
+    block: Mapping[str, object] = cfg["http"] if isinstance(cfg.get("http"), dict) else cfg  # type: ignore[assignment]
+    where = (*loc, "http") if block is not cfg else loc
+    endpoint = block.get("endpoint")
+    if "endpoint" in block and not is_env(endpoint):
+        problem = request_uri_error("" if endpoint is None else str(endpoint))
+        if problem:
+            out.append(err((*where, "endpoint"), f"invalid endpoint: {problem}"))
+    compression = block.get("compression")
+    if compression not in (None, "") and not is_env(compression) and compression != "snappy":
+        out.append(err((*where, "compression"), "compression type must be snappy"))
+    queue = cfg.get("remote_write_queue")
+    if isinstance(queue, dict) and queue.get("enabled", True) is True and number(queue.get("queue_size")) == 0:
+        out.append(err((*loc, "remote_write_queue", "queue_size"), "a 0 size queue will drop all the data"))
+    return out
 
 
 # No sending_queue: this exporter has its own remote_write_queue, so the key is rejected as unknown.
@@ -279,17 +330,19 @@ PROMETHEUS_REMOTE_WRITE = HTTP_CLIENT.with_fields(
         "external_labels": MapOf(Str()),
         "http": HTTP_CLIENT,
         "add_metric_suffixes": Bool(),
-        "translation_strategy": Str(),
+        "translation_strategy": Str(choices=("", "UnderscoreEscapingWithSuffixes", "UnderscoreEscapingWithoutSuffixes",
+                                             "NoUTF8EscapingWithSuffixes", "NoTranslation")),
         "disable_scope_info": Bool(),
         "resource_to_telemetry_conversion": RESOURCE_TO_TELEMETRY,
         "target_info": Obj("target_info", {"enabled": Bool()}),
         "send_metadata": Bool(),
-        "protobuf_message": Str(),
+        "protobuf_message": Str(choices=("", "prometheus.WriteRequest", "io.prometheus.write.v2.Request")),
         "remote_write_queue": Obj(
             "remote_write_queue", {"enabled": Bool(), "queue_size": Int(lo=0), "num_consumers": Int(lo=0)}
         ),
         "max_batch_size_bytes": Int(lo=0),
-        "max_batch_request_parallelism": Int(lo=0),
+        "max_batch_request_parallelism": Int(lo=1),
+        "include_metadata_keys": ListOf(Str()),
         "wal": Obj(
             "wal",
             {
@@ -300,5 +353,46 @@ PROMETHEUS_REMOTE_WRITE = HTTP_CLIENT.with_fields(
             },
         ),
     },
-    [_prw_endpoint],
+    [_prw_checks],
+)
+
+
+def _file_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    """contrib fileexporter ``Config.Validate`` (config.go, v0.159.0); ``format`` defaults to json."""
+    out: list[StrictError] = []
+    path = cfg.get("path")
+    if not is_env(path) and not path:
+        out.append(err((*loc, "path"), "path must be non-empty"))
+    if cfg.get("append") is True and cfg.get("rotation") is not None:
+        out.append(err((*loc, "append"), "append and rotation enabled at the same time is not supported"))
+    group_by = cfg.get("group_by")
+    if isinstance(group_by, dict) and group_by.get("enabled") is True and isinstance(path, str) and not is_env(path):
+        parts = path.split("*")
+        if len(parts) != 2:
+            out.append(err((*loc, "path"), "path must contain exactly one * when group_by is enabled"))
+        elif not parts[0]:
+            out.append(err((*loc, "path"), "path must not start with * when group_by is enabled"))
+        if not group_by.get("resource_attribute"):
+            out.append(err((*loc, "group_by", "resource_attribute"),
+                           "resource_attribute must not be empty when group_by is enabled"))
+    return out
+
+
+FILE_EXPORTER = Obj(
+    "file exporter",
+    {
+        "path": Str(),
+        "append": Bool(),
+        "rotation": Obj("rotation", {"max_megabytes": Int(), "max_days": Int(), "max_backups": Int(),
+                                     "localtime": Bool()}),
+        "format": Str(choices=("json", "proto")),
+        "encoding": Str(),
+        "compression": Str(choices=("", "zstd")),
+        "compression_params": Obj("compression_params", {"level": Int()}),
+        "flush_interval": Duration(non_negative=True),
+        "group_by": Obj("group_by", {"enabled": Bool(), "resource_attribute": Str(), "max_open_files": Int()}),
+        "create_directory": Bool(),
+        "directory_permissions": Str(),
+    },
+    [_file_checks],
 )

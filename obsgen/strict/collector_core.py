@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from obsgen.strict._base import StrictError
+from obsgen.strict.collector_net import grpc_client_endpoint_error, listen_address_error, url_parse_error
 from obsgen.strict.collector_schema import (
     UINT32,
     AnyMapping,
@@ -62,8 +63,9 @@ TLS_COMMON = Obj(
         "cipher_suites": ListOf(Str()),
         "curve_preferences": ListOf(Str()),
         "include_system_ca_certs_pool": Bool(),
-        "max_version": Str(),
-        "min_version": Str(),
+        # configtls.go tlsVersions (v1.65.0): "invalid TLS min_version: unsupported TLS version"
+        "max_version": Str(choices=("", "1.0", "1.1", "1.2", "1.3")),
+        "min_version": Str(choices=("", "1.0", "1.1", "1.2", "1.3")),
         "reload_interval": Duration(),
         "tpm": Obj("tpm", {"auth": Str(), "enabled": Bool(), "owner_auth": Str(), "path": Str()}),
     },
@@ -76,6 +78,26 @@ TLS_SERVER = TLS_COMMON.with_fields(
 )
 AUTH = Obj("auth", {"authenticator": Str(non_empty=True)})
 
+def _retry_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    """configretry ``BackOffConfig.Validate`` and ``validateMaxElapsedTime`` (v1.65.0), against the
+    defaults of ``NewDefaultBackOffConfig`` (5s initial, 30s max interval, 5m max elapsed)."""
+    out: list[StrictError] = []
+    multiplier, factor = number(cfg.get("multiplier")), number(cfg.get("randomization_factor"))
+    if multiplier is not None and multiplier < 0:
+        out.append(err((*loc, "multiplier"), "multiplier value must be greater than or equal to 0"))
+    if factor is not None and not 0 <= factor <= 1:
+        out.append(err((*loc, "randomization_factor"), "randomization_factor value must be between 0 and 1"))
+    defaults = {"initial_interval": 5e9, "max_interval": 30e9, "max_elapsed_time": 300e9}
+    values = {key: duration_ns(cfg[key]) if key in cfg else default for key, default in defaults.items()}
+    elapsed = values["max_elapsed_time"]
+    if elapsed is not None and elapsed > 0:
+        for key in ("initial_interval", "max_interval"):
+            other = values[key]
+            if other is not None and elapsed < other:
+                out.append(err((*loc, "max_elapsed_time"), f"'max_elapsed_time' must not be less than '{key}'"))
+    return out
+
+
 RETRY = Obj(
     "retry_on_failure",
     {
@@ -86,9 +108,33 @@ RETRY = Obj(
         "multiplier": Float(),
         "randomization_factor": Float(),
     },
+    [_retry_checks],
 )
 
 SIZER = Str(choices=("requests", "items", "bytes"))
+
+
+def _queue_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    """exporterhelper ``queuebatch.Config.Validate`` and ``BatchConfig.Validate`` (v0.159.0); an
+    ``enabled: false`` queue (configoptional) is not validated."""
+    if cfg.get("enabled") is False:
+        return []
+    out: list[StrictError] = []
+    for key in ("num_consumers", "queue_size"):
+        value = number(cfg.get(key))
+        if value is not None and value <= 0:
+            out.append(err((*loc, key), f"`{key}` must be positive"))
+    batch = cfg.get("batch")
+    if isinstance(batch, dict):
+        flush = duration_ns(batch["flush_timeout"]) if "flush_timeout" in batch else None
+        if flush is not None and flush <= 0:
+            out.append(err((*loc, "batch", "flush_timeout"), "`flush_timeout` must be positive"))
+        low, high = number(batch.get("min_size")), number(batch.get("max_size"))
+        if high and low is not None and high < low:
+            out.append(err((*loc, "batch", "max_size"), "`max_size` must be greater or equal to `min_size`"))
+    return out
+
+
 QUEUE = Obj(
     "sending_queue",
     {
@@ -110,7 +156,27 @@ QUEUE = Obj(
         "storage": Str(),
         "wait_for_result": Bool(),
     },
+    [_queue_checks],
 )
+
+def _grpc_client_endpoint(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    endpoint = cfg.get("endpoint")
+    if not isinstance(endpoint, str) or is_env(endpoint):
+        return []
+    problem = grpc_client_endpoint_error(endpoint)
+    return [err((*loc, "endpoint"), problem)] if problem else []
+
+
+def _listen_endpoint(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    """A TCP server's endpoint is passed to ``net.Listen`` when the component starts (confignet
+    ``AddrConfig.Listen``, confighttp ``ServerConfig.ToListener``): ``0.0.0.0`` without a port passes
+    ``otelcol validate`` and stops the Collector at start-up ("missing port in address")."""
+    endpoint = cfg.get("endpoint")
+    if not isinstance(endpoint, str) or is_env(endpoint) or cfg.get("transport") not in (None, "tcp", "tcp4", "tcp6"):
+        return []
+    problem = listen_address_error(endpoint)
+    return [err((*loc, "endpoint"), f"listen tcp: {problem}")] if problem else []
+
 
 GRPC_CLIENT = Obj(
     "gRPC client",
@@ -131,6 +197,7 @@ GRPC_CLIENT = Obj(
         "wait_for_ready": Bool(),
         "write_buffer_size": Int(lo=0),
     },
+    [_grpc_client_endpoint],  # configgrpc ClientConfig.Validate (v1.65.0): host:port with a numeric port
 )
 
 GRPC_SERVER = Obj(
@@ -166,6 +233,7 @@ GRPC_SERVER = Obj(
         "tls": TLS_SERVER,
         "write_buffer_size": Int(lo=0),
     },
+    [_listen_endpoint],
 )
 
 HTTP_CLIENT = Obj(
@@ -220,6 +288,7 @@ HTTP_SERVER = Obj(
         "tls": TLS_SERVER,
         "write_timeout": Duration(),
     },
+    [_listen_endpoint],
 )
 
 EXPORTER_HELPER: dict[str, Node] = {
@@ -371,9 +440,18 @@ _SIGNAL_ENDPOINTS = ("traces_endpoint", "metrics_endpoint", "logs_endpoint", "pr
 
 
 def _otlp_http_endpoint(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
-    if any(cfg.get(key) not in (None, "") for key in ("endpoint", *_SIGNAL_ENDPOINTS)):
-        return []
-    return [err((*loc, "endpoint"), "at least one endpoint must be specified")]
+    """otlphttpexporter v0.159.0: ``Config.Validate`` wants one endpoint; ``newExporter`` and
+    ``composeSignalURL`` (otlp.go, factory.go) refuse one ``url.Parse`` cannot read."""
+    if not any(cfg.get(key) not in (None, "") for key in ("endpoint", *_SIGNAL_ENDPOINTS)):
+        return [err((*loc, "endpoint"), "at least one endpoint must be specified")]
+    out: list[StrictError] = []
+    for key in ("endpoint", *_SIGNAL_ENDPOINTS):
+        value = cfg.get(key)
+        if isinstance(value, str) and value and not is_env(value):
+            problem = url_parse_error(value)
+            if problem:
+                out.append(err((*loc, key), f"{key} must be a valid URL: {problem}"))
+    return out
 
 
 OTLP_HTTP_EXPORTER = HTTP_CLIENT.with_fields(

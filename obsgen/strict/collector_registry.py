@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from obsgen.strict.collector_contrib import (
+    FILE_EXPORTER,
     FORWARD,
     LOAD_BALANCING,
     PROMETHEUS_EXPORTER,
@@ -99,6 +101,7 @@ SPECS: tuple[ComponentSpec, ...] = (
         "exporters", "load_balancing", "loadbalancing", LOAD_BALANCING, "load_balancing", (0, 153, 0)
     ),
     ComponentSpec("exporters", "debug", "debug", DEBUG_EXPORTER),
+    ComponentSpec("exporters", "file", "file", FILE_EXPORTER),
     ComponentSpec("extensions", "health_check", "health_check", HEALTH_CHECK),
     ComponentSpec("extensions", "pprof", "pprof", PPROF),
     ComponentSpec("extensions", "zpages", "zpages", ZPAGES),
@@ -130,11 +133,17 @@ def lookup(kind: str, ctype: str, version: Version) -> tuple[ComponentSpec | Non
 _TYPE_RE = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")
 
 
+def valid_name(name: str) -> bool:
+    """``nameRegexp`` of component/identifiable.go and pipeline/pipeline.go (v1.65.0),
+    ``^[^\\pZ\\pC\\pS]+$``: no separator, control or symbol character; ``/`` is allowed."""
+    return bool(name) and not any(unicodedata.category(c)[0] in "ZCS" for c in name)
+
+
 def split_id(raw: object) -> tuple[str, str] | None:
-    """Split ``type[/name]`` like ``component.ID``; ``None`` when it is not a valid id."""
+    """Split ``type[/name]`` at the first ``/`` like ``component.ID``; ``None`` when it is not a valid id."""
     if not isinstance(raw, str):
         return None
     ctype, sep, name = raw.partition("/")
-    if not _TYPE_RE.match(ctype) or (sep and (not name or "/" in name or re.search(r"\s", name))):
+    if not _TYPE_RE.match(ctype) or (sep and not valid_name(name)):
         return None
     return ctype, name

@@ -1,14 +1,20 @@
 """A tiny schema language mirroring how the Collector's confmap/mapstructure decoder reads config.
 
 The Collector decodes YAML with ``ErrorUnused: true`` (unknown keys are fatal), ``WeaklyTypedInput:
-false`` (no ``"true"`` for a bool) and case-sensitive key matching. A handful of decode hooks loosen
-this in specific, well-known ways, and these nodes reproduce exactly those:
+false`` (no ``"true"`` for a bool) and case-sensitive key matching (confmap ``internal/decoder.go``,
+``Decode``, at v1.65.0 / Collector 0.159.0). A handful of decode hooks loosen this in specific,
+well-known ways, and these nodes reproduce exactly those:
 
 * a ``null`` where a struct is expected decodes to the zero value (so ``grpc:`` enables gRPC);
-* a string where a list is expected is split on ``,``;
-* a string field keeps the original text of any YAML scalar (``port: 55690`` into a string works);
-* durations are Go duration strings, or bare integers (nanoseconds, because ``time.Duration`` is int64);
-* integer fields also take floats (mapstructure truncates), floats take integers.
+* a string where a ``[]string`` is expected is split on ``,`` (``StringToSliceHookFunc``: only for a
+  target of exactly ``[]string``, so not for lists of component ids);
+* a string field takes only a string: a YAML ``4317`` or ``true`` there is refused ("expected type
+  'string', got unconvertible type 'int'"); only a ``${...}`` substitution keeps its original text
+  (``useExpandValue``);
+* durations are Go duration strings, or bare numbers (nanoseconds, because ``time.Duration`` is int64);
+* integer fields also take floats, which mapstructure truncates, and numbers too large for the Go
+  type are truncated silently (mapstructure v2.5.0 ``decodeInt``/``decodeUint``: ``SetInt``/``SetUint``
+  without a range check); only a negative number into an unsigned field is refused.
 
 ``${...}`` substitutions are resolved before decoding, so any scalar containing one is accepted
 wherever a scalar is expected: its final type is only known at deploy time.
@@ -16,6 +22,7 @@ wherever a scalar is expected: its final type is only known at deploy time.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +34,11 @@ Loc = tuple[object, ...]
 
 LINT_MEMORY_LIMITER_FIRST = "memory_limiter_first"
 LINT_COMPOSITE_RATE_ALLOCATION = "composite_rate_allocation"
-ALL_LINTS: frozenset[str] = frozenset({LINT_MEMORY_LIMITER_FIRST, LINT_COMPOSITE_RATE_ALLOCATION})
+# Values the Collector accepts but that cannot be what was meant: a number truncated to its Go type,
+# a sampling policy block nobody reads, a policy that can never match. Upstream starts with them.
+LINT_SILENTLY_IGNORED = "silently_ignored"
+ALL_LINTS: frozenset[str] = frozenset({LINT_MEMORY_LIMITER_FIRST, LINT_COMPOSITE_RATE_ALLOCATION,
+                                       LINT_SILENTLY_IGNORED})
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,11 @@ class Ctx:
     lints: frozenset[str] = ALL_LINTS
     # Extension ids defined in the surrounding document; ``None`` when checking a fragment.
     extensions: frozenset[str] | None = None
+
+
+def lint(loc: Loc, ctx: Ctx, name: str, message: str) -> list[StrictError]:
+    """An obsgen-only finding (``lint(<name>): ...``) when the lint is enabled, else nothing."""
+    return [err(loc, f"lint({name}): {message}")] if name in ctx.lints else []
 
 
 def vstr(version: Version) -> str:
@@ -94,7 +110,7 @@ def type_name(value: object) -> str:
     if isinstance(value, str):
         return "string"
     return {bool: "bool", int: "int", float: "float", list: "list", dict: "mapping"}.get(
-        type(value), type(value).__name__
+        type(value), "timestamp" if hasattr(value, "isoformat") else type(value).__name__
     )
 
 
@@ -137,8 +153,8 @@ def duration_ns(value: object) -> float | None:
     """Nanoseconds of a decoded duration value, ``None`` when unknown (env) or invalid."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return float(value)
+    if isinstance(value, int | float):
+        return float(int(value))  # time.Duration is int64: mapstructure truncates a float
     if isinstance(value, str) and not is_env(value):
         return parse_go_duration(value)
     return None
@@ -179,12 +195,13 @@ class Str(Node):
     non_empty: bool = False
 
     def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
-        """Accept any scalar (the decoder keeps its original text), then apply choices/non_empty."""
-        if isinstance(value, (dict, list)):
-            return [err(loc, f"expected a string, got {type_name(value)}")]
+        """Require a string (null is the zero value ""), then apply choices/non_empty."""
         if is_env(value):
             return []
-        text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        if value is not None and not isinstance(value, str):
+            shown = "" if isinstance(value, dict | list) else f" {value!r}"
+            return [err(loc, f"expected a string, got {type_name(value)}{shown}")]
+        text = "" if value is None else str(value)
         if self.non_empty and not text:
             return [err(loc, "must not be empty")]
         if self.choices is not None:
@@ -198,31 +215,41 @@ class Str(Node):
 
 @dataclass
 class Int(Node):
-    """A Go integer kind; ``lo``/``hi`` bound it (uint kinds use ``lo=0``)."""
+    """A Go integer kind. ``lo``/``hi`` are rules of the component's ``Validate()``; ``bits`` and
+    ``unsigned`` describe the Go type (a value outside it is truncated, which only a lint reports)."""
 
     lo: int | None = None
     hi: int | None = None
+    bits: int = 64
+    unsigned: bool = False
 
     def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
-        """Require an integer (an integral float is what mapstructure would truncate to)."""
+        """Require a number (a float is truncated by mapstructure), then the type's and the rules' range."""
         if value is None or is_env(value):
             return []
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             return [err(loc, f"expected an integer, got {type_name(value)} {value!r}")]
-        if isinstance(value, float) and not value.is_integer():
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
             return [err(loc, f"expected an integer, got {value!r}")]
         number = int(value)
+        if self.unsigned and number < 0:
+            return [err(loc, f"{number} overflows uint (an unsigned field)")]
         if self.lo is not None and number < self.lo:
             return [err(loc, f"must be >= {self.lo}, got {number}")]
         if self.hi is not None and number > self.hi:
             return [err(loc, f"must be <= {self.hi}, got {number}")]
+        low, high = (0, 2**self.bits - 1) if self.unsigned else (-(2 ** (self.bits - 1)), 2 ** (self.bits - 1) - 1)
+        if not low <= number <= high or (isinstance(value, float) and not value.is_integer()):
+            kind = f"{'uint' if self.unsigned else 'int'}{self.bits}"
+            return lint(loc, ctx, LINT_SILENTLY_IGNORED,
+                        f"{value!r} does not fit a Go {kind}: the Collector silently truncates it")
         return []
 
 
-UINT = Int(lo=0)
-INT32 = Int(lo=-(2**31), hi=2**31 - 1)
-UINT32 = Int(lo=0, hi=2**32 - 1)
-UINT16 = Int(lo=0, hi=2**16 - 1)
+UINT = Int(unsigned=True)
+INT32 = Int(bits=32)
+UINT32 = Int(bits=32, unsigned=True)
+UINT16 = Int(bits=16, unsigned=True)
 
 
 @dataclass
@@ -259,7 +286,7 @@ class Duration(Node):
         """Parse the value with Go's duration grammar and apply the sign rules."""
         if value is None or is_env(value):
             return []
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
             return [err(loc, f"expected a Go duration such as '5s', got {type_name(value)} {value!r}")]
         nanos = duration_ns(value)
         if nanos is None:
@@ -277,12 +304,14 @@ class ListOf(Node):
 
     item: Node
     non_empty: bool = False
+    # False for slices of another type than []string (e.g. []component.ID): no comma splitting there.
+    split: bool = True
 
     def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
         """Check every item."""
         if value is None or is_env(value):
             return [err(loc, "must not be empty")] if self.non_empty and value is None else []
-        if isinstance(value, str) and isinstance(self.item, Str):
+        if isinstance(value, str) and isinstance(self.item, Str) and self.split:
             return []
         if not isinstance(value, list):
             return [err(loc, f"expected a list, got {type_name(value)}")]
@@ -363,7 +392,9 @@ class Obj(Node):
             if spec is None and self.open_:
                 continue
             if spec is None:
-                out.append(err((*loc, str(key)), f"has invalid keys: {key} (not a field of {self.name})"))
+                close = difflib.get_close_matches(str(key), list(self.fields), n=1, cutoff=0.75)
+                guess = f"; did you mean '{close[0]}'?" if close else ""
+                out.append(err((*loc, str(key)), f"has invalid keys: {key} (not a field of {self.name}{guess})"))
                 continue
             if isinstance(spec, Field):
                 gate = field_gate(key, spec, ctx.version)

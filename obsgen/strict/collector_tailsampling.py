@@ -1,8 +1,16 @@
 """Strict model of the contrib ``tail_sampling`` processor config and its policy nesting rules.
 
-Fields follow contrib ``processor/tailsamplingprocessor/config.schema.yaml`` (@0dc0685) and the policy
-structs of ``config.go``: every policy is ``{name, type, <block named after type>}``; sub-policies of
-``and``/``not``/``drop`` are basic policies only, sub-policies of ``composite`` may also be ``and``.
+Fields follow contrib ``processor/tailsamplingprocessor/config.go`` at v0.159.0: every policy is
+``{name, type, <block named after type>}``; sub-policies of ``and``/``not``/``drop`` are basic policies
+only, sub-policies of ``composite`` may also be ``and``.
+
+What is an error and what only a lint follows the processor: ``otelcol validate`` checks the decoded
+struct, and the policies are built in ``Start`` (``processor.go``: ``loadSamplingPolicies`` ->
+``getPolicyEvaluator``), which refuses an empty or repeated top-level name, an unknown type, status
+codes or OTTL conditions missing, and a regex Go rejects. Everything else starts: a key that is no
+field is kept by ``sharedPolicyCfg.ExtensionCfg`` (``mapstructure:",remain"``) and ignored unless an
+evaluator extension of that type exists, a missing block is the zero config, and a numeric policy
+without bounds only logs an error. Those are reported as ``lint(silently_ignored)``.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from obsgen.strict._base import StrictError
 from obsgen.strict.collector_schema import (
     INT32,
     LINT_COMPOSITE_RATE_ALLOCATION,
+    LINT_SILENTLY_IGNORED,
     UINT,
     AnyMapping,
     Bool,
@@ -31,8 +40,8 @@ from obsgen.strict.collector_schema import (
     Str,
     err,
     is_env,
+    lint,
     number,
-    present,
     type_name,
 )
 
@@ -67,17 +76,22 @@ def _string_attribute_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> l
 
 
 def _numeric_attribute_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
-    has_min = cfg.get("min_value") is not None
-    has_max = cfg.get("max_value") is not None
-    if not has_min and not has_max:
-        return [err(loc, "numeric_attribute requires min_value or max_value")]
+    """``getSharedPolicyEvaluator`` treats a 0 bound as unset; ``NewNumericAttributeFilter`` only logs
+    "At least one of minValue or maxValue must be set" (internal/sampling/numeric_tag_filter.go)."""
     low, high = number(cfg.get("min_value")), number(cfg.get("max_value"))
-    if low is not None and high is not None and low > high:
-        return [
-            err(
-                (*loc, "min_value"), f"min_value ({low:g}) must be less than or equal to max_value ({high:g})"
-            )
-        ]
+    if not low and not high and not is_env(cfg.get("min_value")) and not is_env(cfg.get("max_value")):
+        return lint(loc, ctx, LINT_SILENTLY_IGNORED, "numeric_attribute needs a non-zero min_value or max_value")
+    if low and high and low > high:
+        return lint((*loc, "min_value"), ctx, LINT_SILENTLY_IGNORED,
+                    f"min_value ({low:g}) is greater than max_value ({high:g}): the policy never matches")
+    return []
+
+
+def _ottl_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
+    """internal/sampling/ottl.go ``NewOTTLConditionFilter``: at least one condition. The conditions'
+    OTTL syntax is not modelled (the Collector parses it when it starts)."""
+    if not cfg.get("span") and not cfg.get("spanevent"):
+        return [err(loc, "expected at least one OTTL condition to filter on")]
     return []
 
 
@@ -104,7 +118,7 @@ BLOCKS: dict[str, Obj] = {
         },
         [_string_attribute_checks],
     ),
-    "rate_limiting": Obj("rate_limiting policy", {"spans_per_second": Int()}),
+    "rate_limiting": Obj("rate_limiting policy", {"spans_per_second": Int(), "burst_capacity": Int()}),
     "bytes_limiting": Obj("bytes_limiting policy", {"bytes_per_second": Int(), "burst_capacity": Int()}),
     "span_count": Obj("span_count policy", {"min_spans": INT32, "max_spans": INT32}),
     "trace_state": Obj("trace_state policy", {"key": Str(non_empty=True), "values": ListOf(Str())}),
@@ -118,9 +132,14 @@ BLOCKS: dict[str, Obj] = {
             "span": ListOf(Str()),
             "spanevent": ListOf(Str()),
         },
+        [_ottl_checks],
     ),
 }
-BASIC_TYPES: frozenset[str] = frozenset(BLOCKS) | {"always_sample"}
+# Types without a configuration block.
+BLOCKLESS_TYPES = frozenset({"always_sample", "trace_flags"})
+# Types whose evaluator fails on the zero config, so a missing block stops the Collector.
+BLOCK_REQUIRED = frozenset({"status_code", "ottl_condition", "not"})
+BASIC_TYPES: frozenset[str] = frozenset(BLOCKS) | BLOCKLESS_TYPES
 COMBINATOR_TYPES: frozenset[str] = frozenset({"and", "not", "drop", "composite"})
 ALL_TYPES: frozenset[str] = BASIC_TYPES | COMBINATOR_TYPES
 ALLOWED_AT: dict[str, frozenset[str]] = {
@@ -145,27 +164,36 @@ class Policy(Node):
             return [err(loc, f"expected a policy mapping, got {type_name(value)}")]
         out: list[StrictError] = []
         name = value.get("name")
-        if not isinstance(name, str) or not name:
+        if name is not None and not isinstance(name, str):
+            out.append(err((*loc, "name"), f"expected a string, got {type_name(name)}"))
+        elif not name and self.level == "policies":  # only top-level names are checked (processor.go)
             out.append(err((*loc, "name"), "policy name cannot be empty"))
         ptype = value.get("type")
         if not isinstance(ptype, str) or not ptype:
-            return [*out, err((*loc, "type"), "policy type cannot be empty")]
+            return [*out, err((*loc, "type"), "unknown sampling policy type ''")]
         out += self._check_type(ptype, loc, ctx)
         for key, item in value.items():
             if key in ("name", "type"):
                 continue
-            if key == ptype:
+            if key == ptype and ptype not in BLOCKLESS_TYPES:
                 out += self._check_block(ptype, item, (*loc, key), ctx)
+            elif not (item is None or isinstance(item, dict) or is_env(item)):
+                # sharedPolicyCfg.ExtensionCfg is map[string]map[string]any: a leftover key needs a mapping
+                out.append(err((*loc, str(key)), f"has invalid keys: {key} (expected a mapping for an "
+                                                  f"evaluator extension's config, got {type_name(item)})"))
             elif key in ALL_TYPES:
-                out.append(err((*loc, key), f"'{key}' block does not belong to a policy of type '{ptype}'"))
+                out += lint((*loc, key), ctx, LINT_SILENTLY_IGNORED,
+                            f"'{key}' block is ignored: the policy's type is '{ptype}'")
+            elif not (ctx.extensions is not None and key == ptype):
+                out += lint((*loc, str(key)), ctx, LINT_SILENTLY_IGNORED,
+                            f"'{key}' is not a field of a sampling policy: the Collector keeps it as evaluator "
+                            "extension config and ignores it")
+        if ptype in ALL_TYPES and ptype not in BLOCKLESS_TYPES and ptype not in value:
+            if ptype in BLOCK_REQUIRED:
+                out.append(err(loc, f"policy of type '{ptype}' requires a '{ptype}' block"))
             else:
-                # Upstream stashes leftover keys as evaluator-extension config; only the block named
-                # after an extension type is meaningful, anything else is a typo.
-                out.append(
-                    err((*loc, str(key)), f"has invalid keys: {key} (not a field of a sampling policy)")
-                )
-        if ptype in ALL_TYPES and ptype != "always_sample" and ptype not in value:
-            out.append(err(loc, f"policy of type '{ptype}' requires a '{ptype}' block"))
+                out += lint(loc, ctx, LINT_SILENTLY_IGNORED,
+                            f"policy of type '{ptype}' has no '{ptype}' block, so it runs on the zero config")
         return out
 
     def _check_type(self, ptype: str, loc: Loc, ctx: Ctx) -> list[StrictError]:
@@ -179,8 +207,6 @@ class Policy(Node):
         return [err((*loc, "type"), f"unknown sampling policy type '{ptype}'")]
 
     def _check_block(self, ptype: str, block: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
-        if ptype == "always_sample":
-            return [err(loc, "always_sample takes no configuration block")]
         if ptype in BLOCKS:
             return BLOCKS[ptype].check(block, loc, ctx)
         if ptype in COMBINATOR_TYPES:
@@ -195,9 +221,9 @@ class PolicyList(Node):
     level: str
 
     def check(self, value: object, loc: Loc, ctx: Ctx) -> list[StrictError]:
-        """Check each policy and name uniqueness within the list."""
+        """Check each policy, and name uniqueness among the top-level policies (processor.go)."""
         if value is None or (isinstance(value, list) and not value):
-            return [err(loc, "must contain at least one policy")]
+            return lint(loc, ctx, LINT_SILENTLY_IGNORED, "no policy: nothing can be sampled here")
         if not isinstance(value, list):
             return [err(loc, f"expected a list of policies, got {type_name(value)}")]
         out: list[StrictError] = []
@@ -205,7 +231,7 @@ class PolicyList(Node):
         for index, entry in enumerate(value):
             out += Policy(self.level).check(entry, (*loc, index), ctx)
             name = entry.get("name") if isinstance(entry, dict) else None
-            if isinstance(name, str) and name:
+            if isinstance(name, str) and name and self.level == "policies":
                 if name in seen:
                     out.append(err((*loc, index, "name"), f"duplicate policy name '{name}'"))
                 seen.add(name)
@@ -218,17 +244,18 @@ def _composite_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[Str
     out: list[StrictError] = []
     allocations = cfg.get("rate_allocation")
     allocated: set[object] = set()
+    # composite_helper.go ignores entries that name no sub-policy: the Collector starts, the entry does nothing
     for index, entry in enumerate(allocations if isinstance(allocations, list) else []):
         target = entry.get("policy") if isinstance(entry, dict) else None
         allocated.add(target)
         if target not in names:
-            out.append(
-                err((*loc, "rate_allocation", index, "policy"), f"'{target}' is not a composite sub-policy")
-            )
+            out += lint((*loc, "rate_allocation", index, "policy"), ctx, LINT_SILENTLY_IGNORED,
+                        f"'{target}' is not a composite sub-policy, so this allocation is ignored")
     order = cfg.get("policy_order")
     for index, target in enumerate(order if isinstance(order, list) else []):
         if target not in names:
-            out.append(err((*loc, "policy_order", index), f"'{target}' is not a composite sub-policy"))
+            out += lint((*loc, "policy_order", index), ctx, LINT_SILENTLY_IGNORED,
+                        f"'{target}' is not a composite sub-policy, so this entry is ignored")
     if LINT_COMPOSITE_RATE_ALLOCATION in ctx.lints:
         for index, sub in enumerate(subs if isinstance(subs, list) else []):
             if isinstance(sub, dict) and sub.get("name") not in allocated:
@@ -262,19 +289,20 @@ COMBINATORS: dict[str, Obj] = {
 
 
 def _policies_required(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[StrictError]:
-    if not present(cfg, "policies"):
-        return [err((*loc, "policies"), "at least one policy is required")]
+    if "policies" not in cfg:
+        return lint((*loc, "policies"), ctx, LINT_SILENTLY_IGNORED, "no policy: nothing can be sampled")
     return []
 
 
 TAIL_SAMPLING = Obj(
     "tail_sampling processor",
     {
-        "decision_wait": Duration(positive=True),
+        "decision_wait": Duration(),
         "decision_wait_after_root_received": Field(
             Duration(non_negative=True), since=DECISION_WAIT_AFTER_ROOT_SINCE
         ),
-        "num_traces": Int(lo=1),
+        "num_traces": UINT,
+        "num_shards": Int(hi=256, bits=32, unsigned=True),  # Config.Validate: "must not exceed 256"
         "expected_new_traces_per_sec": UINT,
         "block_on_overflow": Bool(),
         "decision_cache": Obj(

@@ -439,6 +439,24 @@ def validate_dashboard_provider_file(doc: object) -> list[StrictError]:
 
 _VAR_REF_RE = re.compile(r"^\$\{?([A-Za-z0-9_]+)\}?$")
 
+# The keys Grafana's dashboard schema declares (@grafana/schema 12.2.0, raw/dashboard/x/dashboard_types.gen:
+# Dashboard, Panel, RowPanel, TimePickerConfig); tests/real/test_grafana_schema.py type-checks every rendered
+# dashboard against the schema itself. Grafana's frontend ignores other keys, so a key outside these is a typo
+# or a leftover of an older format.
+_DASHBOARD_KEYS = frozenset({
+    "annotations", "description", "editable", "fiscalYearStartMonth", "gnetId", "graphTooltip", "id", "links",
+    "liveNow", "panels", "preload", "refresh", "revision", "schemaVersion", "snapshot", "tags", "templating",
+    "time", "timepicker", "timezone", "title", "uid", "version", "weekStart",
+})
+_PANEL_KEYS = frozenset({
+    "cacheTimeout", "datasource", "description", "fieldConfig", "gridPos", "hideTimeOverride", "id", "interval",
+    "libraryPanel", "links", "maxDataPoints", "maxPerRow", "options", "pluginVersion", "queryCachingTTL", "repeat",
+    "repeatDirection", "targets", "timeFrom", "timeShift", "title", "transformations", "transparent", "type",
+})
+_ROW_KEYS = frozenset({"collapsed", "datasource", "gridPos", "id", "panels", "repeat", "title", "type"})
+# Every key optional; null is none of their types (nowDelay is `string`, not `string | null`).
+_TIMEPICKER_TYPES = {"hidden": "bool", "nowDelay": "str", "quick_ranges": "list", "refresh_intervals": "list"}
+
 
 def validate_dashboard(doc: object, *, known_datasource_uids: Iterable[str] | None = None) -> list[StrictError]:
     """Validate the basics of a dashboard JSON model that obsgen provisions from a file.
@@ -448,8 +466,10 @@ def validate_dashboard(doc: object, *, known_datasource_uids: Iterable[str] | No
     errors: list[StrictError] = []
     if not isinstance(doc, dict):
         return [StrictError("", "a dashboard must be a JSON object")]
+    _check_keys(errors, doc, _DASHBOARD_KEYS, (), "dashboard")
     if doc.get("id") is not None:
         _err(errors, ("id",), "id must be null for provisioned dashboards")
+    _check_timepicker(errors, doc.get("timepicker"))
     uid = doc.get("uid")
     if not isinstance(uid, str) or not uid:
         _err(errors, ("uid",), "uid is required")
@@ -476,6 +496,19 @@ def validate_dashboard(doc: object, *, known_datasource_uids: Iterable[str] | No
     for loc, ref in _dashboard_ds_refs(doc):
         _check_ds_ref(errors, ref, loc, variables, known)
     return errors
+
+
+def _check_timepicker(errors: list[StrictError], timepicker: object) -> None:
+    if timepicker is None:
+        return
+    if not isinstance(timepicker, dict):
+        _err(errors, ("timepicker",), "timepicker must be an object")
+        return
+    _check_keys(errors, timepicker, _TIMEPICKER_TYPES, ("timepicker",), "timepicker")
+    _check_types(errors, timepicker, _TIMEPICKER_TYPES, ("timepicker",))
+    for key, value in timepicker.items():
+        if value is None:
+            _err(errors, ("timepicker", str(key)), "null is not allowed here: leave the key out to unset it")
 
 
 def _all_panels(panels: list) -> Iterator[dict]:
@@ -513,6 +546,7 @@ def _check_panels(errors: list[StrictError], panels: list, loc: Loc, variables: 
         if not _is_int(p.get("id")):
             _err(errors, (*ploc, "id"), "panel id must be an integer")
         ptype = p.get("type")
+        _check_keys(errors, p, _ROW_KEYS if ptype == "row" else _PANEL_KEYS, ploc, "row" if ptype == "row" else "panel")
         grid = p.get("gridPos")
         if not isinstance(grid, dict) or any(not _is_int(grid.get(k)) for k in ("x", "y", "w", "h")):
             _err(errors, (*ploc, "gridPos"), "gridPos must be {x, y, w, h} integers")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from obsgen import promql
+from obsgen import promql_tree as promql
 from obsgen.strict._base import StrictError, format_loc
 
 Loc = tuple[object, ...]
@@ -294,5 +294,5 @@ def _check_series_desc(c: _Checker, text: str | None, loc: Loc, *, allow_empty: 
     except promql.PromQLError as exc:
         c.err(loc, f"invalid series description: {exc}")
         return
-    if not isinstance(node, promql.VectorSelector) or any(m.op != "=" for m in node.matchers):
+    if not promql.is_series_description(node):
         c.err(loc, "a series description is a metric name and equality labels only")

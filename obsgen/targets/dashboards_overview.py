@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from obsgen import naming, promql
+from obsgen import naming, promql_quote
 from obsgen.grafana_compat import (
     dashboards_by_tag,
     override,
@@ -132,7 +132,7 @@ def _dashboard_label(plan: Plan, expr: str) -> str:
         expr = (f"(({expr}) * on ({label}) group_left ({DASHBOARD_LABEL}) ({table})) "
                 f"or on ({label}) ({expr})")
     if simple:
-        names = "|".join(promql.regex_quote(s.name) for s, _ in simple)
+        names = "|".join(promql_quote.regex_quote(s.name) for s, _ in simple)
         expr = (f'label_replace({expr}, "{DASHBOARD_LABEL}", {promql_replacement(prefix)[:-1]}\\x241", "{label}", '
                 f"{promql_string(f'({names})')})")
     return expr

@@ -20,7 +20,7 @@ from obsgen.targets.dashboard_provider import render_provider
 from obsgen.targets.provisioning import escape_strings
 
 try:  # the PromQL module is optional at import time; json.dumps writes the same "..." literal
-    from obsgen.promql import quote as _promql_quote
+    from obsgen.promql_quote import quote as _promql_quote
 except ImportError:  # pragma: no cover - depends on which modules are installed
     _promql_quote = json.dumps
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from obsgen import naming
+from obsgen import naming, prometheus_compat
 from obsgen.plan import Plan, PlannedService, PlannedSLO
 from obsgen.targets import rules_sim as sim
 from obsgen.targets.rules_common import make_alert, pct, seconds_text
@@ -74,7 +74,9 @@ def sli_recordings(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: s
                   f"[{BASE}]))\nor\n0 * sum {keys} ({selector(requests, mine)})")
     else:
         assert slo.latency_threshold is not None
-        le = (naming.LE_LABEL, "=~", naming.le_regex(slo.latency_threshold.seconds))
+        # as the pinned Prometheus stores the boundary for this delivery path: "1" pushed, "1.0" scraped by 3.x
+        le = prometheus_compat.le_matcher(slo.latency_threshold.seconds, plan.spec.stack.prometheus,
+                                          span_metrics_delivery(plan))
         total = f"sum {keys} (rate({selector(sm.duration_count, scope)}[{BASE}]))"
         # slow = all - within the threshold bucket; the threshold is a bucket boundary (plan.buckets)
         failed = (f"{total}\n-\nsum {keys} (rate({selector(sm.duration_bucket, [*scope, le])}[{BASE}]))")
@@ -88,6 +90,13 @@ def sli_recordings(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: s
                     f"sum_over_time({selector(requests, mine)}[{window}])")
         rules.append(Recording(ratio, expr, labels))
     return rules
+
+
+def span_metrics_delivery(plan: Plan) -> prometheus_compat.Delivery:
+    """How span metrics reach Prometheus: Tempo always remote-writes; the Collector as ``metrics_export`` says."""
+    if plan.span_metrics.source == "tempo":
+        return "remote_write"
+    return "scrape" if plan.spec.collector.metrics_export == "scrape" else "remote_write"
 
 
 def sli_windows(slo: PlannedSLO) -> list[str]:

@@ -423,11 +423,19 @@ def _write_span_metrics(out: TextIO, scenario: Scenario, source: Literal["collec
 
 def _write_histogram_family(out: TextIO, family: str, les: tuple[str, ...],
                             sets: list[tuple[dict[str, str], _Histogram]]) -> None:
-    out.write(f"# TYPE {family} histogram\n")
+    # Span metrics and the service graph reach Prometheus by remote write, which stores le as the producer sent
+    # it (Go 'f' format: "1"). promtool parses this file like a scrape, and Prometheus 3 rewrites the le of a
+    # histogram-typed family to "1.0" (textparse normalizeFloatsInLabelValues), so the series are written as
+    # untyped families: stored as written, as remote write stores them.
+    out.write(f"# TYPE {family}_bucket unknown\n")
     for labels, h in sets:
         for le in les:
             _write_series(out, family + "_bucket", {**labels, "le": le}, h.times, h.buckets[le])
+    out.write(f"# TYPE {family}_count unknown\n")
+    for labels, h in sets:
         _write_series(out, family + "_count", labels, h.times, h.count)
+    out.write(f"# TYPE {family}_sum unknown\n")
+    for labels, h in sets:
         _write_series(out, family + "_sum", labels, h.times, h.sum)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from obsgen import promql
+from obsgen import promql_tree as promql
 from obsgen.generate import plan_spec
 from obsgen.plan import Plan
 from obsgen.targets.dashboard_uids import dashboard_uid

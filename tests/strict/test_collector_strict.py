@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import yaml
@@ -18,9 +17,8 @@ from obsgen.strict.collector import (
     validate_tail_sampling,
 )
 from obsgen.strict.collector_schema import parse_go_duration
+from tests import upstream
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-UPSTREAM = REPO_ROOT.parent / "shared" / "upstream" / "tail_sampling"
 CURRENT = (0, 159, 0)
 # opentelemetry-demo 2.2.0 pins a collector that predates every id rename.
 DEMO_2_2_0 = (0, 142, 0)
@@ -28,7 +26,7 @@ DEMO_2_2_0 = (0, 142, 0)
 
 def load(name: str) -> dict:
     """Parse one upstream file."""
-    return yaml.safe_load((UPSTREAM / name).read_text())
+    return yaml.safe_load(upstream.path("tail_sampling", name).read_text())
 
 
 def paths(errors: list[StrictError]) -> list[str]:
@@ -90,7 +88,7 @@ def test_every_upstream_file_has_a_test() -> None:
         "spanmetrics-connector-testdata-config.yaml",
         "legacy-spanmetrics-connector-config-full-connector.yaml",
     }
-    assert {p.name for p in UPSTREAM.iterdir() if p.suffix in (".yaml", ".yml")} == covered
+    assert {p.name for p in upstream.require("tail_sampling").iterdir() if p.suffix in (".yaml", ".yml")} == covered
 
 
 @pytest.mark.parametrize("name", ["tail_sampling_config.yaml", "tail_sampling_config_errormode.yaml"])
@@ -107,24 +105,32 @@ def test_upstream_composite_without_allocation_only_trips_the_lint() -> None:
     assert errors[0].message.startswith("lint(composite_rate_allocation)")
 
 
-def test_upstream_numeric_min_greater_than_max_is_rejected() -> None:
+# Both files were invalid when they were stored; at v0.159.0 the Collector starts with them
+# (Config.Validate has no numeric rule; NewNumericAttributeFilter only logs an error), so they are lints.
+def test_upstream_numeric_min_greater_than_max_is_a_lint() -> None:
     block = load("invalid-numeric_attribute_with_minvalue_greater_than_maxvalue.yaml")["tail_sampling"]
     errors = validate_tail_sampling(block, CURRENT)
     assert len(errors) == 1
-    assert has(errors, "policies[0].numeric_attribute.min_value", "less than or equal to max_value")
+    assert has(errors, "policies[0].numeric_attribute.min_value", "lint(silently_ignored): min_value (500) is greater")
+    assert validate_tail_sampling(block, CURRENT, lints=()) == []
 
 
-def test_upstream_numeric_without_bounds_is_rejected() -> None:
+def test_upstream_numeric_without_bounds_is_a_lint() -> None:
     block = load("invalid-numeric_attribute_without_minvalue_or_maxvalue.yaml")["tail_sampling"]
     errors = validate_tail_sampling(block, CURRENT)
     assert len(errors) == 1
-    assert has(errors, "policies[0].numeric_attribute", "min_value or max_value")
+    assert has(errors, "policies[0].numeric_attribute", "lint(silently_ignored): numeric_attribute needs")
+    assert validate_tail_sampling(block, CURRENT, lints=()) == []
 
 
 def test_upstream_loadbalancing_testdata() -> None:
     entries = load("loadbalancing-testdata-config.yaml")
-    for exporter_id in ("loadbalancing", "loadbalancing/2", "loadbalancing/3", "loadbalancing/4"):
+    for exporter_id in ("loadbalancing", "loadbalancing/2", "loadbalancing/4"):
         assert validate_load_balancing(entries[exporter_id], CURRENT) == [], exporter_id
+    # `port: 55690` into the dns resolver's `Port string`: the 0.159.0 binary refuses it ("'port' expected
+    # type 'string', got unconvertible type 'int'"); upstream's config test never loads loadbalancing/3.
+    errors = validate_load_balancing(entries["loadbalancing/3"], CURRENT)
+    assert [(e.path, e.message) for e in errors] == [("resolver.dns.port", "expected a string, got int 55690")]
     # loadbalancing/5 only exercises sending_queue decoding: it decodes, but has no resolver, which the
     # exporter refuses when it is built (and `otelcol validate` builds components).
     errors = validate_load_balancing(entries["loadbalancing/5"], CURRENT)
@@ -174,7 +180,7 @@ def test_upstream_spanmetrics_testdata_map() -> None:
     invalid = {
         "spanmetrics/exponential_and_explicit_histogram": ("histogram", "either `explicit` or `exponential`"),
         "spanmetrics/invalid_histogram_unit": ("histogram.unit", "'h'"),
-        "spanmetrics/invalid_metrics_expiration": ("metrics_expiration", "negative"),
+        "spanmetrics/invalid_metrics_expiration": ("metrics_expiration", "should be positive"),
         "spanmetrics/invalid_delta_timestamp_cache_size": (
             "metric_timestamp_cache_size",
             "should be positive",
@@ -195,8 +201,8 @@ def test_legacy_spanmetrics_file_is_rejected_on_current_version() -> None:
     doc = load("legacy-spanmetrics-connector-config-full-connector.yaml")
     errors = validate_collector_config(doc, CURRENT, allow_unknown_components=True)
     assert has(errors, "connectors.spanmetrics.latency_histogram_buckets", "has invalid keys")
-    assert has(errors, "connectors.spanmetrics.dimensions_cache_size", "v0.130.0")
-    assert len(errors) == 2
+    # dimensions_cache_size is deprecated but still decoded at v0.159.0 (spanmetricsconnector config.go)
+    assert len(errors) == 1
 
 
 def test_servicegraph_testdata_uses_a_field_no_release_has() -> None:
@@ -543,17 +549,28 @@ def test_policy_names_unique_and_non_empty() -> None:
 
 
 def test_block_must_match_type() -> None:
+    # The Collector decodes the other type's block and never reads it; latency runs on its zero config.
     wrong = {"name": "x", "type": "latency", "numeric_attribute": {"key": "k", "min_value": 1}}
     errors = validate_tail_sampling(_ts(wrong), CURRENT)
-    assert has(errors, "policies[0].numeric_attribute", "does not belong to a policy of type 'latency'")
-    assert has(errors, "policies[0]", "requires a 'latency' block")
+    assert has(errors, "policies[0].numeric_attribute", "lint(silently_ignored): 'numeric_attribute' block is "
+                                                        "ignored: the policy's type is 'latency'")
+    assert has(errors, "policies[0]", "lint(silently_ignored): policy of type 'latency' has no 'latency' block")
+    assert validate_tail_sampling(_ts(wrong), CURRENT, lints=()) == []
+    # status_code and ottl_condition fail on their zero config, so their block is required
+    errors = validate_tail_sampling(_ts({"name": "x", "type": "status_code"}), CURRENT, lints=())
+    assert has(errors, "policies[0]", "requires a 'status_code' block")
 
 
 def test_unknown_policy_type_and_key() -> None:
     errors = validate_tail_sampling(_ts({"name": "x", "type": "latncy", "latncy": {}}), CURRENT)
     assert has(errors, "policies[0].type", "unknown sampling policy type 'latncy'")
+    # a misspelt block is kept as evaluator-extension config (ExtensionCfg, `,remain`) and ignored
     typo = {**ERRORS_POLICY, "status_cod": {"status_codes": ["OK"]}}
-    assert has(validate_tail_sampling(_ts(typo), CURRENT), "policies[0].status_cod", "has invalid keys")
+    assert has(validate_tail_sampling(_ts(typo), CURRENT), "policies[0].status_cod", "lint(silently_ignored)")
+    assert validate_tail_sampling(_ts(typo), CURRENT, lints=()) == []
+    # ... but that map only takes mappings: a scalar is a decode error
+    scalar = {**ERRORS_POLICY, "status_cod": 1}
+    assert has(validate_tail_sampling(_ts(scalar), CURRENT, lints=()), "policies[0].status_cod", "has invalid keys")
 
 
 def test_extension_policy_type_needs_a_configured_extension() -> None:
@@ -579,10 +596,11 @@ def test_composite_rate_allocation_rules() -> None:
     )
     assert has(errors, "policies[0].composite.composite_sub_policy[1]", "lint(composite_rate_allocation)")
     assert len(errors) == 2
+    # the Collector starts with both: an allocation to no sub-policy is ignored
     without_lint = validate_tail_sampling(
         _ts({"name": "c", "type": "composite", "composite": composite}), CURRENT, lints=()
     )
-    assert paths(without_lint) == ["policies[0].composite.rate_allocation[1].policy"]
+    assert without_lint == []
 
 
 @pytest.mark.parametrize("pattern", ["^(?!health).*$", "(?<=/api)/v1", r"(\w+)\1", "a++"])
@@ -625,9 +643,15 @@ def test_maximum_trace_size_bytes_is_version_gated() -> None:
 
 
 def test_tail_sampling_scalar_rules() -> None:
+    # Config.Validate (v0.159.0) checks sampling_strategy and num_shards only; the 0.159.0 binary starts
+    # with decision_wait 0s, num_traces 0 and no policy.
     errors = validate_tail_sampling({"decision_wait": "0s", "num_traces": 0, "policies": []}, CURRENT)
-    assert set(paths(errors)) == {"decision_wait", "num_traces", "policies"}
-    assert has(validate_tail_sampling({"decision_wait": "5s"}, CURRENT), "policies", "at least one policy")
+    assert paths(errors) == ["policies"] and "lint(silently_ignored)" in errors[0].message
+    assert has(validate_tail_sampling({"decision_wait": "5s"}, CURRENT), "policies", "no policy")
+    assert validate_tail_sampling({"decision_wait": "5s"}, CURRENT, lints=()) == []
+    errors = validate_tail_sampling({"num_shards": 300, "sampling_strategy": "eventually", "num_traces": -1,
+                                     "policies": [ERRORS_POLICY]}, CURRENT)
+    assert set(paths(errors)) == {"num_shards", "sampling_strategy", "num_traces"}
 
 
 # --- connectors and load balancing -----------------------------------------------------------------
@@ -645,9 +669,7 @@ def test_span_metrics_limits_and_dimensions_cache_size() -> None:
         "aggregation_cardinality_limit"
     ]
     assert validate_span_metrics({"dimensions_cache_size": 1000}, (0, 129, 0)) == []
-    assert paths(validate_span_metrics({"dimensions_cache_size": 1000}, (0, 130, 0))) == [
-        "dimensions_cache_size"
-    ]
+    assert validate_span_metrics({"dimensions_cache_size": 1000}, CURRENT) == []  # deprecated, still decoded
 
 
 def test_service_graph_histogram_exclusive() -> None:
@@ -676,7 +698,13 @@ def test_load_balancing_rules() -> None:
     ]
     del bad["protocol"]["otlp"]["endpont"], bad["resolver"]["consul"]
     bad["routing_key"] = "service"
-    assert paths(validate_load_balancing(bad, CURRENT)) == ["protocol.otlp.endpoint"]
+    # the template's endpoint is replaced per backend: accepted by the Collector, a lint in a whole config
+    assert validate_load_balancing(bad, CURRENT) == []
+    doc = {"receivers": {"otlp": {"protocols": {"grpc": None}}}, "exporters": {"load_balancing": bad},
+           "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["load_balancing"]}}}}
+    errors = validate_collector_config(doc, CURRENT)
+    assert paths(errors) == ["exporters.load_balancing.protocol.otlp.endpoint"]
+    assert "lint(silently_ignored)" in errors[0].message
 
 
 def test_telemetry_is_loose_but_typed() -> None:

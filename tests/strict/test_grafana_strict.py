@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -17,17 +16,15 @@ from obsgen.strict.grafana import (
     validate_dashboard_provider_file,
     validate_datasources_file,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-GRAFANA_DIR = REPO.parent / "shared" / "upstream" / "grafana"
+from tests import upstream
 
 
 def _yaml(name: str) -> object:
-    return yaml.safe_load((GRAFANA_DIR / name).read_text())
+    return yaml.safe_load(upstream.path("grafana", name).read_text())
 
 
 def _json(name: str) -> dict:
-    return json.loads((GRAFANA_DIR / name).read_text())
+    return json.loads(upstream.path("grafana", name).read_text())
 
 
 def _paths(errors: list) -> set[str]:
@@ -179,7 +176,7 @@ def test_escape_round_trip(text: str) -> None:
 
 # --- dashboard providers ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(p.name for p in GRAFANA_DIR.glob("provider-*.yaml")))
+@pytest.mark.parametrize("name", upstream.names("grafana", "provider-*.yaml"))
 def test_upstream_provider_files_accepted(name: str) -> None:
     assert validate_dashboard_provider_file(_yaml(name)) == []
 
@@ -204,12 +201,15 @@ def test_upstream_service_graph_dashboard_accepted() -> None:
     assert validate_dashboard(doc, known_datasource_uids=[]) == []
 
 
-def test_upstream_mltp_dashboard_only_fails_on_exported_id() -> None:
-    # Exported from a live Grafana, so it carries the database id 3; provisioning wants null.
+def test_upstream_mltp_dashboard_only_fails_on_exported_id_and_legacy_style() -> None:
+    # Exported from a live Grafana, so it carries the database id 3; provisioning wants null. Its top-level
+    # "style" (pre-8 dark/light theme) is not in Grafana's dashboard schema any more.
     doc = _json("dashboard-intro-to-mltp-erroring-endpoints-spanmetrics.json")
     errors = validate_dashboard(doc, known_datasource_uids=["mimir", "tempo"])
-    assert [(e.path, e.message) for e in errors] == [("id", "id must be null for provisioned dashboards")]
+    assert [(e.path, e.message) for e in errors] == [
+        ("style", "unknown dashboard key"), ("id", "id must be null for provisioned dashboards")]
     doc["id"] = None
+    del doc["style"]
     assert validate_dashboard(doc, known_datasource_uids=["mimir", "tempo"]) == []
     assert _paths(validate_dashboard(doc, known_datasource_uids=["tempo"])) == {
         "panels[0].datasource.uid", "panels[0].targets[0].datasource.uid", "panels[1].datasource.uid",
@@ -257,6 +257,22 @@ def test_dashboard_uid_rules(uid: str, ok: bool) -> None:
     doc = _dash()
     doc["uid"] = uid
     assert (validate_dashboard(doc) == []) is ok
+
+
+def test_keys_outside_grafanas_dashboard_schema() -> None:
+    """Keys @grafana/schema 12.2 does not declare (grafanalib writes some of them) and a null nowDelay."""
+    doc = _dash()
+    doc.update(style="dark", timepicker={"nowDelay": None, "time_options": [], "refresh_intervals": ["1m"]})
+    doc["panels"][0]["editable"] = True
+    doc["panels"][2]["transparent"] = False  # a panel key, but rows have no such key
+    doc["panels"][2]["panels"][0]["span"] = 4
+    assert _paths(validate_dashboard(doc)) == {
+        "style", "timepicker.nowDelay", "timepicker.time_options", "panels[0].editable", "panels[2].transparent",
+        "panels[2].panels[0].span",
+    }
+    doc = _dash()
+    doc["timepicker"] = {"hidden": False, "nowDelay": "1m", "quick_ranges": [], "refresh_intervals": ["1m"]}
+    assert validate_dashboard(doc) == []
 
 
 def test_dashboard_scalar_rules() -> None:

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from obsgen.strict.tempo import validate_tempo_config
+from tests import upstream
 
-REPO = Path(__file__).resolve().parents[2]
-TEMPO_DIR = REPO.parent / "shared" / "upstream" / "tempo"
-
-V2_FILES = sorted(p.name for p in TEMPO_DIR.glob("tempo-v2*.yaml"))
-V3_FILES = sorted(p.name for p in TEMPO_DIR.glob("tempo-v3*.yaml"))
+V2_FILES = upstream.names("tempo", "tempo-v2*.yaml")
+V3_FILES = upstream.names("tempo", "tempo-v3*.yaml")
 # These two 3.x examples only use keys that v2.10.8 also has (query_frontend.mcp_server, live_store etc.
 # exist in 2.10.8's structs), so Tempo 2.10 genuinely accepts them.
 V3_VALID_ON_V2 = {"tempo-v3-multitenant.yaml", "tempo-v3-single-binary.yaml"}
 
 
 def _load(name: str) -> object:
-    return yaml.safe_load((TEMPO_DIR / name).read_text())
+    return yaml.safe_load(upstream.path("tempo", name).read_text())
 
 
 def _paths(errors: list) -> set[str]:
@@ -28,6 +24,7 @@ def _paths(errors: list) -> set[str]:
 
 
 def test_upstream_files_present() -> None:
+    upstream.require("tempo")
     assert len(V2_FILES) == 4 and len(V3_FILES) == 4
 
 
@@ -46,7 +43,7 @@ def test_v3_files_accepted_by_3(name: str) -> None:
     assert validate_tempo_config(_load(name), 3) == []
 
 
-@pytest.mark.parametrize("name", sorted(set(V3_FILES) - V3_VALID_ON_V2))
+@pytest.mark.parametrize("name", sorted(set(V3_FILES) - V3_VALID_ON_V2) or [upstream.ABSENT])
 def test_v3_files_rejected_by_2(name: str) -> None:
     errors = validate_tempo_config(_load(name), 2)
     assert _paths(errors) == {"live_store.readiness_target_lag", "live_store.readiness_max_wait"}

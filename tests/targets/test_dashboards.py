@@ -8,9 +8,11 @@ import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import promql_parser
 import pytest
 
-from obsgen import naming, promql
+from obsgen import naming
+from obsgen import promql_tree as promql
 from obsgen.generate import parse_artifact, plan_spec
 from obsgen.plan import Plan
 from obsgen.targets import dashboards
@@ -227,10 +229,10 @@ def _apply_label_replaces(node: object, labels: dict[str, str]) -> dict[str, str
     """Evaluate the label_replace calls wrapped around an expression on one series' labels."""
     import re
 
-    if not (isinstance(node, promql.Call) and node.func == "label_replace"):
+    if not (isinstance(node, promql_parser.Call) and node.func.name == "label_replace"):
         return dict(labels)
     out = _apply_label_replaces(node.args[0], labels)
-    dst, repl, src, regex = (a.value for a in node.args[1:])
+    dst, repl, src, regex = (a.val for a in node.args[1:])
     match = re.fullmatch(regex, out.get(src, ""))
     if match:
         out[dst] = re.sub(r"\$(\d+)", lambda m: match.group(int(m.group(1))), repl)

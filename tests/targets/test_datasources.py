@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming, promql
+from obsgen import naming, promql_quote
+from obsgen import promql_tree as promql
 from obsgen.generate import generate, plan_spec
 from obsgen.plan import Plan
 from obsgen.strict.grafana import (
@@ -110,7 +111,7 @@ def test_trace_to_metrics_queries_use_only_what_the_source_produces(spec: Path) 
     produced_labels = set(sm.intrinsic_labels) | set(plan.dimension_labels())
     assert tag_labels <= produced_labels
     # $__tags expands to the mapped tags present on the span: all of them, or none.
-    all_tags = ", ".join(f"{label}={promql.quote('checkout')}" for label in sorted(tag_labels))
+    all_tags = ", ".join(f"{label}={promql_quote.quote('checkout')}" for label in sorted(tag_labels))
     queries = block["queries"]
     assert [q["name"] for q in queries] == ["Request rate", "Error rate", "Latency p99"]
     for q in queries:

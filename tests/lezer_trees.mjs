@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Parse LogQL and TraceQL with Grafana's own lezer grammars (@grafana/lezer-logql, @grafana/lezer-traceql:
 // the parsers of Grafana's Loki and Tempo query editors) and print each syntax tree, for
-// tests/lezer_grammars.py.
+// tests/lezer_grammars.py (tools/js/check-queries.mjs only says whether a query parses).
 //
 // stdin: one JSON object a line, {"lang": "logql" | "traceql", "query": "..."}.
 // stdout: one JSON object a line, in order: {"nodes": [[name, depth, from, to], ...]} in document order
 // (error nodes are named "⚠", lezer's error type), or {"error": "..."} for a line it cannot read.
 // Offsets are UTF-16 code units, as lezer counts them.
-// The packages are loaded from the node_modules folder named by OBSGEN_NODE_MODULES (tools/js's or
-// tests/lezer's), through their CommonJS entry points.
+// The packages are loaded from the node_modules folder named by OBSGEN_NODE_MODULES (tools/js's),
+// through their CommonJS entry points.
 
 import { createRequire } from "node:module";
 import { join } from "node:path";
