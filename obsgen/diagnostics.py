@@ -39,6 +39,8 @@ CODES: dict[str, str] = {
     "OBS204": "invalid duration",
     "OBS205": "value out of range",
     "OBS206": "policy must have exactly one kind",
+    "OBS207": "spec file name cannot be written into generated files",
+    "OBS208": "not a URL",
     "OBS213": "tool version not supported",
     # 3xx: references and topology
     "OBS300": "unknown service",

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+import yaml
 from pydantic import ValidationError
 
 from obsgen import crosscheck
 from obsgen.artifacts import Artifact
 from obsgen.diagnostics import Diagnostic, Severity, sort_key
+from obsgen.escape import UnsafeText
 from obsgen.plan import Plan, build_plan
-from obsgen.spec import semantic
+from obsgen.spec import filename, semantic, urls
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
@@ -59,7 +61,7 @@ def load_spec(path: Path, display: str | None = None,
         spec = Spec.model_validate(loaded.data)
     except ValidationError as exc:
         return loaded, None, diagnostics_from_validation(exc, loaded)
-    return loaded, spec, semantic.check(spec, loaded)
+    return loaded, spec, filename.check(path, spec, loaded) + urls.check(spec, loaded) + semantic.check(spec, loaded)
 
 
 def plan_spec(path: Path, display: str | None = None, data: bytes | None = None) -> Result:
@@ -102,7 +104,6 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
     ``data``: the spec's bytes when the caller already read them (the result cache keys on them, so
     exactly those bytes must be rendered, whatever the file holds by now).
     """
-    from obsgen import background
     from obsgen import targets as registry
 
     result = plan_spec(path, display, data)
@@ -112,20 +113,33 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
     shown = display or str(path)
     names = targets if targets is not None else registry.names()
     early = [n for n in names if n in _CHECKED_IN_BACKGROUND]
-    with _fewer_collections():
-        # the promtool tests are most of a large render's bytes: check them on the second core while
-        # the other targets render and are checked here
-        early_artifacts = [a for n in early for a in registry.load(n)(plan)]
-        there_part, here_part = _split_for_background(early_artifacts)
-        job = background.start(partial(check_artifacts, plan, there_part, shown)) if there_part else None
-        try:
-            artifacts = [a for n in names if n not in early for a in registry.load(n)(plan)]
-            here = check_artifacts(plan, here_part + artifacts, shown)
-            there = job.join() if job is not None else Checked([], [], [])
-        except BaseException:  # failed or interrupted (Ctrl-C): no child is left behind
-            if job is not None:
-                job.cancel()
-            raise
+    try:
+        with _fewer_collections():
+            return _generate(result, plan, shown, names, early)
+    except UnsafeText as exc:  # the spec checks should have refused this text where it was written
+        result.diagnostics.append(Diagnostic("OBS705", f"spec text cannot be written safely: {exc}", file=shown,
+                                             hint="a spec check let this text through; please report it"))
+        return result
+
+
+def _generate(result: Result, plan: Plan, shown: str, names: list[str], early: list[str]) -> Result:
+    """Render and check every target of ``names`` (``early`` ones first, checked in the background)."""
+    from obsgen import background
+    from obsgen import targets as registry
+
+    # the promtool tests are most of a large render's bytes: check them on the second core while
+    # the other targets render and are checked here
+    early_artifacts = [a for n in early for a in registry.load(n)(plan)]
+    there_part, here_part = _split_for_background(early_artifacts)
+    job = background.start(partial(check_artifacts, plan, there_part, shown)) if there_part else None
+    try:
+        artifacts = [a for n in names if n not in early for a in registry.load(n)(plan)]
+        here = check_artifacts(plan, here_part + artifacts, shown)
+        there = job.join() if job is not None else Checked([], [], [])
+    except BaseException:  # failed or interrupted (Ctrl-C): no child is left behind
+        if job is not None:
+            job.cancel()
+        raise
     artifacts += early_artifacts
     result.diagnostics += here.diagnostics + there.diagnostics
     result.facts = here.facts + there.facts
@@ -178,7 +192,11 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
 
     checked = Checked([], [], [])
     for art in artifacts:
-        doc = parse_artifact(art)
+        try:
+            doc = parse_artifact(art)
+        except (ValueError, yaml.YAMLError) as exc:  # text that escaped its sink's escaping: a defect, not a traceback
+            checked.diagnostics.append(_unparsable(art, exc, display))
+            continue
         checked.diagnostics += check_artifact(art, doc, display)
         if art.path.startswith(_CHECKED_ONLY):
             continue
@@ -240,6 +258,12 @@ def parse_artifact(artifact: Artifact) -> object:
 # Artifacts no cross-artifact check reads (promtool unit tests are most of a large render's bytes).
 _CHECKED_ONLY = (f"{TESTS_DIR}/",)
 RULES_PREFIX = f"{RULES_DIR}/"
+
+
+def _unparsable(art: Artifact, exc: Exception, display: str) -> Diagnostic:
+    first = str(exc).strip().split("\n")[0]
+    return Diagnostic("OBS705", f"{art.path}: does not parse back: {first}", file=display,
+                      hint="obsgen rendered a file its own parser cannot read; please report it")
 
 
 def check_artifact(art: Artifact, doc: object, display: str) -> list[Diagnostic]:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
-from urllib.parse import quote as url_quote
 
 import attr
 from grafanalib import core
 from grafanalib._gen import DashboardEncoder
 
-from obsgen import promql_quote as promql
+from obsgen import escape
 
 # ------------------------------------------------------------------------------------------------
 # Schema version
@@ -51,43 +50,12 @@ def schema_version(grafana_version: str) -> int:
 # Grafana-safe text
 
 
-# U+FF04 FULLWIDTH DOLLAR SIGN: reads as "$" but is not Grafana's variable sigil.
-_DISPLAY_DOLLAR = "\uff04"
-
-
-def display_text(text: str) -> str:
-    """Spec text for a field Grafana interpolates (titles, legends, descriptions): ``$`` is made inert.
-
-    Grafana has no escape for a literal ``$`` in these fields, so it is replaced by a look-alike.
-    """
-    return text.replace("$", _DISPLAY_DOLLAR)
-
-
-def promql_string(value: str) -> str:
-    """A PromQL string literal for ``value`` that contains no ``$`` Grafana could interpolate.
-
-    ``$`` is written as the escape ``\\x24``, which Prometheus decodes back to ``$``; the result
-    parses to exactly ``value``.
-    """
-    return promql.quote(value).replace("$", "\\x24")
-
-
-def promql_regex_literal(value: str) -> str:
-    """A PromQL string literal holding an (anchored by Prometheus) regex that matches exactly ``value``."""
-    return promql_string(promql.regex_quote(value))
-
-
-def promql_replacement(value: str) -> str:
-    """A ``label_replace`` replacement literal that produces exactly ``value``.
-
-    Prometheus expands ``$1``/``${name}`` in replacements, so a literal ``$`` is doubled first.
-    """
-    return promql_string(value.replace("$", "$$"))
-
-
-def url_component(text: str) -> str:
-    """Percent-encode for a URL query value; ``$`` becomes ``%24`` so Grafana never interpolates it."""
-    return url_quote(text, safe="")
+# One function per sink, in obsgen.escape; re-exported under the names the dashboard modules use.
+display_text = escape.grafana_text
+promql_string = escape.grafana_promql_string
+promql_regex_literal = escape.grafana_promql_regex
+promql_replacement = escape.grafana_promql_replacement
+url_component = escape.url_component
 
 
 # ------------------------------------------------------------------------------------------------

@@ -6,12 +6,11 @@ datasource UIDs, metric names via ``naming``) is decided here once.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from obsgen import naming
+from obsgen.escape import slug
 from obsgen.service_graph import GraphEdge, graph_edges
 from obsgen.spec.durations import Duration, parse_duration
 from obsgen.spec.endpoints import Protocol, Route, endpoint_protocol, grpc_parts, parse_route
@@ -149,14 +148,6 @@ class Plan:
         remote_write = self.span_metrics.source == "collector" and self.spec.collector.metrics_export == "remote_write"
         return tuple(naming.label_from_attribute(name, remote_write_exporter=remote_write)
                      for name, _ in self.dimensions)
-
-
-def slug(key: str) -> str:
-    """A file-name and Grafana-UID safe form of an identifier; a hash keeps distinct keys distinct."""
-    safe = re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-") or "x"
-    if safe == key:
-        return safe
-    return f"{safe[:28]}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
 
 
 def _endpoints(items: list[str | Endpoint]) -> tuple[PlannedEndpoint, ...]:

@@ -7,7 +7,6 @@ spec reaches YAML unescaped" a property of the machinery, not of reviewer attent
 
 from __future__ import annotations
 
-import json
 import math
 from functools import cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import yaml
 
 from obsgen.emitters import block_yaml
+from obsgen.escape import yaml_comment, yaml_double_quoted, yaml_flow_json
 
 
 class Serialized(str):
@@ -53,25 +53,6 @@ def _literal_block_ok(value: str) -> bool:
 def _repr_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if _literal_block_ok(value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_DQ_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x85": "\\N",
-               "\u2028": "\\L", "\u2029": "\\P"}
-
-
-def double_quoted(value: str) -> str:
-    """A YAML double-quoted scalar holding ``value`` exactly, on one line."""
-    out = ['"']
-    for ch in value:
-        if ch in _DQ_ESCAPES:
-            out.append(_DQ_ESCAPES[ch])
-        elif not ch.isprintable() or ch == "\ufeff":
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def _repr_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
@@ -119,7 +100,7 @@ def yaml_filter(value: object, indent: int = 0) -> Serialized:
         return Serialized(("\n" + pad).join(text.split("\n")))
     if isinstance(value, str) and any(ch in value for ch in "\n\r\x85\u2028\u2029"):
         # inline, a line break must be an escape inside a double-quoted scalar
-        return Serialized(double_quoted(value))
+        return Serialized(yaml_double_quoted(value))
     text = dump_yaml(value)
     # a scalar document ends with "...\n" when plain; take the scalar line only
     text = text.removesuffix("\n...\n").rstrip("\n")
@@ -129,16 +110,13 @@ def yaml_filter(value: object, indent: int = 0) -> Serialized:
 
 
 def json_filter(value: object) -> Serialized:
-    """``{{ x | json }}``: a JSON value (also valid YAML flow), keys sorted."""
-    return Serialized(json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False))
+    """``{{ x | json }}``: a JSON value that YAML reads as the same flow value, keys sorted."""
+    return Serialized(yaml_flow_json(value))
 
 
 def comment_filter(value: object) -> Serialized:
-    """``{{ x | comment }}``: text for a YAML comment; newlines would end the comment, so they are refused."""
-    text = str(value)
-    if any(ch in text for ch in "\r\n"):
-        raise ValueError("a YAML comment cannot hold a line break")
-    return Serialized(text)
+    """``{{ x | comment }}``: text for a YAML comment (``escape.yaml_comment``: a line break is refused)."""
+    return Serialized(yaml_comment(str(value)))
 
 
 def _finalize(value: object) -> object:

@@ -182,10 +182,12 @@ def code_span_content(span: str) -> str:
 
 
 @SETTINGS
-@given(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
-       | st.sampled_from(["`", "``", "a`b", "`a", "a`", " a ", "  ", " ", " `", "` ", "```x```"]))
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=30)
+       | st.sampled_from(["`", "``", "a`b", "`a", "a`", " a ", "  ", " ", " `", "` ", "```x```", "a|b", "\\|"]))
 def test_markdown_code_round_trips(value: str) -> None:
-    assert code_span_content(markdown_code(value)) == value
+    # markdown_code is for GFM table cells: the table parser turns every \| into | before the
+    # cell's inline parsing (GFM spec example 200), then CommonMark reads the code span
+    assert code_span_content(markdown_code(value).replace("\\|", "|")) == value
 
 
 # ------------------------------------------------------------------------------------------------

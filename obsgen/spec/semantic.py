@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 
 from obsgen import naming, prometheus_compat
 from obsgen.diagnostics import Diagnostic, Severity
+from obsgen.escape import text_problem
 from obsgen.spec import truth_checks
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
@@ -107,8 +107,9 @@ class _Checker:
             for i, item in enumerate(svc.endpoints):
                 route = item.route if isinstance(item, Endpoint) else item
                 loc = ("services", key, "endpoints", i)
-                if not route.strip() or any(ord(c) < 32 for c in route):
-                    self.add("OBS202", loc, "an endpoint route must be non-empty text without control characters")
+                if not route.strip() or text_problem(route) is not None:
+                    self.add("OBS202", loc, "an endpoint route must be non-empty text without control characters"
+                             + (f": {text_problem(route)}" if route.strip() else ""))
                     continue
                 span = parse_route(route).span_name
                 if span in seen_routes:
@@ -435,12 +436,6 @@ def check(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
     return _Checker(spec, loaded).run()
 
 
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def one_line_text(value: str) -> bool:
     """True for non-empty text without control characters, line separators, bidi controls or outer spaces."""
-    return (
-        bool(value.strip()) and value == value.strip()
-        and not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in value)
-    )
+    return bool(value.strip()) and value == value.strip() and text_problem(value) is None

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
+from obsgen.escape import text_problem
 from obsgen.spec.durations import Duration, parse_duration
 
 # Identifiers become file names, Grafana UIDs, rule names and YAML keys. They are kept to a
@@ -30,8 +31,10 @@ def _no_dotdot(value: str) -> str:
 def _printable(value: str) -> str:
     if not value:
         raise ValueError("must not be empty")
-    if any(ch in value for ch in "\r\n\t\x00") or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("control characters (newline, tab, ...) are not allowed")
+    # every YAML line break (NEL, U+2028, U+2029 too): a description ends up in a YAML comment
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     if value != value.strip():
         raise ValueError("leading or trailing whitespace is not allowed")
     return value

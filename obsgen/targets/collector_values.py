@@ -1,9 +1,7 @@
-"""Values for Collector configs: the ``$`` escape and the sizing arithmetic (with its explanation).
+"""Values for Collector configs: the ``$`` escape applied to data, and the sizing arithmetic (explained).
 
-The Collector resolves ``${...}`` references in every config value and then turns every ``$$`` into
-``$`` (core ``confmap/resolver.go`` ``escapeDollarSigns``; e2e testdata ``expand-escaped-env.yaml``:
-``"text$$"`` reads as ``text$``). So a spec string reaches the Collector unchanged only when every
-``$`` in it is doubled. Map keys are not expanded, only values.
+The escape itself is ``obsgen.escape.collector_value``: every ``$`` of a value doubled; map keys are
+not expanded, only values.
 """
 
 from __future__ import annotations
@@ -12,6 +10,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from obsgen.escape import collector_value as collector_literal
 from obsgen.spec.durations import Duration
 
 # memory_limiter README: hard limit ~80% of the container, spike ~20% of the hard limit, and
@@ -27,11 +26,6 @@ GOMEMLIMIT_SHARE = Fraction(8, 10)
 DECISION_CACHE_FACTOR = 10
 # servicegraph connector default store TTL: how long a half edge waits for its other span.
 SERVICE_GRAPH_STORE_TTL = Duration(2_000_000_000)
-
-
-def collector_literal(value: str) -> str:
-    """A spec string as it must be written in Collector YAML to be read back exactly: ``$`` -> ``$$``."""
-    return value.replace("$", "$$")
 
 
 def escape_values(data: object) -> object:

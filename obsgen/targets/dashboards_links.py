@@ -1,13 +1,14 @@
 """Links out of the dashboards: Tempo search and Loki logs for a service (Grafana Explore URLs).
 
-Spec text only reaches these URLs percent-encoded, so Grafana can never read it as a variable.
+Spec text reaches the queries as LogQL/TraceQL string literals with no ``$`` or ``[`` in them (Explore
+interpolates Grafana variables in the query it runs), and the URLs percent-encoded.
 """
 
 from __future__ import annotations
 
 from grafanalib import core
 
-from obsgen.escape import logql_string
+from obsgen.escape import logql_string, traceql_equals
 from obsgen.grafana_compat import dashboard_link, explore_url
 from obsgen.plan import Plan, PlannedService
 
@@ -18,8 +19,7 @@ SERVICE_NAME_ATTRIBUTE = "service.name"
 def tempo_search_url(plan: Plan, service: PlannedService) -> str:
     """Explore: TraceQL search for the service's traces in the spec's Tempo datasource."""
     uid = plan.spec.backends.tempo.datasource_uid
-    # TraceQL string literals follow Go's strconv rules, like LogQL's.
-    traceql = f"{{ resource.{SERVICE_NAME_ATTRIBUTE} = {logql_string(service.name)} }}"
+    traceql = f"{{ {traceql_equals(f'resource.{SERVICE_NAME_ATTRIBUTE}', service.name)} }}"
     query = {"datasource": {"type": "tempo", "uid": uid}, "limit": 20, "query": traceql,
              "queryType": "traceql", "tableType": "traces"}
     return explore_url(uid, query)

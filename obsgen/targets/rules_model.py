@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from obsgen.escape import go_template_text
+from obsgen.escape import promql_string as quote
 from obsgen.naming import BASE_WINDOW_MINUTES, BurnTier, burn_tiers, minutes_of, window_text  # noqa: F401 - re-exported
-from obsgen.promql_quote import quote
 
 RULES_DIR = "prometheus/rules"
 """Where the rule files go in the output directory."""
@@ -81,15 +82,7 @@ class Value:
 Part = str | Value
 
 
-def go_template_literal(text: str) -> str:
-    """Spec text placed in an annotation or alert label, which Prometheus expands as a Go template.
-
-    Text without braces is written as-is; anything else becomes a template string action
-    (``{{ "..." }}``) so ``{{`` in a service name can never start an action.
-    """
-    if "{" not in text and "}" not in text:
-        return text
-    return "{{ " + quote(text) + " }}"
+go_template_literal = go_template_text
 
 
 def template_text(parts: tuple[Part, ...]) -> str:

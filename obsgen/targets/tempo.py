@@ -96,9 +96,8 @@ def processors(plan: Plan) -> list[str]:
 
 def _port(text: str, default: int) -> int:
     """The port of ``host:port`` or a URL, or ``default`` when none is written (e.g. behind a proxy)."""
-    split = urlsplit(text if "://" in text else f"//{text}")
-    try:
-        return split.port or default
+    try:  # spec.urls refuses what does not parse; this keeps a render from failing if one slips through
+        return urlsplit(text if "://" in text else f"//{text}").port or default
     except ValueError:
         return default
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from obsgen.escape import envsubst_literal as literal
+
 _NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # The subset of drone/envsubst's ${...} grammar obsgen writes and the expander below understands.
 _REF = re.compile(r"\$\{([A-Za-z0-9_-]+)(?::-([^}]*))?\}")
@@ -39,11 +41,6 @@ class EnvRef:
     def text(self) -> str:
         """The reference as written in the config."""
         return f"${{{self.name}}}" if self.default is None else f"${{{self.name}:-{self.default}}}"
-
-
-def literal(text: str) -> str:
-    """Escape ``text`` so drone/envsubst's text mode turns it back into exactly ``text``."""
-    return text.replace("\\", "\\\\").replace("$", "$$")
 
 
 def resolve(value: object, *, expand_env: bool) -> object:

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
+from obsgen import escape
 from obsgen.escape import grafana_unprovisioning
 from tests.grafana_grammars import TRACE_ID, UnknownVariable, interpolate, parse, traces_to_logs_tags
 from tests.grafana_js import require_node
@@ -185,8 +186,10 @@ def test_hostile_service_names_still_give_queries_that_parse(node: str, tmp_path
     spec.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     queries = emitted(spec)
     for name in HOSTILE_NAMES:  # each name reached a TraceQL and a LogQL query as one string literal
-        literal = json.dumps(name, ensure_ascii=False)
-        assert {q.lang for q in queries if literal in q.query} == {"logql", "traceql"}, name
+        # escaped so Grafana interpolates none of it: $ and [ as \x24/\x5b in LogQL, a regex in TraceQL
+        literals = {"logql": escape.logql_string(name),
+                    "traceql": escape.traceql_equals("resource.service.name", name).split(" ", 2)[2]}
+        assert {q.lang for q in queries if literals[q.lang] in q.query} == {"logql", "traceql"}, name
     results = parse([(q.lang, q.query) for q in queries], node)
     bad = [f"{q.where}: {r.describe()}" for q, r in zip(queries, results, strict=True) if not r.ok]
     assert not bad, "\n".join(bad)
