@@ -12,6 +12,7 @@ from obsgen.spec.errors import Suggester, suggest
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
 from obsgen.spec.re2check import is_anchored, re2_error
+from obsgen.spec.semantic_k8s import check_kubernetes
 from obsgen.spec.versions import version_tuple
 
 BUILTIN_DIMENSIONS = frozenset({"service.name", "span.name", "span.kind", "status.code"})
@@ -69,6 +70,7 @@ class _Checker:
         self.check_sampling()
         self.check_collector()
         self.check_alerting()
+        check_kubernetes(self.spec, self.add)
         return self.out
 
     def check_services(self) -> None:
