@@ -284,6 +284,36 @@ def test_the_key_path_check_catches_a_typo() -> None:
         "queryFrontend.replicas: a map where the chart has int", "metricsGenerator.replica"]
 
 
+# Where the chart's `config` template (a string in its values.yaml, rendered with tpl) reads each value obsgen
+# sets: the values reach tempo.yaml only through these references (grafana/helm-charts#3800 was a case of
+# generator values that did not).
+TEMPO_TEMPLATE_READS = {
+    ("metricsGenerator", "config", "processor"): "toYaml .Values.metricsGenerator.config.processor",
+    ("metricsGenerator", "config", "registry"): "toYaml .Values.metricsGenerator.config.registry",
+    ("metricsGenerator", "config", "storage"): "toYaml .Values.metricsGenerator.config.storage",
+    ("storage", "trace", "s3"): "toYaml .Values.storage.trace.s3",
+    ("storage", "trace", "backend"): "backend: {{.Values.storage.trace.backend}}",
+    ("overrides",): "toYaml .Values.overrides",
+    ("ingest", "kafka", "address"): "with .Values.ingest.kafka.address",
+    ("ingest", "kafka", "auto_create_topic_default_partitions"):
+        "$.Values.ingest.kafka.auto_create_topic_default_partitions",
+    ("backendScheduler", "config", "provider", "compaction", "compaction", "block_retention"):
+        ".Values.backendScheduler.config.provider.compaction.compaction.block_retention",
+    ("multitenancyEnabled",): "multitenancy_enabled: {{ .Values.multitenancyEnabled }}",
+    ("streamOverHTTPEnabled",): "stream_over_http_enabled: {{ .Values.streamOverHTTPEnabled }}",
+}
+
+
+def test_the_tempo_config_template_reads_every_config_value_obsgen_sets() -> None:
+    template = _chart_values(TEMPO_CHART)["config"]
+    values = _values(_plan())[names.TEMPO_VALUES]
+    for path, reference in TEMPO_TEMPLATE_READS.items():
+        node = values
+        for key in path:
+            node = node[key]
+        assert reference in template, (path, reference)
+
+
 def test_tempo_values_carry_the_rendered_generator_storage_and_retention() -> None:
     plan = _plan()
     values = _values(plan)[names.TEMPO_VALUES]

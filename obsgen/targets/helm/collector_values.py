@@ -40,9 +40,9 @@ def chart_config(plan: Plan, name: str) -> dict[str, object]:
                                     CHART_DEFAULT_CONFIG)
 
 
-def _probe(path_delay: int) -> dict[str, object]:
+def _probe(initial_delay: int) -> dict[str, object]:
     # The health_check extension answers on HEALTH_CHECK_ENDPOINT, path "/" (its default).
-    return {"httpGet": {"port": HEALTH_PORT, "path": "/"}, "initialDelaySeconds": path_delay, "periodSeconds": 10}
+    return {"httpGet": {"port": HEALTH_PORT, "path": "/"}, "initialDelaySeconds": initial_delay, "periodSeconds": 10}
 
 
 def _ports() -> dict[str, object]:
