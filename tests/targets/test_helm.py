@@ -321,8 +321,8 @@ def test_tempo_values_carry_the_rendered_generator_storage_and_retention() -> No
     generator = tempo_doc["metrics_generator"]
     assert values["metricsGenerator"]["config"]["storage"]["remote_write"] == generator["storage"]["remote_write"]
     assert values["metricsGenerator"]["config"]["processor"] == generator["processor"]
-    assert values["overrides"] == tempo_doc["overrides"]
-    assert values["storage"]["trace"]["s3"] == tempo_doc["storage"]["trace"]["s3"]
+    assert tpl_read(values["overrides"]) == tempo_doc["overrides"]
+    assert tpl_read(values["storage"]["trace"]["s3"]) == tempo_doc["storage"]["trace"]["s3"]
     retention = tempo_doc["backend_worker"]["compaction"]["block_retention"]
     assert values["backendScheduler"]["config"]["provider"]["compaction"]["compaction"]["block_retention"] == retention
     assert "-config.expand-env=true" in values["global"]["extraArgs"]
@@ -390,6 +390,21 @@ def test_the_crd_check_can_fail() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Target wiring
+
+
+def test_template_braces_in_spec_strings_survive_the_charts_tpl(tmp_path: Path) -> None:
+    """The collector chart tpl's `config`, tempo-distributed tpl's its generated config a second time."""
+    text = SPEC.read_text().replace("bucket: checkout-traces", 'bucket: "checkout-{{traces}}"').replace(
+        "string_attribute: {key: tenant.tier, values: [free]}",
+        "string_attribute: {key: tenant.tier, values: ['free{{ .Release.Name }}']}")
+    plan = _spec(tmp_path, text)
+    values = _values(plan)
+    sampler = values[names.SAMPLER_VALUES]
+    assert "{{ .Release" not in json.dumps(sampler["config"])
+    assert helm.collector_config_in_chart(sampler) == rendered_config(plan, "sampler.yaml")
+    assert "free{{ .Release.Name }}" in json.dumps(rendered_config(plan, "sampler.yaml"))
+    s3 = values[names.TEMPO_VALUES]["storage"]["trace"]["s3"]
+    assert s3["bucket"] != "checkout-{{traces}}" and tpl_read(s3["bucket"]) == "checkout-{{traces}}"
 
 
 def test_no_kubernetes_section_no_helm_files() -> None:

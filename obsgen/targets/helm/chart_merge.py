@@ -11,6 +11,13 @@ zipkin and prometheus receivers, a debug exporter, logs/metrics/traces pipelines
 percentage-based memory_limiter. Merged into obsgen's config they would add components obsgen did not
 render (and two memory_limiter limits), so ``nulls_for_chart_defaults`` writes a ``null`` for every
 default key obsgen's config does not have; after Helm's merge the config is exactly obsgen's.
+
+The rest of what the chart does to ``config`` (open-telemetry/opentelemetry-helm-charts, tag
+opentelemetry-collector-0.170.0, ``templates/_config.tpl``): ``baseConfig`` returns it unchanged unless
+``alternateConfig``, ``internalTelemetryViaOTLP`` or ``service.telemetry.metrics.address`` is set (none
+is); ``deploymentConfig`` (used for Deployments and StatefulSets) adds preset components only for
+enabled presets (none is), renames deprecated ids when ``rewriteDeprecatedComponentNames`` (obsgen
+turns it off), and ends with ``tpl (toYaml $config)``, hence ``tpl_literal``.
 """
 
 from __future__ import annotations

@@ -64,6 +64,9 @@ def _common(plan: Plan, name: str, gomemlimit_mib: int) -> dict[str, object]:
         # The chart would set GOMEMLIMIT to 80% of limits.memory (values.yaml ``useGOMEMLIMIT``); obsgen's
         # is 80% of the memory_limiter's hard limit (collector_values.GOMEMLIMIT_SHARE), set explicitly.
         "useGOMEMLIMIT": False,
+        # On by default: renames deprecated component ids (_helpers.tpl deprecatedComponentRenames: filelog,
+        # k8sattributes), none of which obsgen writes; off, so nothing can touch the rendered config.
+        "rewriteDeprecatedComponentNames": False,
         "extraEnvs": [{"name": "GOMEMLIMIT", "value": f"{gomemlimit_mib}MiB"}],
         "ports": _ports(),
         "livenessProbe": _probe(10),

@@ -1,10 +1,11 @@
 """Values for the grafana chart: the rendered datasources, one dashboard provider and the dashboards.
 
-The chart passes ``datasources`` through ``tpl`` (its ``grafana.configDataSource`` helper) and writes
-``dashboards.<provider>.<name>.json`` verbatim into a ConfigMap mounted at
-``/var/lib/grafana/dashboards/<provider>`` (values.yaml: "dashboards per provider, use provider name
-as key"), so the provider's path is that directory, whatever ``backends.grafana.dashboards_path`` says
-for a non-Kubernetes install.
+What the chart does with them (grafana-community/helm-charts, tag grafana-12.11.1): ``_config.tpl``
+writes each ``datasources`` file through ``tpl`` and each ``dashboardProviders`` file with plain
+``toYaml``; ``dashboards-json-configmap.yaml`` writes ``dashboards.<provider>.<name>.json`` verbatim
+into a ConfigMap that ``_pod.tpl`` mounts at ``/var/lib/grafana/dashboards/<provider>/<name>.json``.
+So only the datasources are tpl-escaped, and the provider's path is that directory, whatever
+``backends.grafana.dashboards_path`` says for a non-Kubernetes install.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def grafana_values(plan: Plan) -> dict[str, object]:
             "apiVersion": 1, "datasources": tpl_literal(escape_strings(datasources(plan))),
         }},
         "dashboardProviders": {"dashboardproviders.yaml": {
-            "apiVersion": 1, "providers": tpl_literal(escape_strings([entry])),
+            "apiVersion": 1, "providers": escape_strings([entry]),
         }},
         "dashboards": {str(entry["name"]): boards},
     }

@@ -1,9 +1,12 @@
 """Values for the tempo-distributed chart (3.x layout: Kafka ingest, live stores, block builders, backend scheduler).
 
 The chart has no values schema; the tests check every key path written here against its default
-``tempo-distributed-3.3.0.values.yaml``. The chart's ``config`` template runs Tempo with the values it
-inserts (it does not pass them through ``tpl`` again); obsgen adds ``-config.expand-env=true`` for
-the S3 credentials, so spec strings are written as expand-env literals exactly as in ``tempo/tempo.yaml``.
+``tempo-distributed-3.3.0.values.yaml`` and that its ``config`` template reads each one. That template
+is rendered twice (grafana-community/helm-charts, tag tempo-distributed-3.3.0, ``_helpers.tpl``
+``tempo.calculatedConfig``: ``tpl (mergeOverwrite (tpl .Values.config . | fromYaml) ... | toYaml)``), so
+a ``{{`` inserted from a value would be evaluated by the second pass: the config-feeding values are
+tpl-escaped once. obsgen adds ``-config.expand-env=true`` for the S3 credentials, so spec strings are
+also written as expand-env literals, exactly as in ``tempo/tempo.yaml``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import cast
 from obsgen.plan import Plan
 from obsgen.spec.models import S3Storage
 from obsgen.targets import tempo
+from obsgen.targets.helm.chart_merge import tpl_literal
 from obsgen.targets.tempo_envsubst import EnvRef, resolve
 
 
@@ -95,4 +99,8 @@ def tempo_values(plan: Plan) -> dict[str, object]:
         "storage": {"trace": {"backend": "s3", "s3": _s3(plan)}},
         "overrides": _section(plan, "overrides"),
     }
-    return cast(dict[str, object], resolve(values, expand_env=True))
+    values = cast(dict[str, object], resolve(values, expand_env=True))
+    # The parts the config template inserts into tempo.yaml (then tpl'd a second time).
+    for key in ("metricsGenerator", "storage", "overrides"):
+        values[key] = tpl_literal(values[key])
+    return values
