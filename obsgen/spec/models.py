@@ -562,6 +562,11 @@ class Alerting(SpecModel):
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 CpuQuantity = Annotated[str, Field(pattern=r"^([1-9][0-9]{0,3}(\.[0-9]{1,3})?|0\.[0-9]{1,3}|[1-9][0-9]{0,6}m)$")]
 ChartVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+# Kubernetes label syntax (apimachinery validation: optional DNS-subdomain prefix, name and value <= 63).
+K8sLabelKey = Annotated[str, Field(pattern=(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"), max_length=317)]
+K8sLabelValue = Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
 
 
 class KubernetesGateway(SpecModel):
@@ -639,9 +644,7 @@ class Kubernetes(SpecModel):
     """host:port of the Kafka cluster Tempo 3's distributors write to (the chart does not install one)."""
     charts: ChartVersions = Field(default_factory=ChartVersions)
     """Chart versions."""
-    rule_labels: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9_.\/-]{0,251}[A-Za-z0-9])?$")], Text] = (
-        Field(default_factory=dict)
-    )
+    rule_labels: dict[K8sLabelKey, K8sLabelValue] = Field(default_factory=dict)
     """Labels on the PrometheusRule, e.g. the release label prometheus-operator's ruleSelector matches."""
 
 

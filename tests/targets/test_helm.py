@@ -365,7 +365,12 @@ def _rule_schema() -> dict:
     return _pruning(version["schema"]["openAPIV3Schema"])  # type: ignore[return-value]
 
 
+# ObjectMeta rules the API server applies (k8s.io/apimachinery validation: IsDNS1123Subdomain, label keys
+# and values); the CRD schema leaves metadata to them.
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                       r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
 def test_the_prometheus_rule_validates_against_the_crd() -> None:
@@ -376,6 +381,8 @@ def test_the_prometheus_rule_validates_against_the_crd() -> None:
     assert rule["apiVersion"] == "monitoring.coreos.com/v1" and rule["kind"] == "PrometheusRule"
     assert DNS_SUBDOMAIN.match(rule["metadata"]["name"]) and len(rule["metadata"]["name"]) <= 253
     assert rule["metadata"]["labels"] == {"release": "kube-prometheus-stack"}
+    for key, value in rule["metadata"]["labels"].items():
+        assert LABEL_KEY.match(key) and LABEL_VALUE.match(value), (key, value)
     groups = [g.data() for rf in rule_files(plan) for g in rf.groups]
     assert rule["spec"]["groups"] == json.loads(json.dumps(groups))
     names_ = [g["name"] for g in rule["spec"]["groups"]]
