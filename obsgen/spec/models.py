@@ -593,6 +593,98 @@ class Alerting(SpecModel):
 
 
 # --------------------------------------------------------------------------------------------
+# Kubernetes (the official Helm charts)
+
+DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+CpuQuantity = Annotated[str, Field(pattern=r"^([1-9][0-9]{0,3}(\.[0-9]{1,3})?|0\.[0-9]{1,3}|[1-9][0-9]{0,6}m)$")]
+ChartVersion = Version  # the same capped MAJOR.MINOR.PATCH as the tool versions
+# Kubernetes label syntax (apimachinery validation: optional DNS-subdomain prefix, name and value <= 63).
+K8sLabelKey = Annotated[str, Field(pattern=(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"), max_length=317)]
+K8sLabelValue = Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+
+
+class KubernetesGateway(SpecModel):
+    """The Collector gateway tier: a Deployment scaled by a HorizontalPodAutoscaler on CPU."""
+
+    min_replicas: Annotated[Int, Field(ge=1, le=1000)] = 2
+    """Fewest gateway pods (the autoscaler never goes below)."""
+    max_replicas: Annotated[Int, Field(ge=1, le=1000)] = 10
+    """Most gateway pods."""
+    target_cpu_utilization: Annotated[Int, Field(ge=10, le=100)] = 70
+    """Average CPU use (% of the request) the autoscaler aims for."""
+    cpu: CpuQuantity = "1"
+    """CPU request per gateway pod (Kubernetes quantity, e.g. 500m or 2)."""
+
+
+class KubernetesSampler(SpecModel):
+    """The Collector sampler tier: a StatefulSet behind a headless Service; memory from the sizing rule."""
+
+    cpu: CpuQuantity = "1"
+    """CPU request per sampler pod."""
+    trace_size_kib: Annotated[Float, Field(gt=0, le=100_000, allow_inf_nan=False)] = 20.0
+    """Average in-memory size of one buffered trace (spans per trace x bytes per span), for the memory estimate."""
+    base_memory_mib: Annotated[Int, Field(ge=32, le=1_048_576)] = 256
+    """Memory a sampler uses before it buffers any trace (process, pipelines, exporter queues)."""
+
+
+class TempoReplicas(SpecModel):
+    """Replicas of the tempo-distributed components obsgen sizes (the chart's defaults for the rest)."""
+
+    distributor: Annotated[Int, Field(ge=1, le=1000)] = 2
+    """Distributors (receive OTLP from the samplers)."""
+    live_store: Annotated[Int, Field(ge=1, le=1000)] = 2
+    """Live stores (serve recent traces)."""
+    block_builder: Annotated[Int, Field(ge=1, le=1000)] = 1
+    """Block builders (one per Kafka partition)."""
+    querier: Annotated[Int, Field(ge=1, le=1000)] = 2
+    """Queriers."""
+    query_frontend: Annotated[Int, Field(ge=1, le=1000)] = 1
+    """Query frontends."""
+    metrics_generator: Annotated[Int, Field(ge=1, le=1000)] = 1
+    """Metrics generators."""
+
+
+class ChartVersions(SpecModel):
+    """Helm chart versions the values files are written for (and checked against)."""
+
+    opentelemetry_collector: ChartVersion = "0.170.0"
+    """open-telemetry/opentelemetry-collector chart."""
+    tempo_distributed: ChartVersion = "3.3.0"
+    """grafana/tempo-distributed chart."""
+    grafana: ChartVersion = "12.11.1"
+    """grafana/grafana chart."""
+
+
+class Kubernetes(SpecModel):
+    """Kubernetes target: values files for the official Helm charts and a PrometheusRule (in helm/)."""
+
+    namespace: DnsLabel = "observability"
+    """Namespace every release is installed in (the sampler Service must be in it)."""
+    gateway_release: DnsLabel = "otel-gateway"
+    """Helm release (and object name) of the Collector gateway tier."""
+    tempo_release: DnsLabel = "tempo"
+    """Helm release (and name prefix) of tempo-distributed."""
+    grafana_release: DnsLabel = "grafana"
+    """Helm release of Grafana."""
+    gateway: KubernetesGateway = Field(default_factory=KubernetesGateway)
+    """Gateway tier."""
+    sampler: KubernetesSampler = Field(default_factory=KubernetesSampler)
+    """Sampler tier (its replica count is collector.replicas)."""
+    tempo: TempoReplicas = Field(default_factory=TempoReplicas)
+    """Replicas per Tempo component."""
+    object_storage: S3Storage | None = None
+    """Tempo's bucket; default: backends.tempo.s3."""
+    kafka_address: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$", max_length=259)] = "kafka:9092"
+    """host:port of the Kafka cluster Tempo 3's distributors write to (the chart does not install one)."""
+    charts: ChartVersions = Field(default_factory=ChartVersions)
+    """Chart versions."""
+    rule_labels: dict[K8sLabelKey, K8sLabelValue] = Field(default_factory=dict)
+    """Labels on the PrometheusRule, e.g. the release label prometheus-operator's ruleSelector matches."""
+
+
+# --------------------------------------------------------------------------------------------
 # The spec
 
 
@@ -619,6 +711,8 @@ class Spec(SpecModel):
     """Collector deployment."""
     alerting: Alerting = Field(default_factory=Alerting)
     """Alert routing and links."""
+    kubernetes: Kubernetes | None = None
+    """Kubernetes target: Helm values for the official charts; absent = no helm/ output."""
 
 
 def _d(text: str) -> object:

@@ -13,6 +13,7 @@ from obsgen.spec.errors import Suggester, suggest
 from obsgen.spec.goregexp import anchored, go_regexp_error, is_anchored
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
+from obsgen.spec.semantic_k8s import check_kubernetes
 from obsgen.spec.stack_check import check_stack
 from obsgen.spec.versions import version_tuple
 from obsgen.strict.collector_tailsampling import DECISION_WAIT_AFTER_ROOT_SINCE
@@ -75,6 +76,7 @@ class _Checker:
         self.check_stack()
         self.out += check_stack(self.spec, self.loaded)
         truth_checks.run(self.spec, self.add)
+        check_kubernetes(self.spec, self.add)
         return self.out
 
     def check_stack(self) -> None:

@@ -23,6 +23,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("datasources", "obsgen.targets.datasources"),
     ("dashboards", "obsgen.targets.dashboards"),
     ("rules", "obsgen.targets.rules"),
+    ("helm", "obsgen.targets.helm"),
 )
 
 
