@@ -1,6 +1,9 @@
 """Diagnostics for CI: GitHub Actions workflow commands (``--format github``) and SARIF 2.1.0
 (``--format sarif``) for GitHub code scanning and other SARIF consumers.
 
+The escaping is the runner's own contract, as actions/toolkit writes it in
+packages/core/src/command.ts (``escapeData``, ``escapeProperty``; read at commit 4b9afa4c).
+
 Both name files relative to the working directory (the repository root in CI), which is what a
 GitHub annotation and a code-scanning alert attach to; a file outside it keeps an absolute path.
 """
