@@ -15,6 +15,7 @@ import click
 from obsgen import cache
 from obsgen.diagnostics import Diagnostic, Severity, to_json
 from obsgen.lint.command import lint
+from obsgen.report_formats import FORMATS, format_report, github_stale
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
 
@@ -60,6 +61,9 @@ def _report(diags: list[Diagnostic], fmt: str, extra: dict[str, object] | None =
 
     if fmt == "json":
         click.echo(to_json(diags, extra), nl=False)
+        return
+    if fmt in ("github", "sarif"):  # CI formats: workflow commands, or a SARIF log for code scanning
+        click.echo(format_report(diags, fmt), nl=False)
         return
     for diag in sorted(diags, key=sort_key):
         click.echo(diag.format(), err=True)
@@ -133,7 +137,8 @@ main.add_command(lint)  # obsgen lint FILE...: hand-written configs through the 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text; json; github (Actions annotations); sarif (SARIF 2.1.0 for code scanning).")
 def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     """Check specs and print diagnostics (file:line:col: severity CODE path: message).
 
@@ -167,7 +172,7 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
             cache.store(entry_key, "validate", _diagnostics_data(result.diagnostics), series[str(spec)])
     _report(all_diags, fmt, {"expected_series": series})
     code = EXIT_IO if io_error else _exit_for(all_diags, strict)
-    if fmt == "text":
+    if fmt in ("text", "github"):  # stderr: a CI log reads as a terminal does
         for name, counts in series.items():
             click.echo(f"{name}: expected active series {counts['total']:,} (span metrics "
                        f"{counts['span_metrics']:,}, service graph {counts['service_graph']:,}); rules read "
@@ -204,8 +209,8 @@ def _render_result(spec: Path, data: bytes | None, strict: bool, fmt: str) -> tu
               help="Output directory (default: generated/<spec file stem>).")
 @click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 when the output is stale.")
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Format of diagnostics.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Format of diagnostics: text, json, github (Actions annotations), sarif (SARIF 2.1.0).")
 @click.option("--force", is_flag=True, help="Overwrite files obsgen does not own (not in its manifest).")
 def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, force: bool) -> None:
     """Render every artifact of SPEC into the output directory (atomically)."""
@@ -235,8 +240,10 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, fo
         if changes.clean:
             click.echo(f"{out_dir}: up to date", err=True)
             sys.exit(EXIT_OK)
-        click.echo(diff, nl=False)
+        click.echo(diff, nl=False, err=fmt == "sarif")  # stdout holds the SARIF log then
         click.echo(f"{out_dir}: stale; run `obsgen render {spec}`", err=True)
+        if fmt == "github":
+            click.echo(github_stale(str(spec), str(out_dir), f"run `obsgen render {spec}`"), nl=False)
         sys.exit(EXIT_INVALID)
     try:
         changes = output.write(out_dir, artifacts, force=force)

@@ -8,6 +8,7 @@ import sys
 import click
 
 from obsgen.lint import KINDS
+from obsgen.report_formats import FORMATS, format_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_IO = 0, 1, 2
 
@@ -33,7 +34,8 @@ def _version(ctx: click.Context, param: click.Parameter, value: str | None) -> t
 @click.option("--allow-unknown-components", is_flag=True,
               help="Collector components obsgen does not model are accepted unchecked (their ids still count).")
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text, json, github (Actions annotations) or sarif (SARIF 2.1.0).")
 def lint(files: tuple[str, ...], kind: str | None, collector_version: tuple[int, int, int] | None,
          tempo_version: tuple[int, int, int] | None, allow_unknown_components: bool, strict: bool,
          fmt: str) -> None:
@@ -56,6 +58,8 @@ def lint(files: tuple[str, ...], kind: str | None, collector_version: tuple[int,
     diags = [d for r in results for d in r.diagnostics]
     if fmt == "json":
         click.echo(to_json(diags, {"files": {r.file: r.kind for r in results}}), nl=False)
+    elif fmt in ("github", "sarif"):
+        click.echo(format_report(diags, fmt), nl=False)
     else:
         for diag in sorted(diags, key=sort_key):
             click.echo(diag.format(), err=True)
@@ -63,7 +67,7 @@ def lint(files: tuple[str, ...], kind: str | None, collector_version: tuple[int,
         sys.exit(EXIT_IO)
     if any(d.is_error for d in diags) or (strict and diags):
         sys.exit(EXIT_FINDINGS)
-    if fmt == "text":
+    if fmt in ("text", "github"):
         warnings = f", {len(diags)} warning(s)" if diags else ""
         click.echo(f"{len(results)} file(s) clean{warnings}", err=True)
     sys.exit(EXIT_OK)
