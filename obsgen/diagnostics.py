@@ -68,6 +68,8 @@ CODES: dict[str, str] = {
     "OBS503": "active series over budget",
     "OBS504": "histogram buckets not increasing",
     "OBS505": "no span-metrics cardinality guard",
+    "OBS511": "SLO objective written as a fraction",
+    "OBS512": "SLO objective too low for a burn-rate tier",
     # 6xx: rule quality lint
     "OBS600": "alert name is not CamelCase",
     "OBS601": "alert lacks summary",

@@ -329,3 +329,22 @@ def slo_windows(slo_window: Duration) -> list[str]:
     for tier in burn_tiers(slo_window):
         windows |= {tier.long, tier.short}
     return sorted(windows, key=minutes_of)
+
+
+def tier_threshold(tier: BurnTier, budget: float) -> tuple[str, float]:
+    """The comparison of a burn-rate tier on the error ratio: ``(">", factor x budget)``, or, when that
+    is 1 or more (objectives below 100 - 100/factor, e.g. ~93.06% for 14.4x), ``(">=", 1)``.
+
+    An error ratio never exceeds 1, so an uncapped tier there could never fire. The SRE workbook's tiers
+    mean "this share of the budget spent within the long window"; when the objective makes that share
+    unreachable, the strongest condition still reachable is that every request in both windows was bad.
+    A total outage must still page quickly, so the tier is capped at the highest possible burn
+    (1 / budget) rather than dropped: dropping it would leave the 6h tier (or none) to page on an outage.
+    """
+    threshold = round(tier.factor * budget, 12)
+    return (">=", 1.0) if threshold >= 1 else (">", threshold)
+
+
+def capped_tiers(slo_window: Duration, budget: float) -> list[BurnTier]:
+    """The tiers of ``slo_window`` whose factor the budget caps (see ``tier_threshold``)."""
+    return [t for t in burn_tiers(slo_window) if tier_threshold(t, budget)[0] == ">="]

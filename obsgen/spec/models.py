@@ -231,7 +231,8 @@ class LatencyObjective(SpecModel):
     threshold: DurationValue
     """Latency threshold; becomes a histogram bucket boundary."""
     percentile: Objective = 99.0
-    """Share of requests (in %) that must be faster than the threshold."""
+    """Share of requests (in %) that must be faster than the threshold; a fraction (0.99) is rejected
+    (OBS511). Low objectives cap burn-rate tiers like availability does (OBS512)."""
 
 
 class SLO(SpecModel):
@@ -242,7 +243,11 @@ class SLO(SpecModel):
     endpoint: Annotated[str, Field(max_length=512)] | None = None
     """Endpoint route the SLO covers; default: all server spans of the service."""
     availability: Objective | None = None
-    """Availability objective in %, e.g. 99.9."""
+    """Availability objective in %, e.g. 99.9; a fraction (0.999) is rejected (OBS511). Below about 93%
+    a burn factor x the budget exceeds 100% (14.4 x 10% for 90%), which no error ratio reaches: such a
+    tier is capped at the highest possible burn, i.e. it fires when every request in both windows
+    failed, and OBS512 warns. Capped rather than dropped, as the SRE workbook's tiers exist to page
+    fast on a total outage, which dropping the 1h tier would leave to the 6h one (or to none)."""
     latency: LatencyObjective | None = None
     """Latency objective."""
     window: DurationValue = Field(default_factory=lambda: _d("30d"))

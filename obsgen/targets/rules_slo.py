@@ -102,9 +102,22 @@ def _tier_expr(tiers: list[BurnTier], slo: PlannedSLO, kind: str) -> str:
     for t in tiers:
         long = selector(naming.recorded("slo", "sli_error", t.long), mine)
         short = selector(naming.recorded("slo", "sli_error", t.short), mine)
-        f = num(t.factor)
-        parts.append(f"(\n  {long} > {f} * {b}\nand\n  {short} > {f} * {b}\n)")
+        op, _ = naming.tier_threshold(t, budget(slo, kind))
+        # a capped tier compares with 1 itself: `f * b` would print a factor that is not the rule's
+        bound = f"{num(t.factor)} * {b}" if op == ">" else "1"
+        parts.append(f"(\n  {long} {op} {bound}\nand\n  {short} {op} {bound}\n)")
     return "\nor\n".join(parts)
+
+
+def _breaches(ratio: float, tier: BurnTier, b: float) -> bool:
+    op, threshold = naming.tier_threshold(tier, b)
+    return ratio >= threshold if op == ">=" else ratio > threshold
+
+
+def _condition_text(tier: BurnTier, b: float) -> str:
+    if naming.tier_threshold(tier, b)[0] == ">=":
+        return f"{num(round(1 / b, 2))}x (capped from {num(tier.factor)}x) over {tier.long} and {tier.short}"
+    return f"{num(tier.factor)}x over {tier.long} and {tier.short}"
 
 
 def _ratio(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, traffic: Traffic) -> float | None:
@@ -181,11 +194,11 @@ def burn_alerts(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str)
     alerts = []
     for severity in naming.SEVERITIES:
         pairs = [t for t in tiers if t.severity == severity]
-        conditions = " or ".join(f"{num(t.factor)}x over {t.long} and {t.short}" for t in pairs)
+        conditions = " or ".join(_condition_text(t, b) for t in pairs)
 
         def predict(traffic: Traffic, pairs: list[BurnTier] = pairs, kind: str = kind) -> list:
             ratio = _ratio(plan, service, slo, kind, traffic)
-            if ratio is None or not any(ratio > t.factor * b for t in pairs):
+            if ratio is None or not any(_breaches(ratio, t, b) for t in pairs):
                 return []
             labels = ((sm.service_label, service.name), (naming.SLO_LABEL, slo.name), (naming.SLO_KIND_LABEL, kind))
             return [(labels, ratio)]
