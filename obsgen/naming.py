@@ -323,9 +323,14 @@ def burn_tiers(slo_window: Duration) -> tuple[BurnTier, ...]:
     return tuple(tiers)
 
 
+def slo_window_text(slo_window: Duration) -> str:
+    """The SLO's compliance window as the recorded series name it (``30d``): budget and compliance read it."""
+    return window_text(slo_window.ns // 60_000_000_000)
+
+
 def slo_windows(slo_window: Duration) -> list[str]:
     """Every window an SLO's recorded error ratio exists for, shortest first (the SLO window last)."""
-    windows = {window_text(BASE_WINDOW_MINUTES), window_text(slo_window.ns // 60_000_000_000)}
+    windows = {window_text(BASE_WINDOW_MINUTES), slo_window_text(slo_window)}
     for tier in burn_tiers(slo_window):
         windows |= {tier.long, tier.short}
     return sorted(windows, key=minutes_of)
