@@ -257,7 +257,6 @@ class AlertNames:
     """Every alert name obsgen writes (CamelCase, fixed: the spec only selects them via labels)."""
 
     service_error_ratio: str = "ServiceHighErrorRatio"
-    service_latency: str = "ServiceHighLatency"
     slo_availability_burn: str = "SLOErrorBudgetBurn"
     slo_latency_burn: str = "SLOLatencyBudgetBurn"
     edge_failing: str = "ServiceGraphEdgeFailing"

@@ -558,7 +558,13 @@ class Alerting(SpecModel):
     )
     """Routing labels added to every alert (e.g. team)."""
     error_ratio_threshold: Annotated[Float, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.05
-    """RED alert: error ratio above this fires."""
+    """Error-ratio alert of a service without a service-wide availability SLO (and of every declared
+    edge): a ratio above this fires. A service with such an SLO is alerted by its burn rate only, which
+    pages on the same events with less noise (SRE workbook, "Alerting on SLOs")."""
+    min_request_rate: Annotated[Float, Field(ge=0, allow_inf_nan=False)] = 0.1
+    """Requests per second below which no ratio alert (SLO burn rate, error ratio, failing edge) fires:
+    at 6 requests a minute one failure is a 3% error ratio over 5m and pages a 99.9% SLO. Measured over
+    the last 5m of the alert's own scope; 0 turns the guard off."""
 
 
 # --------------------------------------------------------------------------------------------

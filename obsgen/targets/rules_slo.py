@@ -12,7 +12,14 @@ import math
 from obsgen import naming
 from obsgen.plan import Plan, PlannedService, PlannedSLO
 from obsgen.targets import rules_sim as sim
-from obsgen.targets.rules_common import make_alert, pct, seconds_text
+from obsgen.targets.rules_common import (
+    enough_traffic,
+    low_traffic_per_minute,
+    make_alert,
+    pct,
+    seconds_text,
+    traffic_guard,
+)
 from obsgen.targets.rules_model import (
     BASE_WINDOW_MINUTES,
     Alert,
@@ -95,7 +102,7 @@ def sli_windows(slo: PlannedSLO) -> list[str]:
     return naming.slo_windows(slo.window)
 
 
-def _tier_expr(tiers: list[BurnTier], slo: PlannedSLO, kind: str) -> str:
+def _tier_expr(plan: Plan, tiers: list[BurnTier], slo: PlannedSLO, kind: str) -> str:
     mine = [(naming.SLO_LABEL, "=", slo.name), (naming.SLO_KIND_LABEL, "=", kind)]
     b = num(budget(slo, kind))
     parts = []
@@ -106,7 +113,10 @@ def _tier_expr(tiers: list[BurnTier], slo: PlannedSLO, kind: str) -> str:
         # a capped tier compares with 1 itself: `f * b` would print a factor that is not the rule's
         bound = f"{num(t.factor)} * {b}" if op == ">" else "1"
         parts.append(f"(\n  {long} {op} {bound}\nand\n  {short} {op} {bound}\n)")
-    return "\nor\n".join(parts)
+    tiers_expr = "\nor\n".join(parts)
+    requests = selector(naming.recorded("slo", "sli_requests", BASE), mine)
+    guard = traffic_guard(plan, requests, (plan.span_metrics.service_label, naming.SLO_LABEL, naming.SLO_KIND_LABEL))
+    return f"(\n{tiers_expr}\n){guard}" if guard else tiers_expr
 
 
 def _breaches(ratio: float, tier: BurnTier, b: float) -> bool:
@@ -123,7 +133,7 @@ def _condition_text(tier: BurnTier, b: float) -> str:
 def _ratio(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, traffic: Traffic) -> float | None:
     span = slo.endpoint.route.span_name if slo.endpoint else None
     total = sim.span_rate(traffic, service.name, naming.KIND_SERVER, span)
-    if not total:
+    if not total or not enough_traffic(plan, total):
         return None
     if kind == AVAILABILITY:
         bad = sim.span_rate(traffic, service.name, naming.KIND_SERVER, span, errors=True)
@@ -133,18 +143,19 @@ def _ratio(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, traf
     return None if bad is None else bad / total
 
 
-def scenario_traffic(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, bad: float) -> Traffic:
+def scenario_traffic(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, bad: float,
+                     per_minute: float = REQUESTS_PER_MINUTE) -> Traffic:
     """Constant traffic in the SLO's scope with a ``bad`` share of failed (or slow) requests."""
     span = scope_span(service, slo)
     if kind == AVAILABILITY:
-        flow = SpanFlow(service.name, span, naming.KIND_SERVER, REQUESTS_PER_MINUTE, error_share=bad,
+        flow = SpanFlow(service.name, span, naming.KIND_SERVER, per_minute, error_share=bad,
                         latency=((plan.buckets[0].seconds, 1.0),))
     else:
         assert slo.latency_threshold is not None
         thr = slo.latency_threshold.seconds
         above = [b.seconds for b in plan.buckets if b.seconds > thr]
         slow_le = above[0] if above else math.inf
-        flow = SpanFlow(service.name, span, naming.KIND_SERVER, REQUESTS_PER_MINUTE,
+        flow = SpanFlow(service.name, span, naming.KIND_SERVER, per_minute,
                         latency=((thr, 1 - bad), (slow_le, bad)))
     return Traffic(spans=(flow,))
 
@@ -191,6 +202,10 @@ def burn_alerts(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str)
                  samples(share) if i == 0 else ())
         for i, (label, share) in enumerate(shares)
     )
+    low = low_traffic_per_minute(plan)
+    if low is not None:
+        scenarios += (Scenario(f"{slo.name} {kind}: every request bad on too little traffic",
+                               scenario_traffic(plan, service, slo, kind, 1.0, low)),)
     alerts = []
     for severity in naming.SEVERITIES:
         pairs = [t for t in tiers if t.severity == severity]
@@ -205,7 +220,7 @@ def burn_alerts(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str)
 
         speed = "fast" if severity == naming.SEVERITY_PAGE else "slow"
         alerts.append(make_alert(
-            plan, service, name=name, expr=_tier_expr(pairs, slo, kind), for_=FOR[severity], severity=severity,
+            plan, service, name=name, expr=_tier_expr(plan, pairs, slo, kind), for_=FOR[severity], severity=severity,
             summary=(f"SLO {slo.name}: {speed} {kind} error budget burn on {scope}",),
             description=(Value(ValueFormat.PERCENT),
                          f" of {scope} requests {what} ({objective}); the error budget burns faster than "
