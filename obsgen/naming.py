@@ -172,6 +172,20 @@ class CollectorHealthNames:
 
 COLLECTOR_HEALTH = CollectorHealthNames()
 
+# Prometheus scrape jobs of the Collector's own metrics (:8888), per layout: the rendered
+# prometheus/prometheus.yaml defines them and the CollectorDown alert reads ``up`` of each.
+COLLECTOR_JOB = "otelcol"
+COLLECTOR_GATEWAY_JOB = "otelcol-gateway"
+COLLECTOR_SAMPLER_JOB = "otelcol-sampler"
+COLLECTOR_SPAN_METRICS_JOB = "otelcol-span-metrics"
+"""Span metrics exposed on :8889 (``collector.metrics_export: scrape``)."""
+UP_METRIC = "up"
+
+
+def collector_jobs(replicas: int) -> tuple[str, ...]:
+    """The self-metrics scrape jobs of a layout: one Collector, or a gateway and a sampler tier."""
+    return (COLLECTOR_JOB,) if replicas <= 1 else (COLLECTOR_GATEWAY_JOB, COLLECTOR_SAMPLER_JOB)
+
 
 # Label the Collector adds to the metrics it computes in a scale-out tier, one value per replica, so
 # replicas writing the same series do not collide (queries aggregate it away with sum by (...)).
@@ -265,6 +279,7 @@ class AlertNames:
     tail_sampling_dropped_too_early: str = "TailSamplingDroppedTooEarly"
     collector_refusing_spans: str = "CollectorRefusingSpans"
     collector_export_failing: str = "CollectorExportFailing"
+    collector_down: str = "CollectorDown"
     tempo_series_limited: str = "TempoGeneratorSeriesLimited"
 
 

@@ -546,6 +546,9 @@ class Collector(SpecModel):
     """How the gateway finds sampler replicas."""
     sampler_service: Text = "otel-sampler-headless.observability.svc.cluster.local"
     """Headless service of the sampler tier (k8s resolver: name.namespace)."""
+    metrics_host: Text = "otel-collector"
+    """Host Prometheus scrapes the Collector's own metrics (:8888) from: the Collector, or with several
+    replicas the gateway tier (the samplers are scraped through sampler_service)."""
 
 
 class Alerting(SpecModel):
