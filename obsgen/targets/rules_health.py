@@ -120,8 +120,9 @@ def collector_down_alert(plan: Plan) -> Alert:
         expr="\nor\n".join(parts),
         for_=HEALTH_FOR, severity=naming.SEVERITY_TICKET,
         summary=(f"{plan.name}: a Collector is not scraped",),
-        description=("Prometheus could not scrape the Collector's own metrics (:8888) for "
-                     f"{HEALTH_FOR}, or has no such target: no telemetry-pipeline alert can fire.",),
+        description=("up = ", Value(ValueFormat.NUMBER), ": Prometheus could not scrape the Collector's own "
+                     f"metrics (:8888) for {HEALTH_FOR}, or has no such target: no telemetry-pipeline alert can "
+                     "fire.",),
         predict=predict,
         scenarios=(
             Scenario("no Collector target", Traffic()),
