@@ -253,6 +253,8 @@ class _Checker:
             table[metric] = frozenset(sg_labels | ({"le"} if metric.endswith("_bucket") else set()))
         for metric in naming.TAIL_SAMPLING.produced_metrics | naming.COLLECTOR_HEALTH.produced_metrics:
             table[metric] = frozenset(_OTELCOL_LABELS | _ALWAYS | {"tenant"})
+        # Prometheus itself writes `up` for every scrape target (prometheus/prometheus.yaml scrapes the Collectors)
+        table[naming.UP_METRIC] = frozenset(_ALWAYS | {naming.JOB_LABEL, naming.INSTANCE_LABEL})
         for name in ("ALERTS", "ALERTS_FOR_STATE"):
             table[name] = frozenset({"*"})
         for f in facts:

@@ -88,6 +88,8 @@ CODES: dict[str, str] = {
     "OBS506": "Prometheus version not supported",
     "OBS507": "Prometheus version newer than obsgen knows",
     "OBS508": "too few samples in the shortest range window",
+    "OBS511": "SLO objective written as a fraction",
+    "OBS512": "SLO objective too low for a burn-rate tier",
     # 6xx: rule quality lint
     "OBS600": "alert name is not CamelCase",
     "OBS601": "alert lacks summary",

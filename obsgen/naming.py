@@ -186,6 +186,20 @@ class CollectorHealthNames:
 
 COLLECTOR_HEALTH = CollectorHealthNames()
 
+# Prometheus scrape jobs of the Collector's own metrics (:8888), per layout: the rendered
+# prometheus/prometheus.yaml defines them and the CollectorDown alert reads ``up`` of each.
+COLLECTOR_JOB = "otelcol"
+COLLECTOR_GATEWAY_JOB = "otelcol-gateway"
+COLLECTOR_SAMPLER_JOB = "otelcol-sampler"
+COLLECTOR_SPAN_METRICS_JOB = "otelcol-span-metrics"
+"""Span metrics exposed on :8889 (``collector.metrics_export: scrape``)."""
+UP_METRIC = "up"
+
+
+def collector_jobs(replicas: int) -> tuple[str, ...]:
+    """The self-metrics scrape jobs of a layout: one Collector, or a gateway and a sampler tier."""
+    return (COLLECTOR_JOB,) if replicas <= 1 else (COLLECTOR_GATEWAY_JOB, COLLECTOR_SAMPLER_JOB)
+
 
 # Label the Collector adds to the metrics it computes in a scale-out tier, one value per replica, so
 # replicas writing the same series do not collide (queries aggregate it away with sum by (...)).
@@ -271,7 +285,6 @@ class AlertNames:
     """Every alert name obsgen writes (CamelCase, fixed: the spec only selects them via labels)."""
 
     service_error_ratio: str = "ServiceHighErrorRatio"
-    service_latency: str = "ServiceHighLatency"
     slo_availability_burn: str = "SLOErrorBudgetBurn"
     slo_latency_burn: str = "SLOLatencyBudgetBurn"
     edge_failing: str = "ServiceGraphEdgeFailing"
@@ -280,6 +293,7 @@ class AlertNames:
     tail_sampling_dropped_too_early: str = "TailSamplingDroppedTooEarly"
     collector_refusing_spans: str = "CollectorRefusingSpans"
     collector_export_failing: str = "CollectorExportFailing"
+    collector_down: str = "CollectorDown"
     tempo_series_limited: str = "TempoGeneratorSeriesLimited"
 
 
@@ -337,9 +351,33 @@ def burn_tiers(slo_window: Duration) -> tuple[BurnTier, ...]:
     return tuple(tiers)
 
 
+def slo_window_text(slo_window: Duration) -> str:
+    """The SLO's compliance window as the recorded series name it (``30d``): budget and compliance read it."""
+    return window_text(slo_window.ns // 60_000_000_000)
+
+
 def slo_windows(slo_window: Duration) -> list[str]:
     """Every window an SLO's recorded error ratio exists for, shortest first (the SLO window last)."""
-    windows = {window_text(BASE_WINDOW_MINUTES), window_text(slo_window.ns // 60_000_000_000)}
+    windows = {window_text(BASE_WINDOW_MINUTES), slo_window_text(slo_window)}
     for tier in burn_tiers(slo_window):
         windows |= {tier.long, tier.short}
     return sorted(windows, key=minutes_of)
+
+
+def tier_threshold(tier: BurnTier, budget: float) -> tuple[str, float]:
+    """The comparison of a burn-rate tier on the error ratio: ``(">", factor x budget)``, or, when that
+    is 1 or more (objectives below 100 - 100/factor, e.g. ~93.06% for 14.4x), ``(">=", 1)``.
+
+    An error ratio never exceeds 1, so an uncapped tier there could never fire. The SRE workbook's tiers
+    mean "this share of the budget spent within the long window"; when the objective makes that share
+    unreachable, the strongest condition still reachable is that every request in both windows was bad.
+    A total outage must still page quickly, so the tier is capped at the highest possible burn
+    (1 / budget) rather than dropped: dropping it would leave the 6h tier (or none) to page on an outage.
+    """
+    threshold = round(tier.factor * budget, 12)
+    return (">=", 1.0) if threshold >= 1 else (">", threshold)
+
+
+def capped_tiers(slo_window: Duration, budget: float) -> list[BurnTier]:
+    """The tiers of ``slo_window`` whose factor the budget caps (see ``tier_threshold``)."""
+    return [t for t in burn_tiers(slo_window) if tier_threshold(t, budget)[0] == ">="]

@@ -234,7 +234,8 @@ class LatencyObjective(SpecModel):
     threshold: DurationValue
     """Latency threshold; becomes a histogram bucket boundary."""
     percentile: Objective = 99.0
-    """Share of requests (in %) that must be faster than the threshold."""
+    """Share of requests (in %) that must be faster than the threshold; a fraction (0.99) is rejected
+    (OBS511). Low objectives cap burn-rate tiers like availability does (OBS512)."""
 
 
 class SLO(SpecModel):
@@ -245,7 +246,11 @@ class SLO(SpecModel):
     endpoint: Annotated[str, Field(max_length=512)] | None = None
     """Endpoint route the SLO covers; default: all server spans of the service."""
     availability: Objective | None = None
-    """Availability objective in %, e.g. 99.9."""
+    """Availability objective in %, e.g. 99.9; a fraction (0.999) is rejected (OBS511). Below about 93%
+    a burn factor x the budget exceeds 100% (14.4 x 10% for 90%), which no error ratio reaches: such a
+    tier is capped at the highest possible burn, i.e. it fires when every request in both windows
+    failed, and OBS512 warns. Capped rather than dropped, as the SRE workbook's tiers exist to page
+    fast on a total outage, which dropping the 1h tier would leave to the 6h one (or to none)."""
     latency: LatencyObjective | None = None
     """Latency objective."""
     window: DurationValue = Field(default_factory=lambda: _d("30d"))
@@ -577,6 +582,9 @@ class Collector(SpecModel):
     """How the gateway finds sampler replicas."""
     sampler_service: Text = "otel-sampler-headless.observability.svc.cluster.local"
     """Headless service of the sampler tier (k8s resolver: name.namespace)."""
+    metrics_host: Text = "otel-collector"
+    """Host Prometheus scrapes the Collector's own metrics (:8888) from: the Collector, or with several
+    replicas the gateway tier (the samplers are scraped through sampler_service)."""
 
 
 class Alerting(SpecModel):
@@ -589,7 +597,13 @@ class Alerting(SpecModel):
     )
     """Routing labels added to every alert (e.g. team)."""
     error_ratio_threshold: Annotated[Float, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.05
-    """RED alert: error ratio above this fires."""
+    """Error-ratio alert of a service without a service-wide availability SLO (and of every declared
+    edge): a ratio above this fires. A service with such an SLO is alerted by its burn rate only, which
+    pages on the same events with less noise (SRE workbook, "Alerting on SLOs")."""
+    min_request_rate: Annotated[Float, Field(ge=0, allow_inf_nan=False)] = 0.1
+    """Requests per second below which no ratio alert (SLO burn rate, error ratio, failing edge) fires:
+    at 6 requests a minute one failure is a 3% error ratio over 5m and pages a 99.9% SLO. Measured over
+    the last 5m of the alert's own scope; 0 turns the guard off."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
 from obsgen.spec.goregexp import anchored, go_regexp_error, is_anchored
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
-from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
+from obsgen.spec.models import SLO, Call, Endpoint, Policy, ServiceKind, Spec, policy_value
 from obsgen.spec.semantic_k8s import check_kubernetes
 from obsgen.spec.stack_check import check_stack
 from obsgen.spec.versions import version_tuple
@@ -204,10 +204,40 @@ class _Checker:
                              f"{key!r} has no endpoint {slo.endpoint!r}" + (f" ({hint})" if hint else ""))
                 if slo.latency is not None and slo.latency.threshold.ns == 0:
                     self.add("OBS205", (*loc, "latency", "threshold"), "a latency threshold must be above 0")
+                self.check_objectives(loc, slo)
                 if slo.window.ns < 3600 * 10**9:
                     self.add("OBS205", (*loc, "window"), "an SLO window must be at least 1h",
                              hint="burn-rate alert windows are fractions of the SLO window")
         self.slo_names = names
+
+    def check_objectives(self, loc: Loc, slo: SLO) -> None:
+        """Objectives are percentages: a fraction (0.995) is an error, a low one (below ~93%) a warning.
+
+        0.995 read as a percentage is an objective of 0.995%: a budget of 99% of requests, which no burn
+        rate can spend fast enough to alert. Below 100 - 100/14.4 (~93.06%) the SRE workbook's fastest page
+        factor exceeds the highest burn the objective allows (1 / budget, every request bad); obsgen then
+        caps the factor (see ``naming.tier_threshold``) and says so here.
+        """
+        objectives: list[tuple[Loc, float, str]] = []
+        if slo.availability is not None:
+            objectives.append(((*loc, "availability"), slo.availability, "availability"))
+        if slo.latency is not None:
+            objectives.append(((*loc, "latency", "percentile"), slo.latency.percentile, "latency percentile"))
+        for where, value, what in objectives:
+            if value < 1:
+                self.add("OBS511", where, f"{what} {value:g} is a fraction; objectives are percentages "
+                         f"({value:g} means {value:g}%, an error budget of {100 - value:g}% of requests)",
+                         hint=f"did you mean {round(value * 100, 10):g}?")
+                continue
+            capped = naming.capped_tiers(slo.window, round(1 - value / 100, 12))
+            if capped:
+                tiers = ", ".join(f"{t.severity} {t.factor:g}x over {t.long}" for t in capped)
+                self.add("OBS512", where,
+                         f"{what} {value:g}% leaves a budget of {100 - value:g}%: even with every request bad "
+                         f"the budget burns at most {100 / (100 - value):.3g}x, below the burn factor of {tiers}; "
+                         "those tiers are capped to fire only when every request in both windows is bad",
+                         hint="burn-rate alerting is designed for objectives of about 93% and above; raise the "
+                              "objective or accept that these tiers fire only on a total outage", warning=True)
 
     def check_backends(self) -> None:
         b = self.spec.backends

@@ -230,10 +230,13 @@ class RecordedQueries:
         return f"{self.sli_error(slo, kind, window)} / {number(1 - objective)}"
 
     def window_error(self, slo: PlannedSLO, kind: str) -> str:
-        """The error ratio over the SLO's whole window: the mean of the 5m ratio, as Sloth computes it."""
-        matchers = [eq(naming.SLO_LABEL, slo.name), eq(naming.SLO_KIND_LABEL, kind)]
-        series = selector(naming.recorded("slo", "sli_error", "5m"), matchers)
-        return f"sum(avg_over_time({series}[{duration(slo.window)}]))"
+        """The error ratio over the SLO's whole window: the series the rules record for it (bad events over
+        all events in the window, so weighted by traffic) and the alerts' windows come from.
+
+        Not an average of the 5m ratio over the window: that weighs a quiet night's 5m as much as a busy
+        hour's, disagrees with the alerts, and reads every 5m sample of the window on each refresh.
+        """
+        return self.sli_error(slo, kind, naming.slo_window_text(slo.window))
 
     def compliance(self, slo: PlannedSLO, kind: str) -> str:
         """Share of good events over the SLO's window."""

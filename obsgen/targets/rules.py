@@ -13,6 +13,7 @@ from obsgen.artifacts import Artifact, header_lines
 from obsgen.plan import Plan
 from obsgen.render import render_template
 from obsgen.strict.prometheus import check_rule_file, check_test_file
+from obsgen.targets import prometheus_config
 from obsgen.targets.rules_common import dashboard_uid
 from obsgen.targets.rules_health import health_group
 from obsgen.targets.rules_model import RULES_DIR, TESTS_DIR, RuleFile
@@ -61,4 +62,6 @@ def render(plan: Plan) -> list[Artifact]:
                 document=tests,
             )
             out.append(Artifact(f"{TESTS_DIR}/{rf.stem}.yaml", header + body, check_test_file))
+    # the server configuration that loads these files and scrapes what the telemetry alerts read
+    out += prometheus_config.render(plan)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from obsgen import naming
 from obsgen.plan import Plan, PlannedService
 from obsgen.targets import dashboard_uids
-from obsgen.targets.rules_model import Alert, Part, Prediction, Scenario
+from obsgen.targets.rules_model import Alert, Part, Prediction, Scenario, num
 
 # Labels an alert expression yields or obsgen sets itself: a routing label with one of these names
 # would overwrite the series' own label (Prometheus lets rule labels win), so it is not applied.
@@ -91,3 +91,27 @@ def pct(fraction: float) -> str:
 def seconds_text(seconds: float) -> str:
     """A latency threshold for static text (``250ms``, ``1s``, ``2.5s``)."""
     return f"{round(seconds * 1000, 6):g}ms" if seconds < 1 else f"{round(seconds, 9):g}s"
+
+
+def traffic_guard(plan: Plan, requests: str, on: tuple[str, ...]) -> str:
+    """``and on (...) <requests> >= alerting.min_request_rate`` to append to a ratio alert (empty when 0).
+
+    A ratio over a handful of requests is noise: one failure out of three is 33%. ``requests`` is the
+    5m request rate of the alert's own scope, so the guard holds exactly while enough traffic flows.
+    """
+    least = plan.spec.alerting.min_request_rate
+    if not least:
+        return ""
+    return f"\nand on ({', '.join(on)})\n  {requests} >= {num(least)}"
+
+
+def enough_traffic(plan: Plan, per_second: float | None) -> bool:
+    """The guard of ``traffic_guard`` on synthetic traffic."""
+    least = plan.spec.alerting.min_request_rate
+    return per_second is not None and (not least or per_second >= least)
+
+
+def low_traffic_per_minute(plan: Plan) -> float | None:
+    """Requests per minute of the scenario that breaches a ratio on too little traffic (None: no guard)."""
+    least = plan.spec.alerting.min_request_rate
+    return least * 60 / 4 if least else None

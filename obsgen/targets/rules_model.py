@@ -203,6 +203,8 @@ class CounterFlow:
     metric: str
     labels: tuple[tuple[str, str], ...]
     per_minute: float
+    start: float = 0.0
+    """First value; with ``per_minute`` 0 a constant (a gauge such as ``up``)."""
 
 
 @dataclass(frozen=True)

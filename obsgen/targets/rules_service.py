@@ -1,15 +1,13 @@
-"""Per-service alerts: RED (error ratio, latency pNN over an SLO threshold), span metrics absent,
+"""Per-service alerts: the error ratio (only where no SLO covers the service), span metrics absent,
 and the service-graph alerts of the edges the service declares.
 """
 
 from __future__ import annotations
 
-import math
-
 from obsgen import naming
-from obsgen.plan import Plan, PlannedService, PlannedSLO
+from obsgen.plan import Plan, PlannedService
 from obsgen.targets import rules_sim as sim
-from obsgen.targets.rules_common import make_alert, pct, seconds_text
+from obsgen.targets.rules_common import enough_traffic, low_traffic_per_minute, make_alert, pct, traffic_guard
 from obsgen.targets.rules_model import (
     Alert,
     EdgeFlow,
@@ -22,7 +20,7 @@ from obsgen.targets.rules_model import (
     num,
     selector,
 )
-from obsgen.targets.rules_slo import REQUESTS_PER_MINUTE, scope_span, scope_text
+from obsgen.targets.rules_slo import REQUESTS_PER_MINUTE
 
 RED_FOR = "10m"
 ABSENT_FOR = "15m"
@@ -30,9 +28,10 @@ NO_TRAFFIC_FOR = "30m"
 EDGE_REQUESTS_PER_MINUTE = 120.0
 
 
-def _service_flow(plan: Plan, service: PlannedService, *, error_share: float = 0.0) -> SpanFlow:
+def _service_flow(plan: Plan, service: PlannedService, *, error_share: float = 0.0,
+                  per_minute: float = REQUESTS_PER_MINUTE) -> SpanFlow:
     span = service.endpoints[0].route.span_name if service.endpoints else "obsgen-synthetic"
-    return SpanFlow(service.name, span, naming.KIND_SERVER, REQUESTS_PER_MINUTE, error_share=error_share,
+    return SpanFlow(service.name, span, naming.KIND_SERVER, per_minute, error_share=error_share,
                     latency=((plan.buckets[0].seconds, 1.0),))
 
 
@@ -54,21 +53,28 @@ def _recorded_samples(plan: Plan, service: PlannedService, error_share: float) -
 
 
 def error_ratio_alert(plan: Plan, service: PlannedService) -> Alert:
-    """Server-span error ratio over alerting.error_ratio_threshold for 10m."""
+    """Server-span error ratio over alerting.error_ratio_threshold for 10m, with enough traffic."""
     sm = plan.span_metrics
     thr = plan.spec.alerting.error_ratio_threshold
     series = naming.recorded("service", "error_ratio", "5m")
 
+    mine = [(sm.service_label, "=", service.name)]
+    guard = traffic_guard(plan, selector(naming.recorded("service", "requests", "5m"), mine), (sm.service_label,))
+
     def predict(traffic: Traffic) -> list:
         total = sim.span_rate(traffic, service.name, naming.KIND_SERVER)
         bad = sim.span_rate(traffic, service.name, naming.KIND_SERVER, errors=True)
-        if not total or bad is None or not bad / total > thr:
+        if not total or bad is None or not bad / total > thr or not enough_traffic(plan, total):
             return []
         return [(((sm.service_label, service.name),), bad / total)]
 
+    low = low_traffic_per_minute(plan)
+    quiet = () if low is None else (
+        Scenario(f"{service.key}: errors over threshold on too little traffic",
+                 Traffic(spans=(_service_flow(plan, service, error_share=1.0, per_minute=low),))),)
     return make_alert(
         plan, service, name=naming.ALERTS.service_error_ratio,
-        expr=f"{selector(series, [(sm.service_label, '=', service.name)])} > {num(thr)}",
+        expr=f"{selector(series, mine)} > {num(thr)}{guard}",
         for_=RED_FOR, severity=naming.SEVERITY_TICKET,
         summary=(f"{service.name}: error ratio above {pct(thr)}",),
         description=(Value(ValueFormat.PERCENT),
@@ -80,62 +86,7 @@ def error_ratio_alert(plan: Plan, service: PlannedService) -> Alert:
                      _recorded_samples(plan, service, min(1.0, 4 * thr))),
             Scenario(f"{service.key}: errors under threshold",
                      Traffic(spans=(_service_flow(plan, service, error_share=thr / 4),))),
-        ),
-    )
-
-
-def latency_alert(plan: Plan, service: PlannedService, slo: PlannedSLO) -> Alert | None:
-    """pNN latency (NN = the SLO percentile) over the SLO threshold for 10m.
-
-    None when the threshold is the highest finite bucket: histogram_quantile then never reports
-    more than the threshold, so the alert could not fire (the SLO burn alerts still cover it).
-    """
-    assert slo.latency_threshold is not None and slo.latency_objective is not None
-    thr, q = slo.latency_threshold.seconds, slo.latency_objective
-    bounds = [b.seconds for b in plan.buckets]
-    if thr >= bounds[-1]:
-        return None
-    sm = plan.span_metrics
-    matchers = [(sm.service_label, "=", service.name)]
-    level: naming.RecordLevel = "service"
-    span = None
-    if slo.endpoint is not None:
-        span = slo.endpoint.route.span_name
-        matchers.append((sm.span_name_label, "=", span))
-        level = "endpoint"
-    series = selector(naming.recorded(level, "latency_seconds_bucket", "5m"), matchers)
-    nn = f"p{round(q * 100, 6):g}"
-    scope = scope_text(service, slo)
-
-    def predict(traffic: Traffic) -> list:
-        buckets = sim.bucket_rates(traffic, service.name, naming.KIND_SERVER, span, bounds)
-        if buckets is None:
-            return []
-        value = sim.histogram_quantile(q, buckets)
-        if math.isnan(value) or not value > thr:
-            return []
-        labels = [(sm.service_label, service.name)] + ([(sm.span_name_label, span)] if span else [])
-        return [(tuple(labels), value)]
-
-    slow = min(3 * (1 - q), 1 - q / 2)
-    above = next(b for b in bounds if b > thr)
-    span_name = scope_span(service, slo)
-
-    def traffic(slow_share: float) -> Traffic:
-        return Traffic(spans=(SpanFlow(service.name, span_name, naming.KIND_SERVER, REQUESTS_PER_MINUTE,
-                                       latency=((thr, 1 - slow_share), (above, slow_share))),))
-
-    return make_alert(
-        plan, service, name=naming.ALERTS.service_latency,
-        expr=f"histogram_quantile({num(q)}, {series}) > {naming.format_le(thr)}",
-        for_=RED_FOR, severity=naming.SEVERITY_TICKET, extra_labels={naming.SLO_LABEL: slo.name},
-        summary=(f"{scope}: {nn} latency above {seconds_text(thr)}",),
-        description=(f"{nn} latency of {scope} is ", Value(ValueFormat.DURATION),
-                     f" over the last 5m; SLO {slo.name} expects {pct(q)} of requests within {seconds_text(thr)}."),
-        predict=predict,
-        scenarios=(
-            Scenario(f"{slo.name}: {nn} over threshold", traffic(slow)),
-            Scenario(f"{slo.name}: {nn} within threshold", traffic((1 - q) / 4)),
+            *quiet,
         ),
     )
 
@@ -175,6 +126,7 @@ def edge_alerts(plan: Plan, service: PlannedService, own_edges: Traffic) -> list
     sg = naming.SERVICE_GRAPH
     thr = plan.spec.alerting.error_ratio_threshold
     alerts: list[Alert] = []
+    low = low_traffic_per_minute(plan)
     for graph_edge in plan.graph_edges:
         if graph_edge.caller != service.key:
             continue
@@ -186,13 +138,18 @@ def edge_alerts(plan: Plan, service: PlannedService, own_edges: Traffic) -> list
         def failing(traffic: Traffic, client: str = client, server: str = server, labels: tuple = labels) -> list:
             total = sim.edge_rate(traffic, client, server)
             bad = sim.edge_rate(traffic, client, server, failed=True)
-            if not total or bad is None or not bad / total > thr:
+            if not total or bad is None or not bad / total > thr or not enough_traffic(plan, total):
                 return []
             return [(labels, bad / total)]
 
+        guard = traffic_guard(plan, selector(naming.recorded("edge", "requests", "5m"), matchers),
+                              (sg.client_label, sg.server_label))
+        quiet = () if low is None else (
+            Scenario(f"{edge}: failing on too little traffic", Traffic(edges=(EdgeFlow(client, server, low, 1.0),))),)
+
         alerts.append(make_alert(
             plan, service, name=naming.ALERTS.edge_failing,
-            expr=f"{selector(naming.recorded('edge', 'error_ratio', '5m'), matchers)} > {num(thr)}",
+            expr=f"{selector(naming.recorded('edge', 'error_ratio', '5m'), matchers)} > {num(thr)}{guard}",
             for_=RED_FOR, severity=naming.SEVERITY_TICKET, extra_labels=dict(labels),
             summary=(f"{edge}: failed requests above {pct(thr)}",),
             description=(Value(ValueFormat.PERCENT),
@@ -204,6 +161,7 @@ def edge_alerts(plan: Plan, service: PlannedService, own_edges: Traffic) -> list
                                                                      min(1.0, 4 * thr)),))),
                 Scenario(f"{edge}: healthy", Traffic(edges=(EdgeFlow(client, server, EDGE_REQUESTS_PER_MINUTE,
                                                                      thr / 4),))),
+                *quiet,
             ),
         ))
         requests = selector(naming.recorded("edge", "requests", "5m"), matchers)
@@ -244,10 +202,13 @@ def own_traffic(plan: Plan, service: PlannedService) -> Traffic:
 def service_group(plan: Plan, service: PlannedService) -> Group:
     """Every non-SLO alert about one instrumented service and the edges it declares."""
     own = own_traffic(plan, service)
-    rules: list[Alert] = [error_ratio_alert(plan, service)]
-    for slo in service.slos:
-        if slo.latency_threshold is not None and (alert := latency_alert(plan, service, slo)) is not None:
-            rules.append(alert)
+    rules: list[Alert] = []
+    # SRE workbook ("Alerting on SLOs"): where an SLO covers the service, its burn-rate alerts are the
+    # alerts; a threshold alert beside them pages on the same event, sooner and noisier. The error-ratio
+    # alert stays only for services no service-wide availability SLO covers (a latency threshold alert
+    # never: a latency threshold exists only as an SLO's, which has its burn-rate alerts).
+    if not any(slo.availability is not None and slo.endpoint is None for slo in service.slos):
+        rules.append(error_ratio_alert(plan, service))
     rules.append(span_metrics_absent_alert(plan, service, own))
     rules += edge_alerts(plan, service, Traffic(edges=own.edges))
     return Group(f"{plan.name}-service-{service.key}", tuple(rules))

@@ -12,7 +12,14 @@ import math
 from obsgen import naming, prometheus_compat
 from obsgen.plan import Plan, PlannedService, PlannedSLO
 from obsgen.targets import rules_sim as sim
-from obsgen.targets.rules_common import make_alert, pct, seconds_text
+from obsgen.targets.rules_common import (
+    enough_traffic,
+    low_traffic_per_minute,
+    make_alert,
+    pct,
+    seconds_text,
+    traffic_guard,
+)
 from obsgen.targets.rules_model import (
     BASE_WINDOW_MINUTES,
     Alert,
@@ -104,22 +111,38 @@ def sli_windows(slo: PlannedSLO) -> list[str]:
     return naming.slo_windows(slo.window)
 
 
-def _tier_expr(tiers: list[BurnTier], slo: PlannedSLO, kind: str) -> str:
+def _tier_expr(plan: Plan, tiers: list[BurnTier], slo: PlannedSLO, kind: str) -> str:
     mine = [(naming.SLO_LABEL, "=", slo.name), (naming.SLO_KIND_LABEL, "=", kind)]
     b = num(budget(slo, kind))
     parts = []
     for t in tiers:
         long = selector(naming.recorded("slo", "sli_error", t.long), mine)
         short = selector(naming.recorded("slo", "sli_error", t.short), mine)
-        f = num(t.factor)
-        parts.append(f"(\n  {long} > {f} * {b}\nand\n  {short} > {f} * {b}\n)")
-    return "\nor\n".join(parts)
+        op, _ = naming.tier_threshold(t, budget(slo, kind))
+        # a capped tier compares with 1 itself: `f * b` would print a factor that is not the rule's
+        bound = f"{num(t.factor)} * {b}" if op == ">" else "1"
+        parts.append(f"(\n  {long} {op} {bound}\nand\n  {short} {op} {bound}\n)")
+    tiers_expr = "\nor\n".join(parts)
+    requests = selector(naming.recorded("slo", "sli_requests", BASE), mine)
+    guard = traffic_guard(plan, requests, (plan.span_metrics.service_label, naming.SLO_LABEL, naming.SLO_KIND_LABEL))
+    return f"(\n{tiers_expr}\n){guard}" if guard else tiers_expr
+
+
+def _breaches(ratio: float, tier: BurnTier, b: float) -> bool:
+    op, threshold = naming.tier_threshold(tier, b)
+    return ratio >= threshold if op == ">=" else ratio > threshold
+
+
+def _condition_text(tier: BurnTier, b: float) -> str:
+    if naming.tier_threshold(tier, b)[0] == ">=":
+        return f"{num(round(1 / b, 2))}x (capped from {num(tier.factor)}x) over {tier.long} and {tier.short}"
+    return f"{num(tier.factor)}x over {tier.long} and {tier.short}"
 
 
 def _ratio(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, traffic: Traffic) -> float | None:
     span = slo.endpoint.route.span_name if slo.endpoint else None
     total = sim.span_rate(traffic, service.name, naming.KIND_SERVER, span)
-    if not total:
+    if not total or not enough_traffic(plan, total):
         return None
     if kind == AVAILABILITY:
         bad = sim.span_rate(traffic, service.name, naming.KIND_SERVER, span, errors=True)
@@ -129,18 +152,19 @@ def _ratio(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, traf
     return None if bad is None else bad / total
 
 
-def scenario_traffic(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, bad: float) -> Traffic:
+def scenario_traffic(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str, bad: float,
+                     per_minute: float = REQUESTS_PER_MINUTE) -> Traffic:
     """Constant traffic in the SLO's scope with a ``bad`` share of failed (or slow) requests."""
     span = scope_span(service, slo)
     if kind == AVAILABILITY:
-        flow = SpanFlow(service.name, span, naming.KIND_SERVER, REQUESTS_PER_MINUTE, error_share=bad,
+        flow = SpanFlow(service.name, span, naming.KIND_SERVER, per_minute, error_share=bad,
                         latency=((plan.buckets[0].seconds, 1.0),))
     else:
         assert slo.latency_threshold is not None
         thr = slo.latency_threshold.seconds
         above = [b.seconds for b in plan.buckets if b.seconds > thr]
         slow_le = above[0] if above else math.inf
-        flow = SpanFlow(service.name, span, naming.KIND_SERVER, REQUESTS_PER_MINUTE,
+        flow = SpanFlow(service.name, span, naming.KIND_SERVER, per_minute,
                         latency=((thr, 1 - bad), (slow_le, bad)))
     return Traffic(spans=(flow,))
 
@@ -187,21 +211,25 @@ def burn_alerts(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str)
                  samples(share) if i == 0 else ())
         for i, (label, share) in enumerate(shares)
     )
+    low = low_traffic_per_minute(plan)
+    if low is not None:
+        scenarios += (Scenario(f"{slo.name} {kind}: every request bad on too little traffic",
+                               scenario_traffic(plan, service, slo, kind, 1.0, low)),)
     alerts = []
     for severity in naming.SEVERITIES:
         pairs = [t for t in tiers if t.severity == severity]
-        conditions = " or ".join(f"{num(t.factor)}x over {t.long} and {t.short}" for t in pairs)
+        conditions = " or ".join(_condition_text(t, b) for t in pairs)
 
         def predict(traffic: Traffic, pairs: list[BurnTier] = pairs, kind: str = kind) -> list:
             ratio = _ratio(plan, service, slo, kind, traffic)
-            if ratio is None or not any(ratio > t.factor * b for t in pairs):
+            if ratio is None or not any(_breaches(ratio, t, b) for t in pairs):
                 return []
             labels = ((sm.service_label, service.name), (naming.SLO_LABEL, slo.name), (naming.SLO_KIND_LABEL, kind))
             return [(labels, ratio)]
 
         speed = "fast" if severity == naming.SEVERITY_PAGE else "slow"
         alerts.append(make_alert(
-            plan, service, name=name, expr=_tier_expr(pairs, slo, kind), for_=FOR[severity], severity=severity,
+            plan, service, name=name, expr=_tier_expr(plan, pairs, slo, kind), for_=FOR[severity], severity=severity,
             summary=(f"SLO {slo.name}: {speed} {kind} error budget burn on {scope}",),
             description=(Value(ValueFormat.PERCENT),
                          f" of {scope} requests {what} ({objective}); the error budget burns faster than "

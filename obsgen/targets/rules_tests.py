@@ -35,8 +35,8 @@ def prom_round(value: float, to_nearest: float) -> float:
     return math.floor(value * inverse + 0.5) / inverse
 
 
-def _counter(series: str, per_minute: float, samples: int) -> dict[str, str]:
-    return {"series": series, "values": f"0+{num(per_minute)}x{samples}"}
+def _counter(series: str, per_minute: float, samples: int, start: float = 0.0) -> dict[str, str]:
+    return {"series": series, "values": f"{num(start)}+{num(per_minute)}x{samples}"}
 
 
 def _needed_bounds(bounds: list[float], latency: tuple[tuple[float, float], ...],
@@ -81,7 +81,7 @@ def input_series(plan: Plan, traffic: Traffic, samples: int) -> list[dict[str, s
         out.append(_counter(selector(sg.request_total, edge), e.per_minute, samples))
         out.append(_counter(selector(sg.request_failed_total, edge), e.per_minute * e.failed_share, samples))
     for c in traffic.counters:
-        out.append(_counter(selector(c.metric, [(k, "=", v) for k, v in c.labels]), c.per_minute, samples))
+        out.append(_counter(selector(c.metric, [(k, "=", v) for k, v in c.labels]), c.per_minute, samples, c.start))
     return out
 
 

@@ -225,7 +225,9 @@ UNDECLARED_EDGES: tuple[tuple[str, str], ...] = tuple((e.client, e.server) for e
 # ------------------------------------------------------------------------------------------------
 # Collector self-telemetry, scraped from :8888 (collector.md §2.5, §2.6: counters carry _total).
 
-COLLECTOR_JOB = {"job": "otel-collector", "instance": "otel-collector:8888"}
+# The job is the one the rendered prometheus/prometheus.yaml scrapes a single Collector as (written out here,
+# not imported: the CollectorDown alert must find exactly this).
+COLLECTOR_JOB = {"job": "otelcol", "instance": "otel-collector:8888"}
 TEMPO_JOB = {"job": "tempo", "instance": "tempo:3200"}
 # A tail_sampling processor without a name suffix: `policy` is the bare policy name. With `tail_sampling/x`
 # it would be `x.<policy>`; change this if obsgen names its processor.

@@ -1,0 +1,68 @@
+"""prometheus/prometheus.yaml: scrape jobs for the Collector(s) of each layout, the rendered rule files,
+the flags the stack needs; accepted by the real ``promtool check config``. And the telemetry alerts it
+feeds: ratios over a window (never any single span), and an alert when a Collector is not scraped."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from obsgen import naming, output
+from obsgen.generate import generate
+from tests.conftest import ROOT
+
+SPECS = [ROOT / "specs" / "shop.yaml", *sorted((ROOT / "tests" / "specs").glob("*.yaml"))]
+
+
+def _artifacts(spec: Path) -> dict[str, str]:
+    result = generate(spec, targets=["rules"])
+    assert result.ok, [d.format() for d in result.diagnostics if d.is_error]
+    return {a.path: a.text for a in result.artifacts}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
+def test_config_scrapes_every_collector_the_alerts_watch(spec: Path) -> None:
+    arts = _artifacts(spec)
+    text = arts["prometheus/prometheus.yaml"]
+    config = yaml.safe_load(text)
+    replicas = (yaml.safe_load(spec.read_text()).get("collector") or {}).get("replicas", 1)
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    assert set(naming.collector_jobs(replicas)) <= set(jobs)
+    if replicas > 1:
+        assert jobs[naming.COLLECTOR_SAMPLER_JOB]["dns_sd_configs"][0]["port"] == 8888
+    assert config["rule_files"] == ["rules/*.yaml"]
+    raw = yaml.safe_load(spec.read_text())
+    scraped = (raw.get("collector") or {}).get("metrics_export") == "scrape" and (
+        (raw.get("span_metrics") or {}).get("source", "collector") == "collector")
+    assert "--enable-feature=exemplar-storage" in text
+    # span metrics pushed (remote write) need the receiver; scraped ones need their own job instead
+    assert ("--web.enable-remote-write-receiver" in text) is not scraped
+    assert (naming.COLLECTOR_SPAN_METRICS_JOB in jobs) is scraped
+    telemetry = yaml.safe_load(arts["prometheus/rules/telemetry.yaml"])
+    down = [r for g in telemetry["groups"] for r in g["rules"] if r.get("alert") == naming.ALERTS.collector_down]
+    assert len(down) == 1
+    for job in naming.collector_jobs(replicas):
+        assert f'absent(up{{job="{job}"}})' in down[0]["expr"] and f'up{{job="{job}"}} == 0' in down[0]["expr"]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
+def test_span_loss_alerts_are_ratios_not_any_single_span(spec: Path) -> None:
+    telemetry = yaml.safe_load(_artifacts(spec)["prometheus/rules/telemetry.yaml"])
+    rules = {r["alert"]: r["expr"] for g in telemetry["groups"] for r in g["rules"]}
+    for name in (naming.ALERTS.collector_refusing_spans, naming.ALERTS.collector_export_failing,
+                 naming.ALERTS.tail_sampling_dropped_too_early):
+        assert "\n/\n" in rules[name] and rules[name].endswith("> 0.01") and "> 0\n" not in rules[name], name
+
+
+def test_promtool_accepts_the_config_of_both_layouts(promtool: str, tmp_path: Path) -> None:
+    for spec in (ROOT / "specs" / "shop.yaml", ROOT / "tests" / "specs" / "scaleout.yaml"):
+        out = tmp_path / spec.stem
+        result = generate(spec, targets=["rules"])
+        output.write(out, result.artifacts)
+        proc = subprocess.run([promtool, "check", "config", "prometheus.yaml"], cwd=out / "prometheus",
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "SUCCESS" in proc.stdout + proc.stderr and "rules found" in proc.stdout + proc.stderr
