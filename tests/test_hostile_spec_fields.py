@@ -10,8 +10,8 @@ variable or Go template action appears that the plain render did not have. Escap
 proven value-by-value in tests/test_escape_sinks.py; this test proves every field reaches a sink only
 through those functions.
 
-Not covered here: ``backends.tempo.s3.bucket``/``region`` (rendered only in distributed mode, a second
-base spec) and OTTL conditions (code the Collector parses, not text: written as YAML values only).
+Not covered here: OTTL conditions (code the Collector parses, not free text: written as YAML values only).
+The base spec configures S3 so that ``backends.tempo.s3.bucket``/``region`` reach tempo.yaml.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ BASE: dict[str, object] = {
     "name": "hostile",
     "description": PLAIN,
     "backends": {
-        "tempo": {"url": "http://tempo:3200", "otlp_endpoint": "tempo:4317"},
+        "tempo": {"url": "http://tempo:3200", "otlp_endpoint": "tempo:4317",
+                  "s3": {"bucket": PLAIN, "endpoint": "s3.example.com", "region": PLAIN}},
         "loki": {"url": "http://loki:3100"},
         "prometheus": {"url": "http://prometheus:9090", "remote_write_url": "http://prometheus:9090/api/v1/write"},
         "grafana": {"url": "http://grafana:3000", "dashboards_path": "/var/lib/grafana/dashboards",
@@ -79,6 +80,8 @@ FIELDS: dict[str, list[Path_]] = {
     "description": [("description",)],
     "backends.tempo.url": [("backends", "tempo", "url")],
     "backends.tempo.otlp_endpoint": [("backends", "tempo", "otlp_endpoint")],
+    "backends.tempo.s3.bucket": [("backends", "tempo", "s3", "bucket")],
+    "backends.tempo.s3.region": [("backends", "tempo", "s3", "region")],
     "backends.loki.url": [("backends", "loki", "url")],
     "backends.prometheus.url": [("backends", "prometheus", "url")],
     "backends.prometheus.remote_write_url": [("backends", "prometheus", "remote_write_url")],
