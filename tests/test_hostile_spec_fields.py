@@ -10,8 +10,8 @@ variable or Go template action appears that the plain render did not have. Escap
 proven value-by-value in tests/test_escape_sinks.py; this test proves every field reaches a sink only
 through those functions.
 
-Not covered here: OTTL conditions (code the Collector parses, not free text: written as YAML values only).
-The base spec configures S3 so that ``backends.tempo.s3.bucket``/``region`` reach tempo.yaml.
+The base spec configures S3 so that ``backends.tempo.s3.bucket``/``region`` reach tempo.yaml, and an OTTL
+condition (code the Collector parses: any text is allowed, so it is only proven to add no structure).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ BASE: dict[str, object] = {
         {"name": "salted", "probabilistic": {"percentage": 10, "hash_salt": PLAIN}},
         {"name": "tiers", "string_attribute": {"key": "tier", "values": [PLAIN]}},
         {"name": "state", "trace_state": {"key": "k", "values": [PLAIN]}},
+        {"name": "ottl", "ottl_condition": {"span": [f'attributes["tier"] == "{PLAIN}"']}},
     ]},
     "collector": {"replicas": 2, "resolver": "dns", "sampler_service": "otel-sampler.observability.svc"},
     "alerting": {"runbook_base_url": "https://runbooks.example.com/x", "labels": {"team": PLAIN}},
@@ -104,14 +105,16 @@ FIELDS: dict[str, list[Path_]] = {
     "probabilistic.hash_salt": [("sampling", "policies", 2, "probabilistic", "hash_salt")],
     "string_attribute.values": [("sampling", "policies", 3, "string_attribute", "values", 0)],
     "trace_state.values": [("sampling", "policies", 4, "trace_state", "values", 0)],
+    "ottl_condition.span": [("sampling", "policies", 5, "ottl_condition", "span", 0)],
     "collector.sampler_service": [("collector", "sampler_service")],
     "alerting.runbook_base_url": [("alerting", "runbook_base_url")],
     "alerting.labels": [("alerting", "labels", "team")],
 }
 
 
-# Values matched against span data, not free text: any string is legal (written as YAML values only).
-RAW_TEXT_FIELDS = frozenset({"string_attribute.values"})
+# Fields that hold values or code the tools read as they are (an attribute value, an OTTL condition): any text
+# is allowed there, so they must only be proven structure-preserving.
+RAW_TEXT_FIELDS = frozenset({"string_attribute.values", "ottl_condition.span"})
 
 
 def _spec_with(field: str, value: str) -> dict[str, object]:
