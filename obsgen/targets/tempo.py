@@ -19,6 +19,7 @@ from obsgen.artifacts import Artifact, header_lines
 from obsgen.plan import Plan
 from obsgen.render import render_template
 from obsgen.service_graph import DATABASE_NAME_ATTRIBUTES, PEER_ATTRIBUTES
+from obsgen.spec.models import S3Storage
 from obsgen.spec.versions import version_tuple
 from obsgen.strict._base import StrictError
 from obsgen.strict.tempo import validate_tempo_config
@@ -168,15 +169,20 @@ def _storage(plan: Plan) -> dict[str, object]:
     if s3 is None:
         trace = {"backend": "local", **trace, "local": {"path": _BLOCKS_PATH}}
     else:
-        bucket: dict[str, object] = {"bucket": s3.bucket, "endpoint": s3.endpoint}
-        if s3.region is not None:
-            bucket["region"] = s3.region
-        bucket["access_key"] = EnvRef(s3.access_key_env)
-        bucket["secret_key"] = EnvRef(s3.secret_key_env)
-        if s3.insecure:
-            bucket["insecure"] = True
-        trace = {"backend": "s3", **trace, "s3": bucket}
+        trace = {"backend": "s3", **trace, "s3": s3_block(s3)}
     return {"trace": trace}
+
+
+def s3_block(s3: S3Storage) -> dict[str, object]:
+    """Tempo's ``storage.trace.s3``: the bucket, and the keys as environment references (-config.expand-env)."""
+    bucket: dict[str, object] = {"bucket": s3.bucket, "endpoint": s3.endpoint}
+    if s3.region is not None:
+        bucket["region"] = s3.region
+    bucket["access_key"] = EnvRef(s3.access_key_env)
+    bucket["secret_key"] = EnvRef(s3.secret_key_env)
+    if s3.insecure:
+        bucket["insecure"] = True
+    return bucket
 
 
 def _overrides(plan: Plan) -> dict[str, object]:

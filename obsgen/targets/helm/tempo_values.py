@@ -17,7 +17,7 @@ from obsgen.plan import Plan
 from obsgen.spec.models import S3Storage
 from obsgen.targets import tempo
 from obsgen.targets.helm.chart_merge import tpl_literal
-from obsgen.targets.tempo_envsubst import EnvRef, resolve
+from obsgen.targets.tempo_envsubst import resolve
 
 
 def object_storage(plan: Plan) -> S3Storage:
@@ -37,15 +37,7 @@ def credentials_secret(plan: Plan) -> str:
 
 
 def _s3(plan: Plan) -> dict[str, object]:
-    s3 = object_storage(plan)
-    block: dict[str, object] = {"bucket": s3.bucket, "endpoint": s3.endpoint}
-    if s3.region is not None:
-        block["region"] = s3.region
-    block["access_key"] = EnvRef(s3.access_key_env)
-    block["secret_key"] = EnvRef(s3.secret_key_env)
-    if s3.insecure:
-        block["insecure"] = True
-    return block
+    return tempo.s3_block(object_storage(plan))
 
 
 def _section(plan: Plan, key: str) -> dict[str, object] | None:
