@@ -18,6 +18,8 @@ from obsgen.lint.command import lint
 from obsgen.report_formats import FORMATS, format_report, github_stale
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
+# obsgen reads a spec itself: an unreadable one is its own positioned OBS100 (exit 2), not click's usage error.
+SPEC_PATH = click.Path(path_type=Path, dir_okay=False, readable=False)
 
 
 # Above the loader's MAX_SPEC_BYTES, so the loader still sees (and reports, OBS105) an oversized spec
@@ -135,7 +137,7 @@ main.add_command(lint)  # obsgen lint FILE...: hand-written configs through the 
 
 
 @main.command()
-@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("specs", nargs=-1, required=True, type=SPEC_PATH)
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text; json; github (Actions annotations); sarif (SARIF 2.1.0 for code scanning).")
@@ -204,7 +206,7 @@ def _render_result(spec: Path, data: bytes | None, strict: bool, fmt: str) -> tu
 
 
 @main.command()
-@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("spec", type=SPEC_PATH)
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Output directory (default: generated/<spec file stem>).")
 @click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 when the output is stale.")
@@ -261,7 +263,7 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, fo
 
 
 @main.command()
-@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("spec", type=SPEC_PATH)
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Output directory (default: generated/<spec file stem>).")
 def diff(spec: Path, out: Path | None) -> None:
@@ -304,7 +306,7 @@ def docs(output: Path | None) -> None:
 
 
 @main.command()
-@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("spec", type=SPEC_PATH)
 @click.option("--otelcol", type=str, default=None, metavar="PATH",
               help="The Collector binary (default: $OBSGEN_OTELCOL, then otelcol-contrib or otelcol on PATH).")
 @click.option("--promtool", type=str, default=None, metavar="PATH",

@@ -48,3 +48,18 @@ def require_tool(name: str) -> str:
 def promtool() -> str:
     """Path of promtool."""
     return require_tool("promtool")
+
+
+def as_file_permissions_apply() -> list[str]:
+    """A command prefix under which file permission bits apply, even to root.
+
+    Root passes permission checks through CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (capabilities(7)); with both
+    dropped from the bounding set (util-linux ``setpriv``), root is checked as the owner of its own files, so a
+    mode-0 file is unreadable and a 0444 file unwritable. CI runs as root: tests of those errors run there too.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.fail("setpriv (util-linux) is needed to test permission errors as root")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]

@@ -25,7 +25,7 @@ from obsgen.artifacts import Artifact
 from obsgen.cli import main
 from obsgen.generate import load_spec
 from obsgen.spec.loader import MAX_SPEC_BYTES, LoadError, load_text
-from tests.conftest import ROOT
+from tests.conftest import ROOT, as_file_permissions_apply
 
 INVALID = ROOT / "tests" / "invalid"
 _HEADER = re.compile(r"^# expect: (OBS\d{3}) (\d+):(\d+)((?: ; .*)?)$")
@@ -275,13 +275,14 @@ def test_missing_file_diagnostic(workdir: Path) -> None:
     assert (diag["code"], diag["file"], diag["line"], diag["column"]) == ("OBS100", "missing.yaml", 0, 0)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file_is_io_error(tmp_path: Path) -> None:
     spec = tmp_path / "secret.yaml"
     spec.write_text("services: {api: {}}\n")
     spec.chmod(0)
-    rc, _, err = run_cli(["validate", str(spec)])
-    assert rc == 2 and "OBS100" in err
+    proc = subprocess.run([*as_file_permissions_apply(), sys.executable, "-m", "obsgen", "validate", str(spec)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "OBSGEN_NO_CACHE": "1"})
+    assert proc.returncode == 2 and f"{spec}: error OBS100 cannot read spec: Permission denied" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_one_bad_spec_among_good_ones(workdir: Path) -> None:

@@ -27,6 +27,7 @@ from obsgen.spec.loader import LoadedSpec
 from obsgen.spec.locations import model_at, spec_location
 from obsgen.spec.models import Spec
 from obsgen.spec.schema import schema_text
+from tests.conftest import as_file_permissions_apply
 
 
 def test_union_tags_are_found_by_position_not_by_spelling() -> None:
@@ -54,10 +55,10 @@ def test_a_key_error_is_told_from_a_key_named_like_the_marker() -> None:
 # Exit codes: schema/docs -o, diff
 
 
-def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, cwd: Path | None = None, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OBSGEN_NO_CACHE": "1"}
-    return subprocess.run([sys.executable, "-m", "obsgen", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=120)
+    return subprocess.run([*(prefix or []), sys.executable, "-m", "obsgen", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=120)
 
 
 @pytest.mark.parametrize("command", ["schema", "docs"])
@@ -75,12 +76,11 @@ def test_writing_to_a_missing_directory_is_an_io_error(command: str, tmp_path: P
     assert f"{target}: error OBS901 cannot write: Not a directory" in proc.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes any file")
 def test_writing_to_a_read_only_file_is_an_io_error(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
     target.write_text("old\n")
     target.chmod(0o444)
-    proc = _run("schema", "-o", str(target))
+    proc = _run("schema", "-o", str(target), prefix=as_file_permissions_apply())
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"{target}: error OBS901 cannot write: Permission denied" in proc.stderr
     assert target.read_text() == "old\n"

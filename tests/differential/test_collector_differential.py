@@ -24,6 +24,7 @@ from tests.realtools import require
 # must be added here on purpose.
 UNDECIDABLE = {
     "golden:tests/golden/scaleout/otel-collector/gateway.yaml",  # k8s resolver (checked with static too)
+    "golden:tests/golden/kubernetes/otel-collector/gateway.yaml",  # likewise
     "id:extension-pprof", "id:extension-zpages",  # not in obsgen's Collector build
     "policy-block:ottl-bad-condition",  # OTTL syntax
     "value:balancer-unknown",  # gRPC balancer registry
