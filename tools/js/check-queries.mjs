@@ -4,9 +4,11 @@
 //
 // Input, on stdin: one JSON object a line, {"lang": "logql" | "traceql", "query": "..."}.
 // Output, on stdout: one JSON object a line, in the same order:
-//   {"ok": true,  "top": "LogQL"}
-//   {"ok": false, "top": "LogQL", "errors": [{"from": 12, "to": 13, "near": "..."}]}
+//   {"ok": true,  "top": "LogQL", "nodes": [...]}
+//   {"ok": false, "top": "LogQL", "errors": [{"from": 12, "to": 13, "near": "..."}], "nodes": [...]}
 //   {"ok": false, "error": "unknown lang \"promql\""}          (a line this script cannot read)
+// "nodes" is the whole syntax tree in document order, [[name, depth, from, to], ...] with error nodes named
+// "⚠" (lezer's error type): the escaping tests compare trees (tests/lezer_grammars.py).
 // A query is accepted when its syntax tree has no error node. Lezer parsers recover from errors
 // (they always return a tree), so an error shows only as a node of the error type ("⚠", type id 0);
 // Grafana's Loki query editor looks for exactly that node to mark a parse error (parseQuery in
@@ -29,16 +31,23 @@ function check(lang, query) {
   if (typeof query !== "string") return { ok: false, error: "query is not a string" };
   const tree = parser.parse(query);
   const errors = [];
+  const nodes = [];
+  let depth = 0;
   tree.iterate({
     enter(node) {
       if (node.type.isError) {
         errors.push({ from: node.from, to: node.to,
                       near: query.slice(Math.max(0, node.from - NEAR), node.to + NEAR) });
       }
+      nodes.push([node.type.isError ? "⚠" : node.type.name, depth, node.from, node.to]);
+      depth += 1;
+    },
+    leave() {
+      depth -= 1;
     },
   });
   const top = tree.topNode.type.name;
-  return errors.length === 0 ? { ok: true, top } : { ok: false, top, errors };
+  return errors.length === 0 ? { ok: true, top, nodes } : { ok: false, top, errors, nodes };
 }
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
