@@ -62,13 +62,18 @@ def expected_tree(files: dict[str, str], user: dict[str, str]) -> dict[str, obje
 USER = {"README.md": "mine\n", "sub/notes.txt": "also mine\n", "gone/user.txt": "user file in a generated dir\n"}
 
 
-@pytest.fixture
-def old_tree(tmp_path: Path) -> Path:
+def make_old_tree(tmp_path: Path) -> Path:
+    """An output directory rendered from OLD, with the user's own files (USER) beside the generated ones."""
     out = tmp_path / "out"
     output.write(out, arts(OLD))
     for rel, text in USER.items():
         (out / rel).write_text(text)
     return out
+
+
+@pytest.fixture
+def old_tree(tmp_path: Path) -> Path:
+    return make_old_tree(tmp_path)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from obsgen import output, output_lock, targets
 from obsgen.cli import main
 from obsgen.output import MANIFEST, OutputError
-from tests.test_output import NEW, OLD, USER, arts, expected_tree, tree
+from tests.test_output import NEW, OLD, USER, arts, expected_tree, make_old_tree, tree
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,11 +35,7 @@ def _generated(files: dict[str, str]) -> dict[str, bytes]:
 
 @pytest.fixture
 def old_tree(tmp_path: Path) -> Path:
-    out = tmp_path / "out"
-    output.write(out, arts(OLD))
-    for rel, text in USER.items():
-        (out / rel).write_text(text)
-    return out
+    return make_old_tree(tmp_path)
 
 
 # ------------------------------------------------------------------------------------------------
