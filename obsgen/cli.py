@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from obsgen import cache
+from obsgen.ci.formats import FORMATS, format_report, github_stale
 from obsgen.diagnostics import Diagnostic, Severity, to_json
 from obsgen.lint.command import lint
-from obsgen.report_formats import FORMATS, format_report, github_stale
+from obsgen.output import cache
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
 # obsgen reads a spec itself: an unreadable one is its own positioned OBS100 (exit 2), not click's usage error.
@@ -84,7 +84,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from obsgen.write_errors import write_failure
+    from obsgen.output.errors import write_failure
 
     failure = write_failure(output, text)
     if failure is not None:
@@ -159,8 +159,8 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
             all_diags.extend(hit_diags)
             series[str(spec)] = hit["series"]  # type: ignore[assignment]
             continue
-        from obsgen.cardinality import estimate, rule_series
         from obsgen.generate import generate, rule_selectors
+        from obsgen.plan.cardinality import estimate, rule_series
 
         result = generate(spec, str(spec), data=data)
         all_diags.extend(result.diagnostics)
@@ -322,7 +322,7 @@ def verify(spec: Path, otelcol: str | None, promtool: str | None, tempo: str | N
     """Render SPEC in memory and run the real tools on it (otelcol validate, promtool check/test rules,
     tempo -config.verify) in a private temporary directory. Exit 1 when a tool rejects an artifact, 2 when
     a required tool is missing or a tool cannot run; writes nothing to the output directory."""
-    from obsgen import verify as verifier
+    from obsgen.check import verify as verifier
     from obsgen.generate import generate
 
     result = generate(spec, str(spec))

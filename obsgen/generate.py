@@ -15,17 +15,17 @@ from pathlib import Path, PurePosixPath
 import yaml
 from pydantic import ValidationError
 
-from obsgen import crosscheck
-from obsgen.artifacts import Artifact
+from obsgen.check import crosscheck
 from obsgen.diagnostics import Diagnostic, Severity, sort_key
-from obsgen.escape import UnsafeText
+from obsgen.emit.artifacts import Artifact
+from obsgen.emit.escape import UnsafeText
+from obsgen.emit.readback import load_yaml
 from obsgen.plan import Plan, build_plan
 from obsgen.spec import filename, semantic, urls
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
-from obsgen.targets.rules_model import RULES_DIR, TESTS_DIR
-from obsgen.yaml_load import load_yaml
+from obsgen.targets.prometheus.rules.model import RULES_DIR, TESTS_DIR
 
 
 @dataclass
@@ -79,7 +79,7 @@ def plan_spec(path: Path, display: str | None = None, data: bytes | None = None)
 
 def budget_diagnostics(plan: Plan, loaded: LoadedSpec) -> list[Diagnostic]:
     """OBS503 when the expected active series exceed the spec's budget, naming the biggest contributors."""
-    from obsgen.cardinality import estimate
+    from obsgen.plan.cardinality import estimate
 
     budget = plan.spec.span_metrics.series_budget
     if budget is None:
@@ -124,8 +124,8 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
 
 def _generate(result: Result, plan: Plan, shown: str, names: list[str], early: list[str]) -> Result:
     """Render and check every target of ``names`` (``early`` ones first, checked in the background)."""
-    from obsgen import background
     from obsgen import targets as registry
+    from obsgen.check import background
 
     # the promtool tests are most of a large render's bytes: check them on the second core while
     # the other targets render and are checked here
@@ -155,7 +155,7 @@ def _generate(result: Result, plan: Plan, shown: str, names: list[str], early: l
     return result
 
 
-# Targets rendered first, their artifacts checked in a second process (see ``obsgen.background``).
+# Targets rendered first, their artifacts checked in a second process (see ``obsgen.check.background``).
 _CHECKED_IN_BACKGROUND = frozenset({"rules"})
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from obsgen import background
+from obsgen.check import background
 from obsgen.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +131,7 @@ def test_checking_in_two_processes_changes_nothing(spec: str, monkeypatch: pytes
 
 def test_a_violation_found_in_the_second_process_is_reported(monkeypatch: pytest.MonkeyPatch,
                                                              jobs: list[background.Job[object]]) -> None:
-    import obsgen.targets.rules as rules
+    import obsgen.targets.prometheus.target as rules
 
     monkeypatch.setattr(rules, "check_test_file", lambda doc: ["tests: unknown field 'evaluation_intervall'"])
     result = generate(ROOT / "specs/shop.yaml", "shop.yaml")
@@ -147,7 +147,7 @@ def test_a_violation_found_in_the_second_process_is_reported(monkeypatch: pytest
 
 def test_a_failure_here_cancels_the_child(monkeypatch: pytest.MonkeyPatch,
                                          jobs: list[background.Job[object]]) -> None:
-    import obsgen.targets.dashboards as dashboards
+    import obsgen.targets.grafana.dashboards.target as dashboards
 
     had_child: list[bool] = []
     original = background.Job.cancel
@@ -189,7 +189,7 @@ def test_overlapping_renders_restore_the_collector_threshold() -> None:
 
 _ORPHAN_PARENT = """
 import os, sys, time
-from obsgen import background
+from obsgen.check import background
 
 pid_file = sys.argv[1]
 if sys.argv[2] == "fallback":  # a platform without PR_SET_PDEATHSIG

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from obsgen import cache, cli, generate
+from obsgen import cli, generate
+from obsgen.output import cache
 from tests.conftest import ROOT
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from obsgen import cache, cli, generate, targets
-from obsgen.artifacts import Artifact
+from obsgen import cli, generate, targets
+from obsgen.emit.artifacts import Artifact
+from obsgen.output import cache
 from tests.conftest import ROOT
 
 CORPUS = {"shop": ROOT / "specs" / "shop.yaml", "minimal": ROOT / "tests" / "specs" / "minimal.yaml",

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from obsgen import targets
-from obsgen.artifacts import Artifact, header_lines
 from obsgen.cli import main
+from obsgen.emit.artifacts import Artifact, header_lines
+from obsgen.emit.templates import dump_yaml
 from obsgen.plan import Plan
-from obsgen.render import dump_yaml
 from tests.conftest import ROOT
 
 SCHEMA = ROOT / "specs" / "obsgen.schema.json"

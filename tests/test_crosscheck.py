@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from obsgen import crosscheck
+from obsgen.check import crosscheck
 from obsgen.diagnostics import Diagnostic
 from obsgen.generate import Result, generate, parse_artifact
 

@@ -1,6 +1,6 @@
 """The fast emitters write exactly what the reference serialisers write, and really are the fast path.
 
-``block_yaml`` must equal ``render.dump_yaml_reference`` and ``indented_json`` must equal
+``block_yaml`` must equal ``obsgen.emit.reference.dump_yaml_reference`` and ``indented_json`` must equal
 ``json.dumps(..., indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\\n"`` for every
 input — the same text, or the same exception. Hypothesis drives nested data with hostile strings;
 the deterministic cases pin each fallback rule and the fact that ordinary data does not fall back.
@@ -17,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from obsgen import emitters
-from obsgen.artifacts import dump_json
-from obsgen.emitters import block_yaml, indented_json
-from obsgen.render import dump_yaml, dump_yaml_reference, yaml_filter
+from obsgen.emit import fast as emitters
+from obsgen.emit.artifacts import dump_json
+from obsgen.emit.fast import block_yaml, indented_json
+from obsgen.emit.reference import dump_yaml_reference
+from obsgen.emit.templates import dump_yaml, yaml_filter
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

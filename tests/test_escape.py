@@ -16,8 +16,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from obsgen.artifacts import UnsafePathError, safe_relpath
-from obsgen.escape import (
+from obsgen.emit.artifacts import UnsafePathError, safe_relpath
+from obsgen.emit.escape import (
     grafana_provisioning,
     html_comment,
     logql_string,
@@ -25,7 +25,7 @@ from obsgen.escape import (
     markdown_text,
     mermaid_label,
 )
-from obsgen.render import dump_yaml, yaml_filter
+from obsgen.emit.templates import dump_yaml, yaml_filter
 
 # Text a spec can carry: YAML cannot hold surrogates or most C0 controls (the loader rejects them).
 spec_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufeff")
@@ -339,7 +339,7 @@ def test_grafana_provisioning_round_trips(value: str) -> None:
 
 
 def test_strict_grafana_escape_agrees() -> None:
-    strict = pytest.importorskip("obsgen.strict.grafana")
+    strict = pytest.importorskip("obsgen.targets.grafana.strict")
     for value in ["$", "$$", "a$b", "${X}", "$__env{HOME}"]:
         assert strict.escape_provisioning(value) == grafana_provisioning(value)
         assert strict.unescape_provisioning(grafana_provisioning(value)) == value

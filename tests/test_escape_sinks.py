@@ -1,6 +1,6 @@
 """Issue 14: every sink's escaping function against hostile text, read back by the sink's real parser.
 
-For each sink in ``obsgen.escape`` a property test feeds text from ``tests/hostile_text.py`` and
+For each sink in ``obsgen.emit.escape`` a property test feeds text from ``tests/hostile_text.py`` and
 proves, with the parser the consuming tool uses, that the value reads back unchanged and adds no
 structure: PyYAML, json, promql-parser (Rust port of Prometheus' parser), Grafana's lezer grammars
 for LogQL and TraceQL (node), Go's text/template (a small Go program built from the standard
@@ -27,11 +27,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from obsgen import escape
-from obsgen.artifacts import dump_json, safe_relpath
-from obsgen.render import dump_yaml, json_filter, yaml_filter
-from obsgen.strict.collector_schema import unescape_dollars
-from obsgen.targets.tempo_envsubst import expand
+from obsgen.emit import escape
+from obsgen.emit.artifacts import dump_json, safe_relpath
+from obsgen.emit.templates import dump_yaml, json_filter, yaml_filter
+from obsgen.targets.collector.strict.schema import unescape_dollars
+from obsgen.targets.tempo.envsubst import expand
 from tests import lezer_grammars
 from tests.hostile_text import any_text, one_line_text
 from tests.test_escape import go_unquote, grafana_expand

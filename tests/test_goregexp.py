@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from obsgen.promql_tree import PromQLError, parse
 from obsgen.spec.goregexp import go_regexp_error, is_anchored
-from obsgen.strict.collector import validate_tail_sampling
+from obsgen.targets.collector.strict.config import validate_tail_sampling
+from obsgen.targets.prometheus.promql import PromQLError, parse
 
 ISSUE_13 = [r"(a{500}){3}", r"[a-\d]", r"\x{110000}"]
 

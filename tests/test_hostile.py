@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from obsgen import output
-from obsgen.artifacts import Artifact
 from obsgen.cli import main
+from obsgen.emit.artifacts import Artifact
 from obsgen.generate import load_spec
 from obsgen.spec.loader import MAX_SPEC_BYTES, LoadError, load_text
 from tests.conftest import ROOT, as_file_permissions_apply

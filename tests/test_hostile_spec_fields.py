@@ -31,10 +31,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from obsgen.escape import text_problem
+from obsgen.emit.escape import text_problem
 from obsgen.generate import Result, generate
 from obsgen.spec.endpoints import Protocol, endpoint_protocol
-from obsgen.targets.tempo_envsubst import references
+from obsgen.targets.tempo.envsubst import references
 from tests import lezer_grammars
 from tests.hostile_text import any_text
 from tests.test_escape_sinks import _EDGE, _NODE

@@ -32,9 +32,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen.artifacts import Artifact
+from obsgen.check.verify import static_resolver_copy
+from obsgen.emit.artifacts import Artifact
 from obsgen.generate import generate
-from obsgen.verify import static_resolver_copy
 from tests import realtools
 from tests.conftest import ROOT
 

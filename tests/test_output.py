@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from obsgen import output, targets
-from obsgen.artifacts import Artifact
 from obsgen.cli import main
+from obsgen.emit.artifacts import Artifact
 from obsgen.output import MANIFEST, OutputError
 
 OLD = {"a.yaml": "a: 1\n", "sub/b.yaml": "b: 1\n", "gone/c.yaml": "c: 1\n", "keep.json": "{}\n"}
@@ -286,7 +286,7 @@ _HELPER = textwrap.dedent('''
     import json, os, shutil, signal, sys
     from pathlib import Path
     from obsgen import output
-    from obsgen.artifacts import Artifact
+    from obsgen.emit.artifacts import Artifact
 
     out, files_json, point, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     files = json.loads(files_json)

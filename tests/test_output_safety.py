@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from obsgen import output, output_lock, targets
+from obsgen import output, targets
 from obsgen.cli import main
 from obsgen.output import MANIFEST, OutputError
+from obsgen.output import lock as output_lock
 from tests.test_output import NEW, OLD, USER, arts, expected_tree, make_old_tree, tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +141,7 @@ _IN_PLACE_HELPER = textwrap.dedent('''
     import errno, json, os, signal, sys
     from pathlib import Path
     from obsgen import output
-    from obsgen.artifacts import Artifact
+    from obsgen.emit.artifacts import Artifact
 
     out, files_json, point, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     items = [Artifact(p, t) for p, t in sorted(json.loads(files_json).items())]
@@ -244,7 +245,7 @@ def test_a_real_bind_mount(tmp_path: Path) -> None:
         import errno, json, os, sys
         from pathlib import Path
         from obsgen import output
-        from obsgen.artifacts import Artifact
+        from obsgen.emit.artifacts import Artifact
         out = Path({str(out)!r})
         # a bind mount of a directory of the same filesystem: os.path.ismount cannot tell
         print("ismount:", os.path.ismount(out))
@@ -274,7 +275,7 @@ _RACER = textwrap.dedent('''
     import json, sys, time
     from pathlib import Path
     from obsgen import output
-    from obsgen.artifacts import Artifact
+    from obsgen.emit.artifacts import Artifact
 
     out, files_json, pause = sys.argv[1], sys.argv[2], float(sys.argv[3])
     items = [Artifact(p, t) for p, t in sorted(json.loads(files_json).items())]

@@ -1,7 +1,7 @@
 """Prometheus 3 semantics, shown on the real 3.x server and promtool, and what they mean for obsgen's rules.
 
 Each test states a 3.x behaviour (prometheus/prometheus v0.305.0 ``docs/migration.md``; the source is cited in
-``obsgen/prometheus_compat.py``) and then shows obsgen's rendering is right under it -- and, where the rendering
+``obsgen/targets/prometheus/compat.py``) and then shows obsgen's rendering is right under it -- and, where the rendering
 depends on ``stack.prometheus``, that the 2.x rendering would be wrong on a 3.x server.
 
 Data gets in as in tests/live: OpenMetrics text with explicit timestamps, backfilled with
@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import prometheus_compat as pc
 from obsgen.generate import generate
+from obsgen.targets.prometheus import compat as pc
 from tests.conftest import ROOT, require_tool
 from tests.live.prometheus import LivePrometheus, import_openmetrics
 

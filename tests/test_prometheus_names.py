@@ -2,7 +2,7 @@
 
 Prometheus 3 accepts UTF-8 names, but neither producer sends them the way obsgen configures it: the Collector's
 prometheusremotewrite exporter escapes unless ``translation_strategy`` asks for UTF-8, and Tempo always
-sanitises. The expected names below are worked out by hand from upstream, not from obsgen.naming:
+sanitises. The expected names below are worked out by hand from upstream, not from obsgen.plan.naming:
 prometheus/otlptranslator v1.0.0 ``LabelNamer.Build`` with each exporter's default settings (contrib v0.159.0
 ``pkg/translator/prometheusremotewrite/metrics_to_prw.go``, ``exporter/prometheusexporter/collector.go``), and
 prometheus ``util/strutil.SanitizeLabelName`` for Tempo.
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming
 from obsgen.generate import generate
+from obsgen.plan import naming
 from tests.conftest import ROOT
 
 LEGACY_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from obsgen import prometheus_compat as pc
 from obsgen.generate import generate
+from obsgen.targets.prometheus import compat as pc
 from tests.conftest import ROOT
 
 SHOP = ROOT / "specs" / "shop.yaml"

@@ -1,8 +1,9 @@
-"""obsgen's PromQL side against the tool that runs it: promql-parser (in-process, via ``obsgen.promql_tree``)
-and the pinned promtool 3 must agree on every expression obsgen renders and on a corpus of tricky ones.
+"""obsgen's PromQL side against the tool that runs it: promql-parser (in-process, via
+``obsgen.targets.prometheus.promql``) and the pinned promtool 3 must agree on every expression obsgen renders and
+on a corpus of tricky ones.
 
 promql-parser is the parser obsgen uses at render time; promtool (built by ``make tools``) is the reference.
-Where the library is more permissive than Prometheus, ``obsgen.promql_tree`` closes the gap (or-ed matcher
+Where the library is more permissive than Prometheus, ``obsgen.targets.prometheus.promql`` closes the gap (or-ed matcher
 sets, experimental functions, Go-regexp rules); what still differs is listed in ``KNOWN_DIFFERENCES`` with its
 reason, and the test proves each listed case still differs, so the list cannot go stale.
 """
@@ -21,10 +22,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from obsgen import crosscheck
+from obsgen.check import crosscheck
+from obsgen.emit.readback import load_yaml
 from obsgen.generate import generate
-from obsgen.promql_quote import quote, regex_quote
-from obsgen.promql_tree import (
+from obsgen.targets.prometheus.promql import (
     PromQLError,
     label_names_used,
     metric_names_used,
@@ -33,7 +34,7 @@ from obsgen.promql_tree import (
     selectors,
     value_type,
 )
-from obsgen.yaml_load import load_yaml
+from obsgen.targets.prometheus.quote import quote, regex_quote
 from tests import upstream
 from tests.conftest import ROOT
 
@@ -144,7 +145,7 @@ INVALID = [
 
 # Classes of expressions where promql-parser and promtool 3.5 still disagree: (name, test, promtool's verdict,
 # why it is acceptable). None of them is a shape obsgen writes: its strings are double-quoted literals from
-# obsgen.promql_quote, its grouping labels are plain label names, its durations are small and positive.
+# obsgen.targets.prometheus.quote, its grouping labels are plain label names, its durations are small and positive.
 KNOWN_DIFFERENCES: list[tuple[str, Callable[[str], bool], bool, str]] = [
     ("raw string with a backslash", lambda e: bool(re.search(r"`[^`]*\\[^`]*`", e)), True,
      "promql-parser reads escapes in backquoted raw strings; Prometheus does not. obsgen never writes raw strings."),

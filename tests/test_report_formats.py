@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from obsgen.ci.formats import escape_data, escape_property, github_command, relative_path, sarif_log
 from obsgen.cli import main
 from obsgen.diagnostics import CODES, Diagnostic, Severity
-from obsgen.report_formats import escape_data, escape_property, github_command, relative_path, sarif_log
 from tests.conftest import ROOT
 
 SARIF_SCHEMA = json.loads((ROOT / "tests" / "sarif" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))

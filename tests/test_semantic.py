@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming
 from obsgen.generate import plan_spec
+from obsgen.plan import naming
 
 
 def _codes(tmp_path: Path, text: str) -> list[tuple[str, str]]:

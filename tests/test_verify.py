@@ -22,9 +22,9 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from obsgen import verify
-from obsgen.artifacts import Artifact
+from obsgen.check import verify
 from obsgen.cli import main
+from obsgen.emit.artifacts import Artifact
 from obsgen.generate import generate
 from tests import realtools
 from tests.conftest import ROOT

@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from obsgen import yaml_load
-from obsgen.yaml_load import load_yaml
+from obsgen.emit import readback as yaml_load
+from obsgen.emit.readback import load_yaml
 from tests import upstream
 
 ROOT = Path(__file__).resolve().parent.parent

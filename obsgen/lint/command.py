@@ -7,8 +7,8 @@ import sys
 
 import click
 
+from obsgen.ci.formats import FORMATS, format_report
 from obsgen.lint import KINDS
-from obsgen.report_formats import FORMATS, format_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_IO = 0, 1, 2
 

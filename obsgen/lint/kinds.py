@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from obsgen.check.strict import StrictError
 from obsgen.lint import (
     COLLECTOR,
     DASHBOARD,
@@ -16,7 +17,6 @@ from obsgen.lint import (
 )
 from obsgen.spec.models import Stack
 from obsgen.spec.versions import version_tuple
-from obsgen.strict._base import StrictError
 
 __all__ = ["KINDS", "Options", "checker", "describe_unknown", "detect", "tempo_major"]
 
@@ -92,17 +92,18 @@ def tempo_major(keys: Sequence[str], options: Options) -> int:
 def checker(kind: str, keys: Sequence[str], options: Options) -> Callable[[object], list[StrictError]]:
     """The strict model for ``kind``, with the versions from ``options``."""
     if kind == COLLECTOR:
-        from obsgen.strict.collector import validate_collector_config
+        from obsgen.targets.collector.strict.config import validate_collector_config
 
         return lambda doc: validate_collector_config(
             doc, options.collector_version, allow_unknown_components=options.allow_unknown_components
         )
     if kind == TEMPO:
-        from obsgen.strict.tempo import validate_tempo_config
+        from obsgen.targets.tempo.strict import validate_tempo_config
 
         major = tempo_major(keys, options)
         return lambda doc: validate_tempo_config(doc, major)
-    from obsgen.strict import grafana, prometheus
+    from obsgen.targets.grafana import strict as grafana
+    from obsgen.targets.prometheus import strict as prometheus
 
     table: dict[str, Callable[[object], list[StrictError]]] = {
         DATASOURCES: grafana.validate_datasources_file,

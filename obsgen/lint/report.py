@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from obsgen.check.strict import StrictError
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.lint.source import Loc, Source
-from obsgen.strict._base import StrictError
 
 UNKNOWN_KIND = "OBS800"
 UNKNOWN_KEY = "OBS801"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from obsgen.spec.models import Spec
-from obsgen.strict.collector_net import grpc_client_endpoint_error, request_uri_error
+from obsgen.targets.collector.strict.net import grpc_client_endpoint_error, request_uri_error
 
 Loc = tuple[str | int, ...]
 

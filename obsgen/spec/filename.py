@@ -12,7 +12,7 @@ import re
 from pathlib import PurePath
 
 from obsgen.diagnostics import Diagnostic, Severity
-from obsgen.escape import UnsafeText, source_file_name
+from obsgen.emit.escape import UnsafeText, source_file_name
 from obsgen.spec.loader import LoadedSpec
 from obsgen.spec.models import Spec
 from obsgen.spec.types import IDENT_PATTERN

@@ -289,7 +289,7 @@ class Service(SpecModel):
     consumes: list[Ident] = Field(default_factory=list)
     """Queues it consumes from (keys of kind queue): the service graph reports producer -> consumer."""
     # How callers' client spans name this node, which is the server name the service graph reports
-    # (see obsgen.service_graph for the connector's rules).
+    # (see obsgen.plan.service_graph for the connector's rules).
     db_name: Annotated[str, Field(min_length=1, max_length=256)] | None = None
     """database/cache: the db.name (or db.namespace) its callers' client spans carry, e.g. the database
     `orders`; the service graph names the node after it. Default: service_name or the key for a database."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from obsgen import naming
 from obsgen.diagnostics import Diagnostic, Severity
+from obsgen.plan import naming
 
 CAMEL_CASE_RE = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
 """Upper-case first letter, letters and digits only (acronyms allowed: ``SLOErrorBudgetBurn``)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from obsgen import naming, prometheus_compat
 from obsgen.diagnostics import Diagnostic, Severity
-from obsgen.escape import text_problem
+from obsgen.emit.escape import text_problem
+from obsgen.plan import naming
 from obsgen.spec import truth_checks
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.errors import Suggester, suggest
@@ -16,7 +16,8 @@ from obsgen.spec.models import SLO, Call, Endpoint, Policy, ServiceKind, Spec, p
 from obsgen.spec.semantic_k8s import check_kubernetes
 from obsgen.spec.stack_check import check_stack
 from obsgen.spec.versions import version_tuple
-from obsgen.strict.collector_tailsampling import DECISION_WAIT_AFTER_ROOT_SINCE
+from obsgen.targets.collector.strict.tailsampling import DECISION_WAIT_AFTER_ROOT_SINCE
+from obsgen.targets.prometheus import compat as prometheus_compat
 
 BUILTIN_DIMENSIONS = frozenset({"service.name", "span.name", "span.kind", "status.code"})
 # Attributes whose values are unbounded: as a metrics dimension each value is a new series.

@@ -11,8 +11,8 @@ from obsgen.spec.loader import LoadedSpec, _dotted
 from obsgen.spec.models import Spec
 from obsgen.spec.versions import version_tuple
 
-# Tempo 2.x and 3.x have incompatible config layouts; obsgen.targets.tempo renders both and
-# obsgen.strict.tempo checks them as Tempo v2.10.x and v3.0.x read them.
+# Tempo 2.x and 3.x have incompatible config layouts; obsgen.targets.tempo.target renders both and
+# obsgen.targets.tempo.strict checks them as Tempo v2.10.x and v3.0.x read them.
 TEMPO_MAJORS = (2, 3)
 
 

@@ -132,8 +132,8 @@ def check_policy_attribute_types(spec: Spec, add: Add) -> None:
 
 def check_sampler_memory(spec: Spec, add: Add) -> None:
     """Buffered traces plus both decision caches against the memory limiter's limit."""
-    from obsgen.sampler_memory import estimate, spans_per_trace
-    from obsgen.targets.collector_values import memory_sizing, trace_buffer_sizing
+    from obsgen.targets.collector.memory import estimate, spans_per_trace
+    from obsgen.targets.collector.values import memory_sizing, trace_buffer_sizing
 
     sampling = spec.sampling
     sizing = trace_buffer_sizing(sampling.expected_traces_per_second, sampling.decision_wait, sampling.headroom,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-from obsgen.escape import text_problem
+from obsgen.emit.escape import text_problem
 from obsgen.spec.durations import Duration, parse_duration
 
 # Identifiers become file names, Grafana UIDs, rule names and YAML keys. They are kept to a

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from obsgen.artifacts import Artifact
+from obsgen.emit.artifacts import Artifact
 from obsgen.plan import Plan
 
 Target = Callable[[Plan], list[Artifact]]
@@ -17,12 +17,12 @@ Target = Callable[[Plan], list[Artifact]]
 # (name, module); each module defines ``render(plan) -> list[Artifact]``. Order is cosmetic only:
 # artifacts are sorted by path before they are written.
 REGISTRY: tuple[tuple[str, str], ...] = (
-    ("topology", "obsgen.targets.topology"),
-    ("collector", "obsgen.targets.collector"),
-    ("tempo", "obsgen.targets.tempo"),
-    ("datasources", "obsgen.targets.datasources"),
-    ("dashboards", "obsgen.targets.dashboards"),
-    ("rules", "obsgen.targets.rules"),
+    ("topology", "obsgen.targets.topology.target"),
+    ("collector", "obsgen.targets.collector.target"),
+    ("tempo", "obsgen.targets.tempo.target"),
+    ("datasources", "obsgen.targets.grafana.datasources"),
+    ("dashboards", "obsgen.targets.grafana.dashboards.target"),
+    ("rules", "obsgen.targets.prometheus.target"),
     ("helm", "obsgen.targets.helm"),
 )
 

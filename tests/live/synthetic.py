@@ -2,7 +2,7 @@
 
 Every metric name, label name, label value and bucket boundary in this file is typed by hand from the
 upstream references (``shared/reference/collector.md`` §2.5, §3.2, §4.2 and ``tempo-grafana.md`` §2),
-never taken from ``obsgen.naming``: if obsgen names a series or a label wrongly, its queries find nothing
+never taken from ``obsgen.plan.naming``: if obsgen names a series or a label wrongly, its queries find nothing
 here and the live tests fail. Do not "simplify" this by importing obsgen.
 
 The data is the shop (``specs/shop.yaml``) as seen by Prometheus over a fixed three-hour window ending at

@@ -10,7 +10,7 @@ server, backfill their recording rules over the scenario window, then at ``T_END
   main-service, latency for inventory-system, the declared edge main-service -> crm-system without
   traffic, and traces dropped too early. Alerts are matched loosely (labels of the returned series and of
   the rule, SLO names, and the rule's text), so the rules engineer may name them freely;
-- every dashboard panel expr (``obsgen.targets.dashboards.panel_queries``), with Grafana variables
+- every dashboard panel expr (``obsgen.targets.grafana.dashboards.target.panel_queries``), with Grafana variables
   substituted, parses and returns data in at least one scenario.
 
 Until the rules and dashboards targets land these tests skip, saying which one is missing.
@@ -132,11 +132,11 @@ def servers(rendered: Rendered, live_prometheus: Any) -> dict[str, LivePrometheu
 
 
 def _panel_queries(rendered: Rendered) -> list[tuple[str, str, str]]:
-    from obsgen.targets import dashboards
+    from obsgen.targets.grafana.dashboards import target as dashboards
 
     panel_queries = getattr(dashboards, "panel_queries", None)
     if panel_queries is None:
-        pytest.skip("dashboards target has not landed: obsgen.targets.dashboards.panel_queries is missing")
+        pytest.skip("dashboards target has no panel_queries (obsgen.targets.grafana.dashboards.target)")
     assert rendered.result.plan is not None
     return list(panel_queries(rendered.result.plan))
 

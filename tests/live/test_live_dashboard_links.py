@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-from obsgen import promql_tree as promql
 from obsgen.generate import plan_spec
 from obsgen.plan import Plan
-from obsgen.targets.dashboard_uids import dashboard_uid
-from obsgen.targets.dashboards_overview import DASHBOARD_LABEL, _dashboard_label
-from obsgen.targets.dashboards_queries import constant_series, union
+from obsgen.targets.grafana.dashboards.overview import DASHBOARD_LABEL, _dashboard_label
+from obsgen.targets.grafana.dashboards.queries import constant_series, union
+from obsgen.targets.grafana.dashboards.uids import dashboard_uid
+from obsgen.targets.prometheus import promql
 from tests.conftest import ROOT
 from tests.live import synthetic
 

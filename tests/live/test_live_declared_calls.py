@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from obsgen.generate import generate
-from obsgen.targets.dashboards_queries import ServiceGraphQueries
+from obsgen.targets.grafana.dashboards.queries import ServiceGraphQueries
 from tests.conftest import ROOT
 from tests.live import synthetic
 

@@ -35,8 +35,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from obsgen import escape
-from obsgen.escape import grafana_unprovisioning
+from obsgen.emit import escape
+from obsgen.emit.escape import grafana_unprovisioning
 from tests.grafana_grammars import TRACE_ID, UnknownVariable, interpolate, parse, traces_to_logs_tags
 from tests.grafana_js import require_node
 from tests.real.grafana_render import SPECS, grafana_artifacts

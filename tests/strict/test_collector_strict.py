@@ -1,4 +1,4 @@
-"""Tests for the strict OpenTelemetry Collector config model (obsgen.strict.collector)."""
+"""Tests for the strict OpenTelemetry Collector config model (obsgen.targets.collector.strict.config)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import copy
 import pytest
 import yaml
 
-from obsgen.strict._base import StrictError
-from obsgen.strict.collector import (
+from obsgen.check.strict import StrictError
+from obsgen.targets.collector.strict.config import (
     component_ids,
     validate_collector_config,
     validate_load_balancing,
@@ -16,7 +16,7 @@ from obsgen.strict.collector import (
     validate_span_metrics,
     validate_tail_sampling,
 )
-from obsgen.strict.collector_schema import parse_go_duration
+from obsgen.targets.collector.strict.schema import parse_go_duration
 from tests import upstream
 
 CURRENT = (0, 159, 0)

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from obsgen.strict.grafana import (
+from obsgen.targets.grafana.strict import (
     check_provisioning_dollars,
     escape_provisioning,
     unescape_provisioning,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from obsgen.strict.tempo import validate_tempo_config
+from obsgen.targets.tempo.strict import validate_tempo_config
 from tests import upstream
 
 V2_FILES = upstream.names("tempo", "tempo-v2*.yaml")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming
 from obsgen.generate import generate
+from obsgen.plan import naming
 from tests.conftest import ROOT
 
 SPECS = [ROOT / "specs" / "shop.yaml", *sorted((ROOT / "tests" / "specs").glob("*.yaml"))]

@@ -11,15 +11,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming
-from obsgen.artifacts import Artifact
+from obsgen.emit.artifacts import Artifact
 from obsgen.generate import parse_artifact, plan_spec
-from obsgen.plan import Plan
+from obsgen.plan import Plan, naming
 from obsgen.spec.durations import parse_duration
 from obsgen.spec.versions import version_tuple
-from obsgen.strict.collector import validate_collector_config
-from obsgen.targets import collector
-from obsgen.targets.collector_values import (
+from obsgen.targets.collector import target as collector
+from obsgen.targets.collector.strict.config import validate_collector_config
+from obsgen.targets.collector.values import (
     collector_literal,
     escape_values,
     memory_sizing,
@@ -531,7 +530,7 @@ def test_output_is_identical_across_hash_seeds_and_time_zones() -> None:
     script = (
         "from pathlib import Path\n"
         "from obsgen.generate import plan_spec\n"
-        "from obsgen.targets import collector\n"
+        "from obsgen.targets.collector import target as collector\n"
         "import sys\n"
         "for spec in sys.argv[1:]:\n"
         "    plan = plan_spec(Path(spec), Path(spec).name).plan\n"

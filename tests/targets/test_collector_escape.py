@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from obsgen.strict.collector import validate_collector_config
-from obsgen.strict.collector_schema import is_env, unescape_dollars
-from obsgen.targets.collector_values import collector_literal, env_reference
+from obsgen.targets.collector.strict.config import validate_collector_config
+from obsgen.targets.collector.strict.schema import is_env, unescape_dollars
+from obsgen.targets.collector.values import collector_literal, env_reference
 
 VERSION = (0, 159, 0)
 DOC = {

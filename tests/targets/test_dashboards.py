@@ -11,14 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 import promql_parser
 import pytest
 
-from obsgen import naming
-from obsgen import promql_tree as promql
 from obsgen.generate import parse_artifact, plan_spec
-from obsgen.plan import Plan
-from obsgen.targets import dashboards
-from obsgen.targets.dashboard_uids import dashboard_uid
-from obsgen.targets.dashboards_panels import known_datasource_uids
-from obsgen.targets.dashboards_queries import GRAFANA_MACROS
+from obsgen.plan import Plan, naming
+from obsgen.targets.grafana.dashboards import target as dashboards
+from obsgen.targets.grafana.dashboards.panels import known_datasource_uids
+from obsgen.targets.grafana.dashboards.queries import GRAFANA_MACROS
+from obsgen.targets.grafana.dashboards.uids import dashboard_uid
+from obsgen.targets.prometheus import promql
 from tests.conftest import ROOT
 
 SPECS = [ROOT / "specs" / "shop.yaml", *sorted((ROOT / "tests" / "specs").glob("*.yaml"))]
@@ -266,7 +265,7 @@ def test_overview_node_graph_and_declared_topology() -> None:
     # the declared edges are recorded series (rules target), not spelled out in the query
     assert naming.DECLARED_CALL in promql.metric_names_used(promql.parse(promql_of(expr)))
     assert not any(f'"{plan.by_key[call.callee].name}"' in expr for call in plan.edges)
-    from obsgen.targets.rules import rule_files
+    from obsgen.targets.prometheus.target import rule_files
 
     recorded = [r for f in rule_files(plan) for g in f.groups for r in g.rules
                 if getattr(r, "record", None) == naming.DECLARED_CALL]
@@ -365,7 +364,7 @@ services:
 
 def test_render_is_deterministic_across_hash_seeds(tmp_path: Path) -> None:
     script = ("import sys, hashlib; from pathlib import Path; from obsgen.generate import plan_spec; "
-              "from obsgen.targets import dashboards; "
+              "from obsgen.targets.grafana.dashboards import target as dashboards; "
               "p = plan_spec(Path(sys.argv[1])).plan; "
               "print(hashlib.sha256(''.join(a.path + a.text for a in dashboards.render(p)).encode()).hexdigest())")
     spec = str(ROOT / "tests" / "specs" / "large.yaml")

@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from obsgen import naming
-from obsgen.targets import dashboards, rules
+from obsgen.plan import naming
+from obsgen.targets.grafana.dashboards import target as dashboards
+from obsgen.targets.prometheus import target as rules
 from tests.conftest import ROOT
 from tests.targets.test_dashboards import SPECS, all_panels, plan_of
 

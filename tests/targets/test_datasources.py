@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming, promql_quote
-from obsgen import promql_tree as promql
 from obsgen.generate import generate, plan_spec
-from obsgen.plan import Plan
-from obsgen.strict.grafana import (
+from obsgen.plan import Plan, naming
+from obsgen.targets.grafana import datasources
+from obsgen.targets.grafana import provider as dashboard_provider
+from obsgen.targets.grafana.strict import (
     check_provisioning_dollars,
     unescape_provisioning,
     validate_dashboard_provider_file,
     validate_datasources_file,
 )
-from obsgen.targets import dashboard_provider, datasources
+from obsgen.targets.prometheus import promql
+from obsgen.targets.prometheus import quote as promql_quote
 from tests.conftest import ROOT
 
 SPECS = [ROOT / "specs" / "shop.yaml", *sorted((ROOT / "tests" / "specs").glob("*.yaml"))]

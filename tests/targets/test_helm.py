@@ -25,7 +25,7 @@ import yaml
 from obsgen.generate import generate, plan_spec
 from obsgen.plan import Plan
 from obsgen.targets import helm
-from obsgen.targets.collector_values import memory_sizing
+from obsgen.targets.collector.values import memory_sizing
 from obsgen.targets.helm import names
 from obsgen.targets.helm.chart_merge import (
     CHART_DEFAULT_CONFIG,
@@ -36,7 +36,7 @@ from obsgen.targets.helm.chart_merge import (
 )
 from obsgen.targets.helm.collector_values import rendered_config
 from obsgen.targets.helm.sizing import sampler_memory
-from obsgen.targets.rules import rule_files
+from obsgen.targets.prometheus.target import rule_files
 from tests import realtools, upstream
 from tests.conftest import ROOT
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming, output
+from obsgen import output
 from obsgen.generate import generate
+from obsgen.plan import naming
 from tests.conftest import ROOT
 
 SPECS = [ROOT / "specs" / "shop.yaml", *sorted((ROOT / "tests" / "specs").glob("*.yaml"))]

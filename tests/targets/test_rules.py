@@ -9,13 +9,13 @@ import promql_parser
 import pytest
 import yaml
 
-from obsgen import naming
-from obsgen import promql_tree as promql
 from obsgen.generate import generate
+from obsgen.plan import naming
 from obsgen.spec.durations import parse_duration
-from obsgen.strict.prometheus import check_rule_file, check_test_file
-from obsgen.targets import dashboard_uids, rules
-from obsgen.targets.rules_model import (
+from obsgen.targets.grafana.dashboards import uids as dashboard_uids
+from obsgen.targets.prometheus import promql
+from obsgen.targets.prometheus import target as rules
+from obsgen.targets.prometheus.rules.model import (
     ValueFormat,
     burn_tiers,
     go_template_literal,
@@ -23,7 +23,8 @@ from obsgen.targets.rules_model import (
     minutes_of,
     window_text,
 )
-from obsgen.targets.rules_sim import histogram_quantile
+from obsgen.targets.prometheus.sim import histogram_quantile
+from obsgen.targets.prometheus.strict import check_rule_file, check_test_file
 from tests.conftest import ROOT
 
 SHOP = ROOT / "specs" / "shop.yaml"
@@ -278,7 +279,7 @@ def test_declared_calls_are_recorded_in_groups_the_lint_accepts(tmp_path: Path) 
     from benchmarks.synth import synth_spec
     from obsgen.generate import plan_spec
     from obsgen.spec.rule_lint import MAX_RULES_PER_GROUP
-    from obsgen.targets.rules_recordings import declared_call_groups
+    from obsgen.targets.prometheus.rules.recordings import declared_call_groups
 
     spec = tmp_path / "synth60.yaml"
     spec.write_text(yaml.safe_dump(synth_spec(60)), encoding="utf-8")

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from obsgen.strict.prometheus import check_rule_file, check_test_file, template_problem
+from obsgen.targets.prometheus.strict import check_rule_file, check_test_file, template_problem
 from tests.conftest import SHARED
 
 UPSTREAM = SHARED / "upstream" / "prometheus"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming
 from obsgen.generate import generate, plan_spec
+from obsgen.plan import naming
 from obsgen.spec.durations import parse_duration
 from tests.conftest import ROOT
 from tests.test_promtool import HOSTILE_SPEC

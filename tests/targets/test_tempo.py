@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming
 from obsgen.generate import generate, plan_spec
-from obsgen.plan import Plan
-from obsgen.strict.tempo import validate_tempo_config
-from obsgen.targets import tempo
-from obsgen.targets.tempo_envsubst import EnvRef, SubstitutionError, expand, literal, references
+from obsgen.plan import Plan, naming
+from obsgen.targets.tempo import target as tempo
+from obsgen.targets.tempo.envsubst import EnvRef, SubstitutionError, expand, literal, references
+from obsgen.targets.tempo.strict import validate_tempo_config
 from tests.conftest import ROOT
 
 SPECS = [ROOT / "specs" / "shop.yaml", *sorted((ROOT / "tests" / "specs").glob("*.yaml"))]
@@ -262,7 +261,7 @@ def test_checker_rejects_a_key_from_the_wrong_major() -> None:
 
 def test_output_is_deterministic_across_hash_seeds() -> None:
     code = ("import sys; from pathlib import Path; from obsgen.generate import plan_spec; "
-            "from obsgen.targets import tempo, datasources; "
+            "from obsgen.targets.tempo import target as tempo; from obsgen.targets.grafana import datasources; "
             "p = plan_spec(Path(sys.argv[1])).plan; "
             "sys.stdout.write(tempo.render_text(p) + ''.join(a.text for a in datasources.render(p)))")
     outputs = set()

@@ -2,7 +2,7 @@
 
 The expected names are computed here from the *rendered* connector config (its database_name_attributes and
 virtual_node_peer_attributes) and a model of connector.go's pairing, written independently of
-obsgen.service_graph: a client span with a database-name attribute is a database edge named by its value; a
+obsgen.plan.service_graph: a client span with a database-name attribute is a database edge named by its value; a
 producer pairs with its consumer; an unanswered client span becomes a virtual node named by the first peer
 attribute it carries (contrib connector/servicegraphconnector/connector.go v0.159.0, aggregateMetrics and
 onExpire).
@@ -14,7 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from obsgen.targets import collector, rules, tempo
+from obsgen.targets.collector import target as collector
+from obsgen.targets.prometheus import target as rules
+from obsgen.targets.tempo import target as tempo
 from tests.truth.helpers import diagnostics, make_plan
 
 RIDE = """
@@ -100,7 +102,7 @@ def test_tempo_generator_uses_the_same_attribute_lists(tmp_path: Path) -> None:
 
 
 def test_dashboard_downstream_panels_name_the_reported_servers(tmp_path: Path) -> None:
-    from obsgen.targets import dashboards
+    from obsgen.targets.grafana.dashboards import target as dashboards
 
     plan = make_plan(tmp_path, RIDE)
     text = next(a.text for a in dashboards.render(plan) if a.path.endswith("svc-dispatch.json"))

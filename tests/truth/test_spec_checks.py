@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen.sampler_memory import estimate
-from obsgen.targets import collector
+from obsgen.targets.collector import target as collector
+from obsgen.targets.collector.memory import estimate
 from tests.truth.helpers import diagnostics, make_plan
 
 ATTRS = """

@@ -7,8 +7,10 @@ from pathlib import Path
 import yaml
 
 from obsgen.spec.durations import parse_duration
-from obsgen.targets import collector, tempo, topology
-from obsgen.targets.collector_values import memory_sizing
+from obsgen.targets.collector import target as collector
+from obsgen.targets.collector.values import memory_sizing
+from obsgen.targets.tempo import target as tempo
+from obsgen.targets.topology import target as topology
 from tests.truth.helpers import make_plan
 
 
@@ -81,7 +83,7 @@ def test_tempo_source_keeps_remote_write(tmp_path: Path) -> None:
 
 
 def test_remote_write_endpoint_moves_under_http_from_0_158(tmp_path: Path) -> None:
-    from obsgen.targets.collector_components import REMOTE_WRITE_HTTP_BLOCK_SINCE
+    from obsgen.targets.collector.components import REMOTE_WRITE_HTTP_BLOCK_SINCE
 
     assert REMOTE_WRITE_HTTP_BLOCK_SINCE == (0, 158, 0)
     for version, nested in (("0.157.0", False), ("0.158.0", True), ("0.159.0", True)):

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from obsgen.artifacts import Artifact, header_lines
+from obsgen.check.strict import StrictError
+from obsgen.emit.artifacts import Artifact, header_lines
+from obsgen.emit.templates import dump_yaml
 from obsgen.plan import Plan
-from obsgen.render import dump_yaml
 from obsgen.spec.versions import version_tuple
-from obsgen.strict._base import StrictError
-from obsgen.strict.collector import validate_collector_config
-from obsgen.strict.prometheus import check_rule_file
+from obsgen.targets.collector.strict.config import validate_collector_config
 from obsgen.targets.helm import names
 from obsgen.targets.helm.chart_merge import CHART_DEFAULT_CONFIG, helm_merge, tpl_read
 from obsgen.targets.helm.collector_values import gateway_values, sampler_values
@@ -26,6 +25,7 @@ from obsgen.targets.helm.names import sampler_service
 from obsgen.targets.helm.prometheus_rule import prometheus_rule
 from obsgen.targets.helm.sizing import sampler_memory
 from obsgen.targets.helm.tempo_values import credentials_secret, tempo_values
+from obsgen.targets.prometheus.strict import check_rule_file
 
 
 def collector_config_in_chart(values: dict[str, object]) -> object:

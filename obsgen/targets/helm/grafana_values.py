@@ -11,11 +11,11 @@ So only the datasources are tpl-escaped, and the provider's path is that directo
 from __future__ import annotations
 
 from obsgen.plan import Plan
-from obsgen.targets import dashboards
-from obsgen.targets.dashboard_provider import provider
-from obsgen.targets.datasources import datasources
+from obsgen.targets.grafana.dashboards import target as dashboards
+from obsgen.targets.grafana.datasources import datasources
+from obsgen.targets.grafana.provider import provider
+from obsgen.targets.grafana.provisioning import escape_strings
 from obsgen.targets.helm.chart_merge import tpl_literal
-from obsgen.targets.provisioning import escape_strings
 
 CHART_DASHBOARDS_ROOT = "/var/lib/grafana/dashboards"
 

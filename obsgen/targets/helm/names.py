@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from obsgen.spec.models import Spec
-from obsgen.targets.collector_components import k8s_service
+from obsgen.targets.collector.components import k8s_service
 
 # Chart value files the names are written for (the target's outputs).
 DIRECTORY = "helm"

@@ -7,7 +7,7 @@ rule files' (alert annotations keep their ``{{ ... }}`` Prometheus templates).
 from __future__ import annotations
 
 from obsgen.plan import Plan, slug
-from obsgen.targets.rules import rule_files
+from obsgen.targets.prometheus.target import rule_files
 
 
 def rule_name(plan: Plan) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from obsgen.spec.models import Spec
-from obsgen.targets.collector_values import memory_sizing, trace_buffer_sizing
+from obsgen.targets.collector.values import memory_sizing, trace_buffer_sizing
 
 # One decision-cache entry: a 16-byte trace id in an LRU list element and its map slot. An estimate
 # (golang-lru's element plus map overhead), deliberately generous; the caches are small next to traces.

@@ -15,9 +15,9 @@ from typing import cast
 
 from obsgen.plan import Plan
 from obsgen.spec.models import S3Storage
-from obsgen.targets import tempo
 from obsgen.targets.helm.chart_merge import tpl_literal
-from obsgen.targets.tempo_envsubst import resolve
+from obsgen.targets.tempo import target as tempo
+from obsgen.targets.tempo.envsubst import resolve
 
 
 def object_storage(plan: Plan) -> S3Storage:

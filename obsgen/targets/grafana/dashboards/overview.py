@@ -1,0 +1,245 @@
+"""System overview: the observed service graph beside the declared topology, every service, every SLO."""
+
+from __future__ import annotations
+
+from obsgen.plan import Plan, naming
+from obsgen.targets.grafana.compat import (
+    dashboards_by_tag,
+    override,
+    promql_replacement,
+    promql_string,
+    transformation,
+)
+from obsgen.targets.grafana.dashboards.panels import (
+    ERROR_RATIO_STEPS,
+    GRID_WIDTH,
+    H_NODE_GRAPH,
+    H_TABLE,
+    DashboardSpec,
+    Layout,
+    Panels,
+    prometheus_ref,
+    system_tag,
+)
+from obsgen.targets.grafana.dashboards.queries import (
+    EDGE_SOURCE,
+    EDGE_TARGET,
+    NODE_ID,
+    NODE_TITLE,
+    SG,
+    RecordedQueries,
+    ServiceGraphQueries,
+    constant_series,
+    number,
+    slo_objectives,
+    union,
+    with_labels,
+)
+from obsgen.targets.grafana.dashboards.uids import dashboard_file, dashboard_uid
+from obsgen.targets.prometheus import quote as promql_quote
+
+# Synthetic labels the overview's tables join on; they exist only inside these queries.
+DASHBOARD_LABEL = "dashboard"
+SERVICE_KEY_LABEL = "service_key"
+OBJECTIVE_LABEL = "objective"
+WINDOW_LABEL = "window"
+
+
+def value_column(ref: str) -> str:
+    """The field name Grafana gives the value of query ``ref`` when several queries feed a table."""
+    return f"Value #{ref}"
+
+
+def _time_columns(count: int) -> dict[str, bool]:
+    # joinByField keeps each frame's Time column, numbered from 1; instant tables do not need them
+    return {"Time": True, **{f"Time {i}": True for i in range(1, count + 1)}}
+
+
+def _node_graph(layout: Layout, p: Panels) -> None:
+    sg = ServiceGraphQueries()
+    refs = ("nodes", "nodes_errors", "edges", "edges_errors")
+    exprs = (sg.node_requests(), sg.node_error_ratio(), sg.edge_requests(), sg.edge_error_ratio())
+    targets = [p.target(e, r, "", instant=True, table=True) for r, e in zip(refs, exprs, strict=True)]
+    stat_names = {value_column("nodes"): "mainstat", value_column("nodes_errors"): "secondarystat",
+                  value_column("edges"): "mainstat", value_column("edges_errors"): "secondarystat"}
+    transformations = [
+        transformation("merge", {}, refs[:2]),
+        transformation("merge", {}, refs[2:]),
+        transformation("organize", {
+            "excludeByName": {"Time": True, SG.client_label: True, SG.server_label: True},
+            "renameByName": stat_names,
+        }),
+    ]
+    overrides = [
+        override("byName", "mainstat", unit="reqps", displayName="Requests/s"),
+        override("byName", "secondarystat", unit="percentunit", displayName="Error ratio"),
+    ]
+    layout.row("Service graph")
+    layout.add(p.node_graph(
+        "Service graph (observed)", targets, transformations=transformations, overrides=overrides,
+        description="Nodes and edges from the service-graph metrics over the dashboard range: request rate "
+                    f"and error ratio. Node fields: {NODE_ID}, {NODE_TITLE}; edges: {EDGE_SOURCE} -> {EDGE_TARGET}.",
+    ), GRID_WIDTH, H_NODE_GRAPH)
+
+
+def _topology_tables(layout: Layout, p: Panels, plan: Plan) -> None:
+    sg = ServiceGraphQueries()
+    edges = plan.declared_calls
+    rename = {SG.client_label: "Caller", SG.server_label: "Callee", "Value": "Calls/s"}
+    organize = transformation("organize", {"excludeByName": {"Time": True}, "renameByName": rename})
+    calls_override = override("byName", "Calls/s", unit="reqps", custom__cellOptions={"type": "color-text"},
+                              thresholds={"mode": "absolute", "steps": [{"color": "red", "value": None},
+                                                                        {"color": "green", "value": 1e-9}]})
+    if edges:
+        declared = p.table(
+            "Declared calls (red: no traffic in range)",
+            [p.target(sg.declared_edge_traffic(), "A", "", instant=True, table=True)],
+            transformations=[organize], overrides=[calls_override], sort_by="Calls/s", descending=False,
+            description="Every call edge declared in the spec with its observed rate over the dashboard range; "
+                        "0 means the spec declares a dependency the traces never show.",
+        )
+        layout.add(declared, 12, H_TABLE)
+    observed = p.table(
+        "Observed calls not in the spec",
+        [p.target(sg.undeclared_edges(bool(edges)), "A", "", instant=True, table=True)],
+        transformations=[organize], overrides=[override("byName", "Calls/s", unit="reqps")], sort_by="Calls/s",
+        description="Edges of the service graph the spec does not declare (root callers such as the "
+                    "service graph's virtual 'user' node appear here too).",
+    )
+    layout.add(observed, 12 if edges else GRID_WIDTH, H_TABLE)
+
+
+def _dashboard_label(plan: Plan, expr: str) -> str:
+    """Tag each service's row with its dashboard UID, so the table can link rows to dashboards.
+
+    Services whose UID is ``<system>-svc-<service.name>`` share one regex ``label_replace`` (``$1`` is
+    the captured name). The others (a name the UID cannot hold as is, e.g. with ``_`` or capitals)
+    are joined with a table of constant ``{service, dashboard}`` series, one ``or`` term each: the
+    query grows by a term per such service but never nests deeper (one ``label_replace`` per service
+    nested the query a thousand levels deep for a thousand such services, past any parser's limit).
+    ``expr`` must be aggregated to one series per service without a metric name (``sum by``), as
+    the join drops ``__name__`` from the rows it labels.
+    """
+    label = plan.span_metrics.service_label
+    prefix = f"{plan.name}-svc-"
+    simple, special = [], []
+    for service in plan.instrumented:
+        uid = dashboard_uid(plan, service.key, "service")
+        (simple if uid == prefix + service.name else special).append((service, uid))
+    if special:
+        table = union([constant_series(1, [(label, s.name), (DASHBOARD_LABEL, uid)]) for s, uid in special])
+        # rows of listed services get the table's dashboard label; every other row is kept as it was
+        expr = (f"(({expr}) * on ({label}) group_left ({DASHBOARD_LABEL}) ({table})) "
+                f"or on ({label}) ({expr})")
+    if simple:
+        names = "|".join(promql_quote.regex_quote(s.name) for s, _ in simple)
+        expr = (f'label_replace({expr}, "{DASHBOARD_LABEL}", {promql_replacement(prefix)[:-1]}\\x241", "{label}", '
+                f"{promql_string(f'({names})')})")
+    return expr
+
+
+def _services_table(layout: Layout, p: Panels, plan: Plan) -> None:
+    rec = RecordedQueries(plan)
+    label = plan.span_metrics.service_label
+    queries = {
+        "requests": _dashboard_label(plan, rec.service("requests")),
+        "error_ratio": rec.service("error_ratio"),
+        "p99": rec.service("latency_seconds_p99"),
+    }
+    names = {"requests": "Requests/s", "error_ratio": "Error ratio", "p99": "p99 latency"}
+    targets = [p.target(e, r, "", instant=True, table=True) for r, e in queries.items()]
+    transformations = [
+        transformation("joinByField", {"byField": label, "mode": "outer"}),
+        transformation("organize", {
+            "excludeByName": _time_columns(len(queries)),
+            "renameByName": {label: "Service", **{value_column(r): n for r, n in names.items()}},
+        }),
+    ]
+    link = {"title": "Open the service dashboard", "url": f"/d/${{__data.fields.{DASHBOARD_LABEL}}}?"
+                                                          "${__url_time_range}", "targetBlank": False}
+    overrides = [
+        override("byName", "Service", links=[link]),
+        override("byName", DASHBOARD_LABEL, custom__hidden=True),
+        override("byName", "Requests/s", unit="reqps"),
+        override("byName", "Error ratio", unit="percentunit", custom__cellOptions={"type": "color-text"},
+                 thresholds={"mode": "absolute", "steps": [{"color": "green", "value": None}] + [
+                     {"color": c, "value": v} for v, c in ERROR_RATIO_STEPS]}),
+        override("byName", "p99 latency", unit="s"),
+    ]
+    layout.row("Services")
+    layout.add(p.table(
+        "Services (last 5m)", targets, transformations=transformations, overrides=overrides,
+        sort_by="Requests/s",
+        description="Every service reporting span metrics, from the recording rules' 5m series. Click a "
+                    "service to open its dashboard.",
+    ), GRID_WIDTH, H_TABLE)
+
+
+def _slo_table(layout: Layout, p: Panels, plan: Plan) -> None:
+    if not plan.slos:
+        return
+    rec = RecordedQueries(plan)
+    objective_rows, compliance_rows, budget_rows = [], [], []
+    for slo in plan.slos:
+        for kind, objective in slo_objectives(slo):
+            key = [(OBJECTIVE_LABEL, f"{slo.name}/{kind}")]
+            info = [*key, (SERVICE_KEY_LABEL, slo.service), (naming.SLO_LABEL, slo.name),
+                    (naming.SLO_KIND_LABEL, kind), (WINDOW_LABEL, slo.window.prom())]
+            objective_rows.append(with_labels(f"vector({number(objective)})", info))
+            compliance_rows.append(with_labels(rec.compliance(slo, kind), key))
+            budget_rows.append(with_labels(rec.budget_remaining(slo, kind, objective), key))
+    targets = [
+        p.target(union(objective_rows), "objective", "", instant=True, table=True),
+        p.target(union(compliance_rows), "compliance", "", instant=True, table=True),
+        p.target(union(budget_rows), "budget", "", instant=True, table=True),
+    ]
+    transformations = [
+        transformation("joinByField", {"byField": OBJECTIVE_LABEL, "mode": "outer"}),
+        transformation("organize", {
+            "excludeByName": {**_time_columns(3), OBJECTIVE_LABEL: True},
+            "renameByName": {
+                SERVICE_KEY_LABEL: "Service", naming.SLO_LABEL: "SLO", naming.SLO_KIND_LABEL: "Kind",
+                WINDOW_LABEL: "Window", value_column("objective"): "Objective",
+                value_column("compliance"): "Current", value_column("budget"): "Error budget left",
+            },
+            "indexByName": {"Service": 0, "SLO": 1, "Kind": 2, "Window": 3, "Objective": 4, "Current": 5,
+                            "Error budget left": 6},
+        }),
+    ]
+    budget_steps = [{"color": "red", "value": None}, {"color": "orange", "value": 0},
+                    {"color": "green", "value": 0.25}]
+    overrides = [
+        override("byName", "Objective", unit="percentunit", decimals=3),
+        override("byName", "Current", unit="percentunit", decimals=3),
+        override("byName", "Error budget left", unit="percentunit", decimals=1,
+                 custom__cellOptions={"mode": "basic", "type": "gauge"}, min=-1, max=1,
+                 thresholds={"mode": "absolute", "steps": budget_steps}),
+    ]
+    layout.row("SLOs")
+    layout.add(p.table(
+        "SLO status over each SLO's window", targets, transformations=transformations, overrides=overrides,
+        sort_by="Error budget left", descending=False,
+        description="Objective, current compliance and error budget left, each over the SLO's own window "
+                    "(mean of the recorded 5m SLI error ratio).",
+    ), GRID_WIDTH, max(H_TABLE, 3 + len(objective_rows)))
+
+
+def overview_dashboard(plan: Plan) -> DashboardSpec:
+    """The system overview dashboard."""
+    p = Panels(prometheus_ref(plan))
+    layout = Layout()
+    _node_graph(layout, p)
+    _topology_tables(layout, p, plan)
+    _services_table(layout, p, plan)
+    _slo_table(layout, p, plan)
+    return DashboardSpec(
+        uid=dashboard_uid(plan, None, "overview"),
+        path=dashboard_file(plan, None, "overview"),
+        title=f"{plan.name} / Overview",
+        summary=f"System {plan.name}: observed service graph vs declared topology, services and SLO status.",
+        tags=(system_tag(plan), "obsgen-overview"),
+        panels=layout.panels,
+        links=[dashboards_by_tag(f"{plan.name} dashboards", [system_tag(plan)])],
+        time_from="now-1h",
+        refresh="1m",
+    )

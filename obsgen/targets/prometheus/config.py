@@ -1,0 +1,72 @@
+"""``prometheus/prometheus.yaml``: the scrape jobs of the Collector's own metrics, the rendered rule files,
+and in its header the command-line flags the stack needs.
+
+Without a scrape job for :8888 no pipeline alert and no panel of the sampling dashboard has data; the
+jobs are the ones the CollectorDown alert watches (``naming.collector_jobs``).
+"""
+
+from __future__ import annotations
+
+from obsgen.emit.artifacts import Artifact, header_lines
+from obsgen.emit.templates import render_template
+from obsgen.plan import Plan, naming
+from obsgen.targets.collector.components import SCRAPE_ENDPOINT, TELEMETRY_PORT
+from obsgen.targets.prometheus.rules.model import EVALUATION_INTERVAL, RULES_DIR
+
+PATH = "prometheus/prometheus.yaml"
+SPAN_METRICS_PORT = int(SCRAPE_ENDPOINT.rsplit(":", 1)[1])
+
+
+def flags(plan: Plan) -> list[str]:
+    """The flags of ``prometheus`` this stack relies on, each with why (header comment lines)."""
+    pushers = []
+    if plan.spec.collector.metrics_export == "remote_write" or plan.span_metrics.source == "tempo":
+        pushers.append("span metrics and service-graph metrics arrive by remote write")
+    out = []
+    if pushers:
+        out.append("--web.enable-remote-write-receiver: " + "; ".join(pushers) + " (POST /api/v1/write).")
+    out.append("--enable-feature=exemplar-storage: span-metrics histograms carry trace-id exemplars that the "
+               "dashboards link to traces; without it Prometheus drops them.")
+    out.append("No native histograms: span metrics and service-graph latencies are classic (_bucket) histograms.")
+    return out
+
+
+def _job(name: str, static: list[str] | None = None, dns: str | None = None, port: int = TELEMETRY_PORT
+         ) -> dict[str, object]:
+    job: dict[str, object] = {"job_name": name}
+    if static is not None:
+        job["static_configs"] = [{"targets": static}]
+    if dns is not None:
+        # a headless service resolves to every sampler pod: one target per replica
+        job["dns_sd_configs"] = [{"names": [dns], "type": "A", "port": port}]
+    return job
+
+
+def document(plan: Plan) -> dict[str, object]:
+    """The configuration as data."""
+    collector = plan.spec.collector
+    host = collector.metrics_host
+    jobs: list[dict[str, object]] = []
+    if collector.replicas <= 1:
+        jobs.append(_job(naming.COLLECTOR_JOB, static=[f"{host}:{TELEMETRY_PORT}"]))
+        span_hosts: tuple[dict[str, object], ...] = ({"static": [f"{host}:{SPAN_METRICS_PORT}"]},)
+    else:
+        jobs.append(_job(naming.COLLECTOR_GATEWAY_JOB, static=[f"{host}:{TELEMETRY_PORT}"]))
+        jobs.append(_job(naming.COLLECTOR_SAMPLER_JOB, dns=collector.sampler_service))
+        span_hosts = ({"dns": collector.sampler_service, "port": SPAN_METRICS_PORT},)
+    if collector.metrics_export == "scrape" and plan.span_metrics.source == "collector":
+        jobs.append(_job(naming.COLLECTOR_SPAN_METRICS_JOB, **span_hosts[0]))  # type: ignore[arg-type]
+    return {
+        "global": {"scrape_interval": plan.spec.backends.prometheus.scrape_interval.prom(),
+                   "evaluation_interval": EVALUATION_INTERVAL},
+        # relative to this file's directory, where Prometheus resolves them
+        "rule_files": [f"{RULES_DIR.removeprefix('prometheus/')}/*.yaml"],
+        "scrape_configs": jobs,
+    }
+
+
+def render(plan: Plan) -> list[Artifact]:
+    """The one configuration file."""
+    notes = [f"Prometheus {plan.spec.stack.prometheus} for {plan.name}; run it with these flags:", *flags(plan)]
+    body = render_template("prometheus/rules.yaml.j2", notes=notes, document=document(plan))
+    return [Artifact(PATH, header_lines(plan.spec_file) + body)]

@@ -1,0 +1,1 @@
+"""topology.md: the service graph as Markdown and Mermaid, for humans reviewing the render."""
