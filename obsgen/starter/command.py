@@ -206,6 +206,15 @@ def init(name: str | None, services: tuple[str, ...], calls: tuple[str, ...], ou
     names, edges = _topology(services, calls)
     to_stdout = output is not None and str(output) == "-"
     path = Path("specs") / f"{name}.yaml" if output is None else output
+    if not to_stdout:
+        from obsgen.escape import UnsafeText, source_file_name
+
+        try:  # the file name goes into every generated header: refuse what the render would refuse (OBS207)
+            source_file_name(path.name)
+        except UnsafeText as exc:
+            click.echo(term.diagnostic(Diagnostic("OBS207", str(exc), file=str(path),
+                                                  hint="letters, digits, spaces and ._-+@,()=~ only")), err=True)
+            sys.exit(EXIT_IO)
     if not to_stdout and path.exists() and not force:
         click.echo(term.diagnostic(_exists(path)), err=True)
         sys.exit(EXIT_IO)

@@ -134,7 +134,7 @@ def test_gitlab_job(tmp_path: Path) -> None:
     commands = "\n".join(script[1:])
     cwd = specs_dir(tmp_path, app=GOOD)
     stale = sh(commands, cwd)
-    assert stale.returncode == 1 and "generated/app: stale" in stale.stderr
+    assert stale.returncode == 1 and "generated/app/ is stale" in stale.stderr
     assert sh("obsgen render specs/app.yaml", cwd).returncode == 0
     assert sh(commands, cwd).returncode == 0
     (cwd / "specs" / "bad.yaml").write_text(BAD_DURATION, encoding="utf-8")
@@ -156,7 +156,7 @@ def test_precommit_snippet(project: Project, hook_source: HookSource) -> None:
     assert re.search(r"^obsgen render --check\.+Passed$", result.stdout, re.MULTILINE)
     project.write("specs/app.yaml", GOOD + "  cache: {kind: cache}\n")
     result = project.pre_commit("--all-files")
-    assert result.returncode == 1 and "generated/app: stale" in result.stdout
+    assert result.returncode == 1 and "generated/app/ is stale" in result.stdout
 
 
 @pytest.mark.parametrize("key", ["jobs", "obsgen", "repos"])
