@@ -101,7 +101,7 @@ def _skipped(items: list[Skipped], source: str) -> list[str]:
     if not items:
         return []
     lines = [comment(f"Not imported from {source} (the spec cannot say these):")]
-    for item in items:
+    for item in sorted(items, key=lambda skipped: skipped.line):
         lines.append(comment(f"  line {item.line}: {item.what}: {item.reason}"))
     return lines
 
