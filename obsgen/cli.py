@@ -72,7 +72,7 @@ def _report(diags: list[Diagnostic], fmt: str, extra: dict[str, object] | None =
         click.echo(format_report(diags, fmt), nl=False)
         return
     for diag in sorted(diags, key=sort_key):
-        click.echo(term.diagnostic(diag), err=True)
+        term.echo(term.diagnostic(diag), err=True)
 
 
 def _exit_for(diags: list[Diagnostic], strict: bool) -> int:
@@ -258,7 +258,7 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, fo
             sys.exit(EXIT_OK)
         if not term.quiet:
             to_stderr = fmt == "sarif"  # stdout holds the SARIF log then
-            click.echo(term.diff(diff, sys.stderr if to_stderr else sys.stdout), nl=False, err=to_stderr)
+            term.echo(term.diff(diff, sys.stderr if to_stderr else sys.stdout), nl=False, err=to_stderr)
         differing = len(changes.added) + len(changes.changed) + len(changes.removed)
         term.failure(summaries.stale(spec, out_dir, out, differing))
         if fmt == "github":
@@ -299,7 +299,7 @@ def diff(spec: Path, out: Path | None, quiet: bool) -> None:
     out_dir = _out_dir(spec, out)
     changes, text = output.unified_diff(out_dir, result.artifacts, diff_prefix(out_dir))  # type: ignore[attr-defined]
     if not quiet:
-        click.echo(term.diff(text, sys.stdout), nl=False)
+        term.echo(term.diff(text, sys.stdout), nl=False)
         click.echo(summaries.diff_summary(len(changes.added), len(changes.removed), len(changes.changed)))
     sys.exit(EXIT_OK if changes.clean else EXIT_INVALID)
 

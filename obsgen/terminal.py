@@ -96,10 +96,16 @@ class Terminal:
         then fail the run too)."""
         return not self.quiet or diag.is_error or strict
 
+    @staticmethod
+    def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+        """``click.echo`` that keeps the colours :func:`paint` decided on (click strips ANSI codes from a
+        stream that is no terminal, which would undo ``FORCE_COLOR``)."""
+        click.echo(text, err=err, nl=nl, color=True)
+
     def summary(self, text: str, style: str = "ok") -> None:
         """The command's one summary line on stderr (left out with ``--quiet``)."""
         if not self.quiet:
-            click.echo(paint(text, style, sys.stderr), err=True)
+            self.echo(paint(text, style, sys.stderr), err=True)
 
     def note(self, text: str) -> None:
         """An informational line on stderr (left out with ``--quiet``)."""
@@ -108,7 +114,7 @@ class Terminal:
 
     def failure(self, text: str) -> None:
         """A line that explains a failure: printed even with ``--quiet``."""
-        click.echo(paint(text, "error", sys.stderr), err=True)
+        self.echo(paint(text, "error", sys.stderr), err=True)
 
     def diff(self, text: str, stream: IO[str] | None) -> str:
         """A unified diff, its lines coloured as git colours them when ``stream`` takes colour."""

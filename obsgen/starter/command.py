@@ -128,7 +128,7 @@ def _rendered_components(text: str, path: Path, display: str) -> dict[str, dict[
     result = generate(path, display, data=text.encode("utf-8"))
     if not result.ok:
         for diag in result.diagnostics:
-            click.echo(term.diagnostic(diag), err=True)
+            term.echo(term.diagnostic(diag), err=True)
         click.echo("obsgen init: the starter spec does not render (a bug in obsgen init; please report it)", err=True)
         sys.exit(EXIT_INVALID)
     found: dict[str, dict[str, object]] = {}
@@ -212,11 +212,11 @@ def init(name: str | None, services: tuple[str, ...], calls: tuple[str, ...], ou
         try:  # the file name goes into every generated header: refuse what the render would refuse (OBS207)
             source_file_name(path.name)
         except UnsafeText as exc:
-            click.echo(term.diagnostic(Diagnostic("OBS207", str(exc), file=str(path),
+            term.echo(term.diagnostic(Diagnostic("OBS207", str(exc), file=str(path),
                                                   hint="letters, digits, spaces and ._-+@,()=~ only")), err=True)
             sys.exit(EXIT_IO)
     if not to_stdout and path.exists() and not force:
-        click.echo(term.diagnostic(_exists(path)), err=True)
+        term.echo(term.diagnostic(_exists(path)), err=True)
         sys.exit(EXIT_IO)
     imported = None
     if collector is not None:
@@ -225,7 +225,7 @@ def init(name: str | None, services: tuple[str, ...], calls: tuple[str, ...], ou
         try:
             imported = import_config(read_collector_config(collector, collector))
         except ReadError as exc:
-            click.echo(term.diagnostic(exc.diagnostic), err=True)
+            term.echo(term.diagnostic(exc.diagnostic), err=True)
             sys.exit(EXIT_IO if exc.io else EXIT_INVALID)
     spec_dir = Path.cwd() if to_stdout else path.parent
     ref = schema_ref(spec_dir)
@@ -239,13 +239,13 @@ def init(name: str | None, services: tuple[str, ...], calls: tuple[str, ...], ou
         return
     failure = _write(path, text, force)
     if failure is not None:
-        click.echo(term.diagnostic(failure), err=True)
+        term.echo(term.diagnostic(failure), err=True)
         sys.exit(EXIT_IO)
     if ref.write_to is not None and not ref.write_to.exists():
         from obsgen.spec.schema import schema_text
 
         schema_failure = _write(ref.write_to, schema_text(), False)
         if schema_failure is not None:
-            click.echo(term.diagnostic(schema_failure), err=True)
+            term.echo(term.diagnostic(schema_failure), err=True)
             sys.exit(EXIT_IO)
     term.summary(_summary(starter, display))
