@@ -128,6 +128,18 @@ def test_workflow_check_step_reports_every_stale_spec(tmp_path: Path) -> None:
     assert [line.split(",")[0] for line in stale] == ["::error file=specs/app.yaml", "::error file=specs/other.yaml"]
 
 
+def test_workflow_stale_annotation_carries_the_command_that_fixes_it(tmp_path: Path) -> None:
+    """The annotation's advice, pasted as it reads, brings the output up to date: the next run passes."""
+    cwd = specs_dir(tmp_path, app=GOOD)
+    check = dict(run_workflow(cwd))["Generated configs are up to date"]
+    assert check is not None and check.returncode == 1
+    (message,) = [line.split("::", 2)[2] for line in check.stdout.splitlines() if line.startswith("::error ")]
+    assert message == "generated/app/ is stale; run `obsgen render specs/app.yaml`"
+    (advice,) = re.findall(r"run `([^`]+)`", message)
+    assert sh(advice, cwd).returncode == 0
+    assert all(r is not None and r.returncode == 0 for _, r in run_workflow(cwd))
+
+
 def test_gitlab_job(tmp_path: Path) -> None:
     script = snippet("obsgen")["obsgen"]["script"]  # type: ignore[index]
     assert is_install(script[0])

@@ -179,3 +179,25 @@ def test_stdout_starter_is_the_file(workdir: Path) -> None:
     # same text but the displayed path in the header
     assert re.sub(r"obsgen (validate|render) \S+", "", text) == re.sub(
         r"obsgen (validate|render) \S+", "", (workdir / "x.yaml").read_text())
+
+
+def test_the_readme_init_commands_run_as_written(workdir: Path) -> None:
+    """The README's "Start a spec" commands, run as written (the Collector config is the shop's, rendered)."""
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Start a spec: `obsgen init`\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```\n", 2)[1]
+    commands = [shlex.split(line.split("#", 1)[0]) for line in block.splitlines() if line.strip()]
+    assert [c[:2] for c in commands] == [["obsgen", "init"]] * 2
+    shop = generate(ROOT / "specs" / "shop.yaml", "specs/shop.yaml")
+    (config,) = [a for a in shop.artifacts if a.path == "otel-collector/config.yaml"]
+    Path("otel-collector.yaml").write_text(config.text)
+    for number, command in enumerate(commands):
+        if number:  # both write specs/shop.yaml: the second one is refused, as the README says, unless forced
+            assert cli(*command[1:])[0] == 2
+            command = [*command, "--force"]
+        code, _, err = cli(*command[1:])
+        assert code == 0, err
+        assert_renders_cleanly(workdir / "specs" / "shop.yaml")
+    assert "payments" not in yaml.safe_load((workdir / "specs" / "shop.yaml").read_text())["services"]
