@@ -236,6 +236,9 @@ def init(name: str | None, services: tuple[str, ...], calls: tuple[str, ...], ou
     text, starter = _without_rendered_defaults(starter, text, check_path)
     if to_stdout:
         click.echo(text, nl=False)
+        if ref.write_to is not None:
+            term.note(f"the schema line points at {ref.ref} beside the spec: save the schema there with "
+                      "`obsgen schema -o obsgen.schema.json`")
         return
     failure = _write(path, text, force)
     if failure is not None:
