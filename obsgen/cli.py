@@ -13,9 +13,13 @@ from pathlib import Path
 import click
 
 from obsgen.ci.formats import FORMATS, format_report, github_stale
+from obsgen.console import summaries
+from obsgen.console.paths import diff_prefix
+from obsgen.console.terminal import term, version_option
 from obsgen.diagnostics import Diagnostic, Severity, to_json
 from obsgen.lint.command import lint
 from obsgen.output import cache
+from obsgen.starter.command import init
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
 # obsgen reads a spec itself: an unreadable one is its own positioned OBS100 (exit 2), not click's usage error.
@@ -58,9 +62,10 @@ def _diagnostics_data(diags: list[Diagnostic]) -> list[dict[str, object]]:
     return [d.to_json_data() for d in diags]
 
 
-def _report(diags: list[Diagnostic], fmt: str, extra: dict[str, object] | None = None) -> None:
+def _report(diags: list[Diagnostic], fmt: str, extra: dict[str, object] | None = None, strict: bool = False) -> None:
     from obsgen.diagnostics import sort_key
 
+    diags = [d for d in diags if term.shown(d, strict)] if fmt in ("text", "github") else diags  # --quiet
     if fmt == "json":
         click.echo(to_json(diags, extra), nl=False)
         return
@@ -68,7 +73,7 @@ def _report(diags: list[Diagnostic], fmt: str, extra: dict[str, object] | None =
         click.echo(format_report(diags, fmt), nl=False)
         return
     for diag in sorted(diags, key=sort_key):
-        click.echo(diag.format(), err=True)
+        term.echo(term.diagnostic(diag), err=True)
 
 
 def _exit_for(diags: list[Diagnostic], strict: bool) -> int:
@@ -128,12 +133,13 @@ def run() -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="obsgen")
+@version_option
 def main() -> None:
     """obsgen: one service-topology spec, the whole tracing stack's configs generated from it."""
 
 
 main.add_command(lint)  # obsgen lint FILE...: hand-written configs through the strict models
+main.add_command(init)  # obsgen init: a commented starter spec (obsgen/starter/)
 
 
 @main.command()
@@ -141,6 +147,7 @@ main.add_command(lint)  # obsgen lint FILE...: hand-written configs through the 
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text; json; github (Actions annotations); sarif (SARIF 2.1.0 for code scanning).")
+@term.quiet_option
 def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     """Check specs and print diagnostics (file:line:col: severity CODE path: message).
 
@@ -150,6 +157,7 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
 
     all_diags: list[Diagnostic] = []
     io_error = False
+    failed: set[str] = set()
     series: dict[str, dict[str, int]] = {}
     for spec in specs:
         data = _read_spec(spec)
@@ -158,12 +166,17 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
         if hit is not None and hit_diags is not None:
             all_diags.extend(hit_diags)
             series[str(spec)] = hit["series"]  # type: ignore[assignment]
+            if _exit_for(hit_diags, strict) != EXIT_OK:
+                failed.add(str(spec))
             continue
         from obsgen.generate import generate, rule_selectors
         from obsgen.plan.cardinality import estimate, rule_series
 
-        result = generate(spec, str(spec), data=data)
+        with term.progress(f"validating {spec}"):
+            result = generate(spec, str(spec), data=data)
         all_diags.extend(result.diagnostics)
+        if _io_failure(result.diagnostics) or _exit_for(result.diagnostics, strict) != EXIT_OK:
+            failed.add(str(spec))
         io_error = io_error or _io_failure(result.diagnostics)
         if result.plan is not None:
             est = estimate(result.plan)
@@ -172,16 +185,15 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
                                  "rules_read_per_evaluation": rule_series(result.plan, rule_selectors(result.facts))}
         if entry_key is not None and result.ok:
             cache.store(entry_key, "validate", _diagnostics_data(result.diagnostics), series[str(spec)])
-    _report(all_diags, fmt, {"expected_series": series})
+    _report(all_diags, fmt, {"expected_series": series}, strict)
     code = EXIT_IO if io_error else _exit_for(all_diags, strict)
     if fmt in ("text", "github"):  # stderr: a CI log reads as a terminal does
         for name, counts in series.items():
-            click.echo(f"{name}: expected active series {counts['total']:,} (span metrics "
-                       f"{counts['span_metrics']:,}, service graph {counts['service_graph']:,}); rules read "
-                       f"{counts['rules_read_per_evaluation']:,} series per evaluation", err=True)
-        if code == EXIT_OK:
-            click.echo(f"{len(specs)} spec(s) valid" + (f", {len(all_diags)} warning(s)" if all_diags else ""),
-                       err=True)
+            term.note(f"{name}: expected active series {counts['total']:,} (span metrics "
+                      f"{counts['span_metrics']:,}, service graph {counts['service_graph']:,}); rules read "
+                      f"{counts['rules_read_per_evaluation']:,} series per evaluation")
+        term.summary(summaries.validate_summary([str(s) for s in specs], all_diags, failed),
+                     "ok" if code == EXIT_OK else "error")
     sys.exit(code)
 
 
@@ -198,8 +210,9 @@ def _usable_diagnostics(entry: dict[str, object] | None) -> list[Diagnostic] | N
 def _render_result(spec: Path, data: bytes | None, strict: bool, fmt: str) -> tuple[object, int]:
     from obsgen.generate import generate
 
-    result = generate(spec, str(spec), data=data)
-    _report(result.diagnostics, fmt)
+    with term.progress(f"rendering {spec}"):
+        result = generate(spec, str(spec), data=data)
+    _report(result.diagnostics, fmt, strict=strict)
     if _io_failure(result.diagnostics):
         return result, EXIT_IO
     return result, _exit_for(result.diagnostics, strict)
@@ -214,6 +227,7 @@ def _render_result(spec: Path, data: bytes | None, strict: bool, fmt: str) -> tu
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Format of diagnostics: text, json, github (Actions annotations), sarif (SARIF 2.1.0).")
 @click.option("--force", is_flag=True, help="Overwrite files obsgen does not own (not in its manifest).")
+@term.quiet_option
 def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, force: bool) -> None:
     """Render every artifact of SPEC into the output directory (atomically)."""
     out_dir = _out_dir(spec, out)
@@ -222,10 +236,11 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, fo
     diags = _usable_diagnostics(hit)
     if hit is not None and diags is not None and cache.output_matches(out_dir, hit["files"], spec.name):  # type: ignore[arg-type]
         # same spec, same obsgen, same files on disk: nothing to render, nothing to write
-        _report(diags, fmt)
+        _report(diags, fmt, strict=strict)
         code = _exit_for(diags, strict)
         if code == EXIT_OK:
-            click.echo(f"{out_dir}: up to date", err=True)
+            term.summary(summaries.up_to_date(out_dir) if check else
+                         summaries.render_summary(len(hit["files"]), out_dir, 0, 0, 0))  # type: ignore[arg-type]
         sys.exit(code)
 
     from obsgen import output
@@ -238,14 +253,18 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, fo
         cache.store(entry_key, "render", _diagnostics_data(result.diagnostics),  # type: ignore[attr-defined]
                     {a.path: output.sha256(a.data) for a in artifacts})
     if check:
-        changes, diff = output.unified_diff(out_dir, artifacts, str(out_dir))
+        changes, diff = output.unified_diff(out_dir, artifacts, diff_prefix(out_dir))
         if changes.clean:
-            click.echo(f"{out_dir}: up to date", err=True)
+            term.summary(summaries.up_to_date(out_dir))
             sys.exit(EXIT_OK)
-        click.echo(diff, nl=False, err=fmt == "sarif")  # stdout holds the SARIF log then
-        click.echo(f"{out_dir}: stale; run `obsgen render {spec}`", err=True)
+        if not term.quiet:
+            to_stderr = fmt == "sarif"  # stdout holds the SARIF log then
+            term.echo(term.diff(diff, sys.stderr if to_stderr else sys.stdout), nl=False, err=to_stderr)
+        differing = len(changes.added) + len(changes.changed) + len(changes.removed)
+        term.failure(summaries.stale(spec, out_dir, out, differing))
         if fmt == "github":
-            click.echo(github_stale(str(spec), str(out_dir), f"run `obsgen render {spec}`"), nl=False)
+            click.echo(github_stale(str(spec), summaries.shown_dir(out_dir), summaries.stale_advice(spec, out)),
+                       nl=False)
         sys.exit(EXIT_INVALID)
     try:
         changes = output.write(out_dir, artifacts, force=force)
@@ -256,17 +275,17 @@ def render(spec: Path, out: Path | None, check: bool, strict: bool, fmt: str, fo
         click.echo(f"{out_dir}: error OBS901 {exc}", err=True)
         sys.exit(EXIT_IO)
     for rel in changes.edited:
-        click.echo(f"{out_dir}/{rel}: warning: hand edits overwritten (generated files are owned by obsgen)",
-                   err=True)
-    summary = f"{len(changes.added)} added, {len(changes.changed)} changed, {len(changes.removed)} removed"
-    click.echo(f"{out_dir}: {'up to date' if changes.clean else summary}", err=True)
+        term.note(f"{out_dir}/{rel}: warning: hand edits overwritten (generated files are owned by obsgen)")
+    term.summary(summaries.render_summary(len(artifacts), out_dir, len(changes.added), len(changes.changed),
+                                          len(changes.removed)))
 
 
 @main.command()
 @click.argument("spec", type=SPEC_PATH)
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Output directory (default: generated/<spec file stem>).")
-def diff(spec: Path, out: Path | None) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; only the exit code tells (as git diff --quiet).")
+def diff(spec: Path, out: Path | None, quiet: bool) -> None:
     """Print what a render would change, then a summary.
 
     Exit codes, as diff(1) and `git diff --exit-code`: 0 no changes, 1 changes, 2 trouble (invalid
@@ -274,14 +293,15 @@ def diff(spec: Path, out: Path | None) -> None:
     """
     from obsgen import output
 
+    term.quiet = quiet
     result, code = _render_result(spec, _read_spec(spec), False, "text")
     if code != EXIT_OK:
         sys.exit(EXIT_IO)  # an invalid spec is trouble here: 1 means "there are changes"
     out_dir = _out_dir(spec, out)
-    changes, text = output.unified_diff(out_dir, result.artifacts, str(out_dir))  # type: ignore[attr-defined]
-    click.echo(text, nl=False)
-    click.echo(f"{len(changes.added)} file(s) added, {len(changes.removed)} removed, "
-               f"{len(changes.changed)} changed")
+    changes, text = output.unified_diff(out_dir, result.artifacts, diff_prefix(out_dir))  # type: ignore[attr-defined]
+    if not quiet:
+        term.echo(term.diff(text, sys.stdout), nl=False)
+        click.echo(summaries.diff_summary(len(changes.added), len(changes.removed), len(changes.changed)))
     sys.exit(EXIT_OK if changes.clean else EXIT_INVALID)
 
 

@@ -132,7 +132,7 @@ def test_a_clean_run_is_an_empty_sarif_log_and_no_annotations(workdir: Path) -> 
     code, out, _ = cli("validate", "--format", "sarif", "specs/good.yaml")
     assert code == 0 and validate_sarif(out)["runs"][0]["results"] == []  # type: ignore[index]
     code, out, err = cli("validate", "--format", "github", "specs/good.yaml")
-    assert (code, out) == (0, "") and "1 spec(s) valid" in err
+    assert (code, out) == (0, "") and err.endswith("specs/good.yaml: valid (0 warnings)\n")
 
 
 def test_warnings_are_warnings(workdir: Path) -> None:
@@ -161,7 +161,7 @@ def test_render_check_github_and_sarif_on_stale_output(workdir: Path) -> None:
     assert len(stale) == 1
     command, props, message = parse_command(stale[0])
     assert (command, props["file"], props["title"]) == ("error", "specs/good.yaml", "stale output")
-    assert message == f"{Path('generated') / 'good'} is stale; run `obsgen render specs/good.yaml`"
+    assert message == "generated/good/ is stale; run `obsgen render specs/good.yaml`"
     assert "+++ " in out  # the diff is in the log too
     # with SARIF, stdout is the log alone: the diff goes to stderr
     code, out, err = cli("render", "--check", "--format", "sarif", "specs/good.yaml")

@@ -128,13 +128,25 @@ def test_workflow_check_step_reports_every_stale_spec(tmp_path: Path) -> None:
     assert [line.split(",")[0] for line in stale] == ["::error file=specs/app.yaml", "::error file=specs/other.yaml"]
 
 
+def test_workflow_stale_annotation_carries_the_command_that_fixes_it(tmp_path: Path) -> None:
+    """The annotation's advice, pasted as it reads, brings the output up to date: the next run passes."""
+    cwd = specs_dir(tmp_path, app=GOOD)
+    check = dict(run_workflow(cwd))["Generated configs are up to date"]
+    assert check is not None and check.returncode == 1
+    (message,) = [line.split("::", 2)[2] for line in check.stdout.splitlines() if line.startswith("::error ")]
+    assert message == "generated/app/ is stale; run `obsgen render specs/app.yaml`"
+    (advice,) = re.findall(r"run `([^`]+)`", message)
+    assert sh(advice, cwd).returncode == 0
+    assert all(r is not None and r.returncode == 0 for _, r in run_workflow(cwd))
+
+
 def test_gitlab_job(tmp_path: Path) -> None:
     script = snippet("obsgen")["obsgen"]["script"]  # type: ignore[index]
     assert is_install(script[0])
     commands = "\n".join(script[1:])
     cwd = specs_dir(tmp_path, app=GOOD)
     stale = sh(commands, cwd)
-    assert stale.returncode == 1 and "generated/app: stale" in stale.stderr
+    assert stale.returncode == 1 and "generated/app/ is stale" in stale.stderr
     assert sh("obsgen render specs/app.yaml", cwd).returncode == 0
     assert sh(commands, cwd).returncode == 0
     (cwd / "specs" / "bad.yaml").write_text(BAD_DURATION, encoding="utf-8")
@@ -156,7 +168,7 @@ def test_precommit_snippet(project: Project, hook_source: HookSource) -> None:
     assert re.search(r"^obsgen render --check\.+Passed$", result.stdout, re.MULTILINE)
     project.write("specs/app.yaml", GOOD + "  cache: {kind: cache}\n")
     result = project.pre_commit("--all-files")
-    assert result.returncode == 1 and "generated/app: stale" in result.stdout
+    assert result.returncode == 1 and "generated/app/ is stale" in result.stdout
 
 
 @pytest.mark.parametrize("key", ["jobs", "obsgen", "repos"])
