@@ -426,8 +426,9 @@ class _Checker:
                     seen.add(sub.name)
                 if sub.share is None:
                     self.add("OBS402", sub_loc, "a composite sub-policy needs a 'share' (percent of the budget)",
-                             hint="upstream gives a sub-policy with no rate allocation a budget of 0: it never "
-                                  "samples")
+                             hint="obsgen writes every budget explicitly: a sub-policy without a rate_allocation entry "
+                                  "gets 0 up to Collector v0.158.0 and an equal share of the total (not the "
+                                  "remainder) from v0.159.0")
                 else:
                     total += sub.share
                     if not float(sub.share).is_integer():

@@ -622,6 +622,24 @@ def test_composite_rate_allocation_rules() -> None:
     assert without_lint == []
 
 
+@pytest.mark.parametrize(
+    ("version", "consequence"),
+    [((0, 158, 0), "its budget is 0"), ((0, 159, 0), "equal share of max_total_spans_per_second")],
+)
+def test_unallocated_sub_policy_lint_follows_the_pinned_version(
+    version: tuple[int, int, int], consequence: str
+) -> None:
+    # composite_helper.go getRateAllocationMap changed in v0.159.0 (contrib PR #49857): an unlisted sub-policy
+    # went from a budget of 0 to total / number of sub-policies.
+    composite = {
+        "composite_sub_policy": [ERRORS_POLICY, {"name": "rest", "type": "always_sample"}],
+        "rate_allocation": [{"policy": "errors", "percent": 50}],
+    }
+    errors = validate_tail_sampling(_ts({"name": "c", "type": "composite", "composite": composite}), version)
+    assert [e.path for e in errors] == ["policies[0].composite.composite_sub_policy[1]"]
+    assert consequence in errors[0].message
+
+
 @pytest.mark.parametrize("pattern", ["^(?!health).*$", "(?<=/api)/v1", r"(\w+)\1", "a++"])
 def test_re2_invalid_regex_is_rejected(pattern: str) -> None:
     policy = {

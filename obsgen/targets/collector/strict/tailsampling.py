@@ -44,7 +44,11 @@ from obsgen.targets.collector.strict.schema import (
     lint,
     number,
     type_name,
+    vstr,
 )
+
+# An unlisted composite sub-policy gets an equal share instead of 0 (see _composite_checks).
+COMPOSITE_EQUAL_SHARE_SINCE = (0, 159, 0)
 
 # decision_wait_after_root_received: contrib PR #44878, released in v0.144.0 (contrib CHANGELOG.md, section
 # v0.144.0, "processor/tail_sampling: Provide an option, decision_wait_after_root_received ... (#43876)").
@@ -261,13 +265,23 @@ def _composite_checks(cfg: Mapping[str, object], loc: Loc, ctx: Ctx) -> list[Str
             out += lint((*loc, "policy_order", index), ctx, LINT_SILENTLY_IGNORED,
                         f"'{target}' is not a composite sub-policy, so this entry is ignored")
     if LINT_COMPOSITE_RATE_ALLOCATION in ctx.lints:
+        # composite_helper.go getRateAllocationMap: up to v0.158.0 it iterates over rate_allocation only, so an
+        # unlisted sub-policy's budget stays 0; from v0.159.0 (contrib PR #49857) it iterates over every
+        # sub-policy and gives an unlisted one max_total_spans_per_second / number of sub-policies.
+        equal_share = ctx.version >= COMPOSITE_EQUAL_SHARE_SINCE
         for index, sub in enumerate(subs if isinstance(subs, list) else []):
             if isinstance(sub, dict) and sub.get("name") not in allocated:
+                consequence = (
+                    "so it gets an equal share of max_total_spans_per_second (total / number of sub-policies), "
+                    "which is not the unallocated remainder"
+                    if equal_share
+                    else "so its budget is 0 and it can never sample"
+                )
                 out.append(
                     err(
                         (*loc, "composite_sub_policy", index),
                         f"lint({LINT_COMPOSITE_RATE_ALLOCATION}): sub-policy '{sub.get('name')}' has no "
-                        "rate_allocation entry, so its budget is 0 and it can never sample",
+                        f"rate_allocation entry at {vstr(ctx.version)}, {consequence}",
                     )
                 )
     return out
