@@ -79,6 +79,10 @@ def addresses(plan: Plan) -> list[Address]:
         add("Grafana's Loki datasource", backends.loki.url, 80, LOKI)
     add("Prometheus' Collector scrape job", f"{collector.metrics_host}:{stack.TELEMETRY_PORT}", 0,
         collector_front(plan))
+    if collector.metrics_export == "scrape" and plan.span_metrics.source == "collector":
+        span_host = collector.metrics_host if collector.replicas <= 1 else collector.sampler_service
+        add("Prometheus' span-metrics scrape job", f"{span_host}:{stack.scrape_port()}", 0,
+            collector_front(plan) if collector.replicas <= 1 else SAMPLER)
     if collector.replicas > 1:
         add("the gateway's dns resolver", f"{collector.sampler_service}:{stack.OTLP_GRPC_PORT}", 0, SAMPLER)
         add("Prometheus' sampler scrape job", f"{collector.sampler_service}:{stack.TELEMETRY_PORT}", 0, SAMPLER)

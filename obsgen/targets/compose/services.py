@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from obsgen.plan import Plan
@@ -27,6 +28,8 @@ COLLECTOR_CONFIG = "/etc/otelcol/config.yaml"
 TEMPO_CONFIG = "/etc/tempo/tempo.yaml"  # where the rendered tempo.yaml's "Run:" line expects it
 PROMETHEUS_DIR = "/etc/prometheus"  # rule_files are relative to the config file's directory
 GRAFANA_PROVISIONING = "/etc/grafana/provisioning"  # GF_PATHS_PROVISIONING of the image
+
+_GRAFANA_EXPANSION = re.compile(r"\$(|__\w+)\{[^}]+\}")
 
 TRAFFIC_PROFILE = "traffic"
 CHECKOUT_VARIABLE = "OBSGEN_CHECKOUT"
@@ -175,14 +178,19 @@ def grafana(plan: Plan) -> dict[str, object]:
     dashboards_path = plan.spec.backends.grafana.dashboards_path
     port = listen_port(plan, GRAFANA)
     needs = [TEMPO, PROMETHEUS] + ([LOKI] if plan.spec.backends.loki is not None else [])
+    environment = {
+        "GF_AUTH_ANONYMOUS_ENABLED": "true",
+        "GF_AUTH_ANONYMOUS_ORG_ROLE": "Admin",
+        "GF_AUTH_DISABLE_LOGIN_FORM": "true",
+    }
+    home = f"{dashboards_path}/{stack.overview_dashboard(plan)}"
+    # Grafana expands ${...} and $__name{...} in every setting and has no escape for them (grafana
+    # pkg/setting/expanders.go, `\$(|__\w+){([^}]+)}`): a path that holds one keeps Grafana's own home page.
+    if not _GRAFANA_EXPANSION.search(home):
+        environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] = home
     return {
         "image": images.image(plan, images.GRAFANA_REPOSITORY),
-        "environment": {
-            "GF_AUTH_ANONYMOUS_ENABLED": "true",
-            "GF_AUTH_ANONYMOUS_ORG_ROLE": "Admin",
-            "GF_AUTH_DISABLE_LOGIN_FORM": "true",
-            "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": f"{dashboards_path}/{stack.overview_dashboard(plan)}",
-        },
+        "environment": environment,
         "volumes": [
             _bind(_rendered(str(PurePosixPath(stack.DATASOURCES_PATH).parent)),
                   f"{GRAFANA_PROVISIONING}/datasources"),

@@ -1,0 +1,82 @@
+"""Every example spec's docker-compose.yaml loads with compose-go and passes composecheck.
+
+The committed outputs (``generated/shop/``, ``tests/golden/<name>/``; test_golden keeps them equal to a
+render) are loaded as ``docker compose -f`` loads them: project directory = the rendered folder. A two-tier
+layout with the ``dns`` resolver (no example spec has one) is rendered from scaleout.yaml for the same check.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from obsgen.generate import generate
+from obsgen.plan import Plan
+from obsgen.targets.compose import images
+from obsgen.targets.compose.addresses import why_not_runnable
+from tests.compose.conftest import loaded_project, run_check
+from tests.conftest import ROOT
+
+CASES = [(ROOT / "specs" / "shop.yaml", ROOT / "generated" / "shop")] + [
+    (spec, ROOT / "tests" / "golden" / spec.stem) for spec in sorted((ROOT / "tests" / "specs").glob("*.yaml"))
+]
+NOT_RUNNABLE = {"distributed": "distributed mode", "kubernetes": "distributed mode", "scaleout": "k8s resolver"}
+
+
+def plan_of(spec: Path) -> Plan:
+    result = generate(spec, spec.name)
+    assert result.ok and result.plan is not None
+    return result.plan
+
+
+@pytest.mark.parametrize(("spec", "folder"), CASES, ids=[c[0].stem for c in CASES])
+def test_example_compose_file_passes_composecheck(composecheck: str, spec: Path, folder: Path) -> None:
+    plan = plan_of(spec)
+    compose_file = folder / "docker-compose.yaml"
+    if spec.stem in NOT_RUNNABLE:
+        reason = why_not_runnable(plan)
+        assert reason is not None and NOT_RUNNABLE[spec.stem] in reason
+        assert not compose_file.exists()
+        return
+    assert why_not_runnable(plan) is None
+    checked = run_check(composecheck, compose_file, images.pinned(plan))
+    assert checked.code == 0 and checked.problems == [], checked.stdout + checked.stderr
+
+
+def test_two_tier_dns_layout_passes_composecheck(composecheck: str, two_tier_dns: tuple[Path, Path]) -> None:
+    spec, out = two_tier_dns
+    checked = run_check(composecheck, out / "docker-compose.yaml", images.pinned(plan_of(spec)))
+    assert checked.code == 0 and checked.problems == [], checked.stdout + checked.stderr
+    project = loaded_project(composecheck, out / "docker-compose.yaml")
+    services = project["services"]
+    assert isinstance(services, dict)
+    assert services["otel-sampler"]["deploy"]["replicas"] == 3
+    assert "ports" not in services["otel-sampler"]  # replicas cannot share a host port
+
+
+@pytest.mark.parametrize(("spec", "folder"), [c for c in CASES if c[0].stem not in NOT_RUNNABLE],
+                         ids=[c[0].stem for c in CASES if c[0].stem not in NOT_RUNNABLE])
+def test_stack_wiring(composecheck: str, spec: Path, folder: Path) -> None:
+    """Start order, health checks, Prometheus' flags, Grafana on localhost:3000, traffic behind a profile."""
+    project = loaded_project(composecheck, folder / "docker-compose.yaml")
+    services = project["services"]
+    assert isinstance(services, dict)
+    for name in ("tempo", "prometheus", "grafana") + (("loki",) if "loki" in services else ()):
+        assert services[name]["healthcheck"]["test"][0] == "CMD", name
+    front = services["otel-collector"]
+    assert {name: d["condition"] for name, d in front["depends_on"].items()} == {
+        "tempo": "service_healthy", "prometheus": "service_healthy"}
+    grafana_needs = {n for n, d in services["grafana"]["depends_on"].items() if d["condition"] == "service_healthy"}
+    assert grafana_needs == {"tempo", "prometheus"} | ({"loki"} if "loki" in services else set())
+    assert {"host_ip": "127.0.0.1", "published": "3000", "target": 3000, "protocol": "tcp", "mode": "ingress"
+            }.items() <= services["grafana"]["ports"][0].items()
+    assert services["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+    header = (folder / "prometheus" / "prometheus.yaml").read_text(encoding="utf-8")
+    wanted = set(re.findall(r"^# (--[a-z-]+(?:=[a-z-]+)?):", header, re.MULTILINE))
+    assert "--enable-feature=exemplar-storage" in wanted
+    assert wanted <= set(services["prometheus"]["command"])
+    assert services["traffic"]["profiles"] == ["traffic"]
+    volumes = {v["target"]: v for s in services.values() for v in s.get("volumes", [])}
+    assert all(v["read_only"] for v in volumes.values())
