@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from obsgen import output
 from obsgen.generate import generate
 from obsgen.plan import Plan
 from obsgen.targets.compose import images
 from obsgen.targets.compose.addresses import why_not_runnable
 from tests.compose.conftest import loaded_project, run_check
+from tests.compose.wiring import assert_addresses_resolve
 from tests.conftest import ROOT
 
 CASES = [(ROOT / "specs" / "shop.yaml", ROOT / "generated" / "shop")] + [
@@ -80,3 +82,44 @@ def test_stack_wiring(composecheck: str, spec: Path, folder: Path) -> None:
     assert services["traffic"]["profiles"] == ["traffic"]
     volumes = {v["target"]: v for s in services.values() for v in s.get("volumes", [])}
     assert all(v["read_only"] for v in volumes.values())
+
+
+def render_spec(tmp_path: Path, backends: str) -> tuple[Plan, Path]:
+    spec = tmp_path / "custom.yaml"
+    spec.write_text(f"name: custom\nbackends:\n{backends}services:\n  api:\n    endpoints: [GET /]\n", encoding="utf-8")
+    result = generate(spec, spec.name)
+    assert result.ok and result.plan is not None, [d.format() for d in result.diagnostics]
+    output.write(tmp_path / "out", result.artifacts)
+    return result.plan, tmp_path / "out"
+
+
+def test_other_host_names_become_aliases_and_ports_are_listened_on(composecheck: str, tmp_path: Path) -> None:
+    """README: a host name that is not a service's own becomes an alias; each backend listens on its URL's port."""
+    plan, out = render_spec(tmp_path, "  prometheus:\n    url: http://metrics.internal:9091\n"
+                                      "    remote_write_url: http://metrics.internal:9091/api/v1/write\n"
+                                      "  loki:\n    url: http://logs:3101\n")
+    checked = run_check(composecheck, out / "docker-compose.yaml", images.pinned(plan))
+    assert (checked.code, checked.problems) == (0, [])
+    services = loaded_project(composecheck, out / "docker-compose.yaml")["services"]
+    assert isinstance(services, dict)
+    assert services["prometheus"]["networks"]["default"]["aliases"] == ["metrics.internal"]
+    assert "--web.listen-address=0.0.0.0:9091" in services["prometheus"]["command"]
+    assert services["loki"]["networks"]["default"]["aliases"] == ["logs"]
+    assert "-server.http-listen-port=3101" in services["loki"]["command"]
+    assert_addresses_resolve(composecheck, out)
+
+
+@pytest.mark.parametrize(("backends", "reason"), [
+    ("  tempo:\n    url: https://tempo:3200\n", "is not plain http"),
+    ("  loki:\n    url: http://10.0.0.7:3100\n", "uses the IP address 10.0.0.7"),
+    ("  loki:\n    url: http://prometheus:3100\n", "names the host prometheus, which is another service"),
+    ("  loki:\n    url: http://shared:3100\n  tempo:\n    url: http://shared:3200\n",
+     "the host name shared is used for both"),
+    ("  tempo:\n    otlp_endpoint: tempo:4417\n", "receives OTLP on 4317"),
+    ("  prometheus:\n    url: http://prometheus:9090\n    remote_write_url: http://prometheus:9091/api/v1/write\n",
+     "name different ports"),
+])
+def test_configs_compose_cannot_run_get_no_compose_file(tmp_path: Path, backends: str, reason: str) -> None:
+    plan, out = render_spec(tmp_path, backends)
+    assert reason in (why_not_runnable(plan) or "")
+    assert not (out / "docker-compose.yaml").exists()
