@@ -11,6 +11,7 @@ port), so no port is remapped either.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -41,10 +42,19 @@ class Address:
     service: str
 
 
+# A DNS name Docker's resolver can answer for as a network alias (RFC 1123 labels; ``_`` as Compose allows
+# in service names).
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+                        r"(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$")
+
+
 def _split(text: str, default_port: int) -> tuple[str, str, int]:
-    """(scheme, host, port) of a URL or ``host:port``."""
-    parts = urlsplit(text if "://" in text else f"//{text}")
-    return parts.scheme, parts.hostname or "", parts.port or default_port
+    """(scheme, host, port) of a URL or ``host:port``; host "" when it cannot be read."""
+    try:
+        parts = urlsplit(text if "://" in text else f"//{text}")
+        return parts.scheme, parts.hostname or "", parts.port or default_port
+    except ValueError:  # the spec's checks refuse such URLs; this keeps the target total
+        return "", "", default_port
 
 
 def collector_front(plan: Plan) -> str:
@@ -127,6 +137,8 @@ def why_not_runnable(plan: Plan) -> str | None:
     for address in addresses(plan):
         if not address.host:
             return f"{address.used_by} has no host name"
+        if not _HOST_NAME.match(address.host):
+            return f"{address.used_by} names {address.host!r}, which is not a host name a container can answer for"
         try:
             ipaddress.ip_address(address.host)
             return f"{address.used_by} uses the IP address {address.host}, which no container has"
