@@ -1,6 +1,6 @@
 module obsgen.local/tools/composecheck
 
-go 1.26
+go 1.24
 
 require github.com/compose-spec/compose-go/v2 v2.16.2
 
