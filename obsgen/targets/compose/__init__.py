@@ -20,6 +20,7 @@ from obsgen.plan import Plan
 from obsgen.render import dump_yaml
 from obsgen.targets.compose import services
 from obsgen.targets.compose.addresses import addresses, why_not_runnable
+from obsgen.targets.compose.check import check_compose
 from obsgen.targets.compose.interpolation import escaped
 
 PATH = "docker-compose.yaml"
@@ -57,4 +58,5 @@ def render(plan: Plan) -> list[Artifact]:
     if why_not_runnable(plan) is not None:
         return []
     comments = "".join(f"# {yaml_comment(line)}\n" for line in notes(plan))
-    return [Artifact(PATH, header_lines(plan.spec_file) + comments + "\n" + dump_yaml(document(plan)))]
+    text = header_lines(plan.spec_file) + comments + "\n" + dump_yaml(document(plan))
+    return [Artifact(PATH, text, check_compose)]
