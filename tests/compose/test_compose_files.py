@@ -8,9 +8,11 @@ layout with the ``dns`` resolver (no example spec has one) is rendered from scal
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from obsgen import output
 from obsgen.generate import generate
@@ -123,3 +125,22 @@ def test_configs_compose_cannot_run_get_no_compose_file(tmp_path: Path, backends
     plan, out = render_spec(tmp_path, backends)
     assert reason in (why_not_runnable(plan) or "")
     assert not (out / "docker-compose.yaml").exists()
+
+
+def test_traffic_service_script(composecheck: str, tmp_path: Path) -> None:
+    """The traffic service's shell script and its Python wait loop parse; it dials the Collector's health_check
+    extension and OTLP gRPC receiver as the rendered Collector config defines them."""
+    folder = CASES[0][1]
+    traffic = loaded_project(composecheck, folder / "docker-compose.yaml")["services"]["traffic"]  # type: ignore[index]
+    shell, flag, script, name, health_url, otlp_url = traffic["command"]
+    assert (shell, flag, name) == ("sh", "-c", "traffic")
+    subprocess.run(["sh", "-n", "-c", script], check=True, timeout=10)
+    snippet = re.search(r"python -c '(.*?)' \"\$1\"", script, re.DOTALL)
+    assert snippet is not None
+    compile(snippet.group(1), "wait-for-collector", "exec")
+    assert 'obsgen traffic "/src/$OBSGEN_SPEC" --otlp "$2" $OBSGEN_TRAFFIC_ARGS' in script
+    collector = yaml.safe_load((folder / "otel-collector" / "config.yaml").read_text(encoding="utf-8"))
+    health_port = collector["extensions"]["health_check"]["endpoint"].rsplit(":", 1)[1]
+    grpc_port = collector["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].rsplit(":", 1)[1]
+    assert (health_url, otlp_url) == (f"http://otel-collector:{health_port}/", f"http://otel-collector:{grpc_port}")
+    assert traffic["environment"] == {"OBSGEN_SPEC": "specs/shop.yaml", "OBSGEN_TRAFFIC_ARGS": "--duration 600"}

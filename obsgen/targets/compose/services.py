@@ -34,12 +34,14 @@ _GRAFANA_EXPANSION = re.compile(r"\$(|__\w+)\{[^}]+\}")
 TRAFFIC_PROFILE = "traffic"
 CHECKOUT_VARIABLE = "OBSGEN_CHECKOUT"
 SPEC_VARIABLE = "OBSGEN_SPEC"
+ARGS_VARIABLE = "OBSGEN_TRAFFIC_ARGS"
+DEFAULT_TRAFFIC_ARGS = "--duration 600"  # ten minutes of traffic (the command's default is a 10 s burst)
 # generated/<spec>/ of a checkout: the checkout is two levels up
 DEFAULT_CHECKOUT = "../.."
 
 # Installs obsgen[traffic] from the mounted checkout (read-only, so it is copied first: pip builds a local
-# project in place), waits for the Collector's health_check extension, then sends traffic. $1: health URL,
-# $2: OTLP URL. Fixed text: no spec value is spliced into the script.
+# project in place), waits for the Collector's health_check extension, then sends traffic (OTLP gRPC, the
+# command's default protocol). $1: health URL, $2: OTLP URL. Fixed text: no spec value is spliced into the script.
 TRAFFIC_SCRIPT = """set -e
 mkdir -p /tmp/obsgen
 tar -C /src --exclude=./.git --exclude=./.venv --exclude=./.tools --exclude=./generated \\
@@ -54,7 +56,8 @@ for _ in range(120):
         time.sleep(1)
 else:
     sys.exit("the Collector never became healthy at " + sys.argv[1])' "$1"
-exec obsgen traffic "/src/$OBSGEN_SPEC" --otlp "$2"
+# word splitting of OBSGEN_TRAFFIC_ARGS is meant: it holds further flags
+exec obsgen traffic "/src/$OBSGEN_SPEC" --otlp "$2" $OBSGEN_TRAFFIC_ARGS
 """
 
 
@@ -210,7 +213,8 @@ def traffic(plan: Plan) -> dict[str, object]:
     """``obsgen traffic`` against the Collector, only with ``--profile traffic``.
 
     obsgen is not on PyPI: the service installs it from the checkout (``OBSGEN_CHECKOUT``, default the
-    checkout this folder is ``generated/<spec>/`` of) and reads the spec from it (``OBSGEN_SPEC``).
+    checkout this folder is ``generated/<spec>/`` of) and reads the spec from it (``OBSGEN_SPEC``);
+    ``OBSGEN_TRAFFIC_ARGS`` holds further flags of ``obsgen traffic``.
     """
     front = collector_front(plan)
     return {
@@ -218,8 +222,9 @@ def traffic(plan: Plan) -> dict[str, object]:
         "profiles": [TRAFFIC_PROFILE],
         "command": ["sh", "-c", TRAFFIC_SCRIPT, "traffic",
                     f"http://{front}:{stack.collector_health_port()}/",
-                    f"http://{front}:{stack.OTLP_HTTP_PORT}"],
-        "environment": {SPEC_VARIABLE: variable(SPEC_VARIABLE, f"specs/{plan.spec_file}")},
+                    f"http://{front}:{stack.OTLP_GRPC_PORT}"],
+        "environment": {SPEC_VARIABLE: variable(SPEC_VARIABLE, f"specs/{plan.spec_file}"),
+                        ARGS_VARIABLE: variable(ARGS_VARIABLE, DEFAULT_TRAFFIC_ARGS)},
         "volumes": [{"type": "bind", "source": variable(CHECKOUT_VARIABLE, DEFAULT_CHECKOUT), "target": "/src",
                      "read_only": True}],
         "depends_on": {front: {"condition": "service_started"}},
