@@ -99,15 +99,18 @@ def test_other_host_names_become_aliases_and_ports_are_listened_on(composecheck:
     """README: a host name that is not a service's own becomes an alias; each backend listens on its URL's port."""
     plan, out = render_spec(tmp_path, "  prometheus:\n    url: http://metrics.internal:9091\n"
                                       "    remote_write_url: http://metrics.internal:9091/api/v1/write\n"
-                                      "  loki:\n    url: http://logs:3101\n")
+                                      "  loki:\n    url: http://logs:3101\n"
+                                      "  tempo:\n    url: http://tempo:3000\n")  # Grafana's port, inside tempo
     checked = run_check(composecheck, out / "docker-compose.yaml", images.pinned(plan))
     assert (checked.code, checked.problems) == (0, [])
     services = loaded_project(composecheck, out / "docker-compose.yaml")["services"]
     assert isinstance(services, dict)
     assert services["prometheus"]["networks"]["default"]["aliases"] == ["metrics.internal"]
     assert "--web.listen-address=0.0.0.0:9091" in services["prometheus"]["command"]
+    assert [(p["published"], p["target"]) for p in services["prometheus"]["ports"]] == [("9090", 9091)]
     assert services["loki"]["networks"]["default"]["aliases"] == ["logs"]
     assert "-server.http-listen-port=3101" in services["loki"]["command"]
+    assert [(p["published"], p["target"]) for p in services["tempo"]["ports"]] == [("3200", 3000)]
     assert_addresses_resolve(composecheck, out)
 
 

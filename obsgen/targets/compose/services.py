@@ -71,8 +71,13 @@ def _rendered(path: str) -> str:
     return f"./{path}"
 
 
-def _publish(port: int, host_port: int | None = None) -> dict[str, object]:
-    return {"target": port, "published": str(host_port or port), "host_ip": LOCALHOST, "protocol": "tcp"}
+# Host ports are the stack's usual ones whatever port a container listens on, so no spec can make two
+# services publish the same one.
+HOST_PORTS = {TEMPO: 3200, PROMETHEUS: 9090, LOKI: 3100, GRAFANA: 3000}
+
+
+def _publish(port: int, host_port: int) -> dict[str, object]:
+    return {"target": port, "published": str(host_port), "host_ip": LOCALHOST, "protocol": "tcp"}
 
 
 def _wget_health(url: str, start_period: str) -> dict[str, object]:
@@ -107,7 +112,8 @@ def collectors(plan: Plan) -> dict[str, dict[str, object]]:
         "restart": "unless-stopped",
     }
     backends = [TEMPO, PROMETHEUS]
-    receive = {"ports": [_publish(stack.OTLP_GRPC_PORT), _publish(stack.OTLP_HTTP_PORT)]}
+    receive = {"ports": [_publish(stack.OTLP_GRPC_PORT, stack.OTLP_GRPC_PORT),
+                         _publish(stack.OTLP_HTTP_PORT, stack.OTLP_HTTP_PORT)]}
     if collector.replicas <= 1:
         config = _rendered(f"{stack.COLLECTOR_DIRECTORY}/config.yaml")
         return {COLLECTOR: {**common, "volumes": [_bind(config, COLLECTOR_CONFIG)], **receive,
@@ -135,7 +141,7 @@ def tempo(plan: Plan) -> dict[str, object]:
         "image": images.image(plan, images.TEMPO_REPOSITORY),
         "command": command,
         "volumes": [_bind(_rendered(stack.TEMPO_PATH), TEMPO_CONFIG)],
-        "ports": [_publish(port)],
+        "ports": [_publish(port, HOST_PORTS[TEMPO])],
         **_network(plan, TEMPO),
         "healthcheck": _wget_health(f"http://{LOCALHOST}:{port}/ready", "30s"),
         "restart": "unless-stopped",
@@ -153,7 +159,7 @@ def prometheus(plan: Plan) -> dict[str, object]:
         "command": [f"--config.file={PROMETHEUS_DIR}/{config_name}", "--storage.tsdb.path=/prometheus",
                     f"--web.listen-address=0.0.0.0:{port}", *stack.prometheus_flags(plan)],
         "volumes": [_bind(_rendered(config_dir), PROMETHEUS_DIR)],
-        "ports": [_publish(port)],
+        "ports": [_publish(port, HOST_PORTS[PROMETHEUS])],
         **_network(plan, PROMETHEUS),
         "healthcheck": _wget_health(f"http://{LOCALHOST}:{port}/-/ready", "10s"),
         "restart": "unless-stopped",
@@ -169,7 +175,7 @@ def loki(plan: Plan) -> dict[str, object]:
     return {
         "image": images.LOKI_IMAGE,
         "command": command,
-        "ports": [_publish(port)],
+        "ports": [_publish(port, HOST_PORTS[LOKI])],
         **_network(plan, LOKI),
         "healthcheck": _wget_health(f"http://{LOCALHOST}:{port}/ready", "30s"),
         "restart": "unless-stopped",
@@ -201,7 +207,7 @@ def grafana(plan: Plan) -> dict[str, object]:
                   f"{GRAFANA_PROVISIONING}/dashboards"),
             _bind(_rendered(stack.DASHBOARDS_DIR), dashboards_path),
         ],
-        "ports": [_publish(port)],
+        "ports": [_publish(port, HOST_PORTS[GRAFANA])],
         **_network(plan, GRAFANA),
         "depends_on": _healthy(*needs),
         "healthcheck": _wget_health(f"http://{LOCALHOST}:{port}/api/health", "20s"),
