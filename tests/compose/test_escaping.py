@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from obsgen import output
-from obsgen.escape import compose_value
+from obsgen.emit.escape import compose_value
 from obsgen.generate import generate
 from tests.compose.conftest import loaded_project
 

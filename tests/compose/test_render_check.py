@@ -8,7 +8,7 @@ import copy
 import pytest
 import yaml
 
-from obsgen.targets.compose.check import check_compose
+from obsgen.targets.compose.strict import check_compose
 from tests.conftest import ROOT
 
 SHOP = yaml.safe_load((ROOT / "generated" / "shop" / "docker-compose.yaml").read_text(encoding="utf-8"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from obsgen.escape import compose_value
+from obsgen.emit.escape import compose_value
 
 
 class Interpolation(str):

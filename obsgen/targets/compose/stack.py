@@ -9,23 +9,23 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from obsgen.plan import Plan
-from obsgen.targets.collector import DIRECTORY as COLLECTOR_DIRECTORY
-from obsgen.targets.collector_components import (
+from obsgen.targets.collector.components import (
     HEALTH_CHECK_ENDPOINT,
     OTLP_GRPC_PORT,
     OTLP_HTTP_ENDPOINT,
     SCRAPE_ENDPOINT,
     TELEMETRY_PORT,
 )
-from obsgen.targets.collector_values import memory_sizing
-from obsgen.targets.dashboard_provider import PATH as DASHBOARD_PROVIDER_PATH
-from obsgen.targets.dashboard_uids import DASHBOARDS_DIR, dashboard_file
-from obsgen.targets.datasources import PATH as DATASOURCES_PATH
-from obsgen.targets.prometheus_config import PATH as PROMETHEUS_CONFIG_PATH
-from obsgen.targets.prometheus_config import flags as prometheus_flag_notes
-from obsgen.targets.tempo import PATH as TEMPO_PATH
-from obsgen.targets.tempo import major_version as tempo_major
-from obsgen.targets.tempo import uses_expand_env as tempo_expand_env
+from obsgen.targets.collector.target import DIRECTORY as COLLECTOR_DIRECTORY
+from obsgen.targets.collector.values import memory_sizing
+from obsgen.targets.grafana.dashboards.uids import DASHBOARDS_DIR, dashboard_file
+from obsgen.targets.grafana.datasources import PATH as DATASOURCES_PATH
+from obsgen.targets.grafana.provider import PATH as DASHBOARD_PROVIDER_PATH
+from obsgen.targets.prometheus.config import PATH as PROMETHEUS_CONFIG_PATH
+from obsgen.targets.prometheus.config import flags as prometheus_flag_notes
+from obsgen.targets.tempo.target import PATH as TEMPO_PATH
+from obsgen.targets.tempo.target import major_version as tempo_major
+from obsgen.targets.tempo.target import uses_expand_env as tempo_expand_env
 
 __all__ = [
     "COLLECTOR_DIRECTORY", "DASHBOARDS_DIR", "DASHBOARD_PROVIDER_PATH", "DATASOURCES_PATH", "OTLP_GRPC_PORT",

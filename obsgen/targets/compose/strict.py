@@ -5,7 +5,7 @@ check the rest with it).
 
 from __future__ import annotations
 
-from obsgen.strict._base import StrictError
+from obsgen.check.strict import StrictError
 
 
 def _image_problem(image: object) -> str | None:
