@@ -15,6 +15,9 @@ OTELCOL := $(TOOLS)/otelcol-$(OTELCOL_VERSION)/otelcol
 PROM_DIR := $(TOOLS)/prometheus-$(PROMETHEUS_MODULE)
 # v0.3XX.Y of the module is Prometheus 3.XX.Y; stamped into the binaries as `make` of Prometheus itself does.
 PROMETHEUS_VERSION := $(shell echo $(PROMETHEUS_MODULE) | sed -E 's/^v0\.3([0-9]{2})\.([0-9]+)$$/3.\1.\2/; s/^3\.0([0-9])/3.\1/')
+# compose-go's version names the composecheck build (tools/composecheck: loads a rendered docker-compose.yaml).
+COMPOSE_GO_VERSION := $(shell sed -n 's/^require github.com\/compose-spec\/compose-go\/v2 //p' tools/composecheck/go.mod)
+COMPOSECHECK := $(TOOLS)/composecheck-$(COMPOSE_GO_VERSION)/composecheck
 GO_BUILD := go build -trimpath -ldflags='-s -w'
 PROM_VERSION_FLAGS := -X github.com/prometheus/common/version.Version=$(PROMETHEUS_VERSION) \
   -X github.com/prometheus/common/version.Revision=$(PROMETHEUS_MODULE) -X github.com/prometheus/common/version.Branch=module
@@ -49,8 +52,14 @@ $(PROM_DIR)/prometheus $(PROM_DIR)/promtool &: tools/prometheus/go.mod tools/pro
 	  github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
 	rm -rf $(PROM_DIR) && mv $(PROM_DIR).tmp $(PROM_DIR)
 
-tools: $(OTELCOL) $(PROM_DIR)/prometheus $(PROM_DIR)/promtool
+# Small (~10 s cold, a few MB of modules): compose-go and the checks around it.
+$(COMPOSECHECK): tools/composecheck/go.mod tools/composecheck/go.sum tools/composecheck/main.go
+	mkdir -p $(dir $@)
+	cd tools/composecheck && $(GO_BUILD) -o $(CURDIR)/$@.tmp . && mv $(CURDIR)/$@.tmp $(CURDIR)/$@
+
+tools: $(OTELCOL) $(PROM_DIR)/prometheus $(PROM_DIR)/promtool $(COMPOSECHECK)
 	@mkdir -p $(TOOLS)/bin
+	@ln -sfn ../composecheck-$(COMPOSE_GO_VERSION)/composecheck $(TOOLS)/bin/composecheck
 	@ln -sfn ../otelcol-$(OTELCOL_VERSION)/otelcol $(TOOLS)/bin/otelcol
 	@ln -sfn ../prometheus-$(PROMETHEUS_MODULE)/prometheus $(TOOLS)/bin/prometheus
 	@ln -sfn ../prometheus-$(PROMETHEUS_MODULE)/promtool $(TOOLS)/bin/promtool

@@ -1,8 +1,9 @@
 """Where the tests find the real tools that ``make tools`` builds from their Go modules.
 
 Each tool is looked up, in order: its environment variable (``OBSGEN_OTELCOL``, ``OBSGEN_PROMTOOL``,
-``OBSGEN_PROMETHEUS``), then the checkout's ignored ``.tools/bin/`` folder. PATH is not searched on purpose:
-Debian's ``promtool`` is Prometheus 2.42, and a test of 3.x behaviour must never run it by accident.
+``OBSGEN_PROMETHEUS``, ``OBSGEN_COMPOSECHECK``), then the checkout's ignored ``.tools/bin/`` folder. PATH is not
+searched on purpose: Debian's ``promtool`` is Prometheus 2.42, and a test of 3.x behaviour must never run it by
+accident.
 In CI (``CI`` set) a missing tool fails the test; elsewhere it skips with the command that builds it.
 """
 
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS_BIN = ROOT / ".tools" / "bin"
 
 # tool name -> environment variable that overrides its path
-ENV = {"otelcol": "OBSGEN_OTELCOL", "promtool": "OBSGEN_PROMTOOL", "prometheus": "OBSGEN_PROMETHEUS"}
+ENV = {"otelcol": "OBSGEN_OTELCOL", "promtool": "OBSGEN_PROMTOOL", "prometheus": "OBSGEN_PROMETHEUS",
+       "composecheck": "OBSGEN_COMPOSECHECK"}
 
 
 def find(name: str) -> Path | None:

@@ -167,6 +167,16 @@ def envsubst_literal(text: str) -> str:
     return text.replace("\\", "\\\\").replace("$", "$$")
 
 
+def compose_value(value: str) -> str:
+    """A string for a Docker Compose file value, read back exactly: every ``$`` doubled.
+
+    Compose interpolates ``$VAR``, ``${VAR}`` and ``${VAR:-default}`` in every value and reads ``$$``
+    as a literal ``$`` (compose-go ``template/template.go``: the escaped delimiter); keys are not
+    interpolated.
+    """
+    return value.replace("$", "$$")
+
+
 def grafana_provisioning(value: str) -> str:
     """Grafana expands ``$VAR``/``${VAR}`` in provisioning files; a literal ``$`` is written ``$$``."""
     return value.replace("$", "$$")
