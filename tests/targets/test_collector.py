@@ -487,6 +487,29 @@ def test_scale_out_k8s_resolver_and_scrape(tmp_path: Path) -> None:
     assert gateway["exporters"]["prometheus"]["const_labels"] == {"collector_instance": "${env:HOSTNAME}"}
 
 
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_every_prometheus_exporter_is_scraped(tmp_path: Path, replicas: int) -> None:
+    # Read from the rendered files: each Collector tier that serves metrics through a prometheus exporter
+    # must be a target of the rendered prometheus.yaml (the gateway computes span metrics in two tiers).
+    from obsgen.targets.prometheus import config as prometheus_config
+
+    plan = make_plan(tmp_path, f"collector: {{replicas: {replicas}, metrics_export: scrape}}\n")
+    docs = rendered(plan)
+    scrape = yaml.safe_load(prometheus_config.render(plan)[0].text)["scrape_configs"]
+    statics = {t for job in scrape for sc in job.get("static_configs", []) for t in sc["targets"]}
+    dns = {(n, sd["port"]) for job in scrape for sd in job.get("dns_sd_configs", []) for n in sd["names"]}
+    collector = plan.spec.collector
+    serving = {path: doc["exporters"]["prometheus"]["endpoint"] for path, doc in docs.items()
+               if "prometheus" in doc.get("exporters", {})}
+    assert serving, "no tier serves metrics for scraping: the spec no longer exercises this"
+    for path, endpoint in serving.items():
+        port = int(endpoint.rsplit(":", 1)[1])
+        if path.endswith("sampler.yaml"):
+            assert (collector.sampler_service, port) in dns, f"{path} (:{port}) is not scraped"
+        else:
+            assert f"{collector.metrics_host}:{port}" in statics, f"{path} (:{port}) is not scraped"
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [("otel-sampler-headless.observability.svc.cluster.local", "otel-sampler-headless.observability"),

@@ -47,15 +47,18 @@ def document(plan: Plan) -> dict[str, object]:
     collector = plan.spec.collector
     host = collector.metrics_host
     jobs: list[dict[str, object]] = []
+    # The connectors' metrics endpoint: the one Collector, or (two tiers) the gateway, which computes span
+    # metrics from every span before sampling, and every sampler replica, which computes the service graph.
+    span_metrics_job = _job(naming.COLLECTOR_SPAN_METRICS_JOB, static=[f"{host}:{SPAN_METRICS_PORT}"])
     if collector.replicas <= 1:
         jobs.append(_job(naming.COLLECTOR_JOB, static=[f"{host}:{TELEMETRY_PORT}"]))
-        span_hosts: tuple[dict[str, object], ...] = ({"static": [f"{host}:{SPAN_METRICS_PORT}"]},)
     else:
         jobs.append(_job(naming.COLLECTOR_GATEWAY_JOB, static=[f"{host}:{TELEMETRY_PORT}"]))
         jobs.append(_job(naming.COLLECTOR_SAMPLER_JOB, dns=collector.sampler_service))
-        span_hosts = ({"dns": collector.sampler_service, "port": SPAN_METRICS_PORT},)
+        span_metrics_job = _job(naming.COLLECTOR_SPAN_METRICS_JOB, static=[f"{host}:{SPAN_METRICS_PORT}"],
+                                dns=collector.sampler_service, port=SPAN_METRICS_PORT)
     if collector.metrics_export == "scrape" and plan.span_metrics.source == "collector":
-        jobs.append(_job(naming.COLLECTOR_SPAN_METRICS_JOB, **span_hosts[0]))  # type: ignore[arg-type]
+        jobs.append(span_metrics_job)
     return {
         "global": {"scrape_interval": plan.spec.backends.prometheus.scrape_interval.prom(),
                    "evaluation_interval": EVALUATION_INTERVAL},
