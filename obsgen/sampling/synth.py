@@ -50,6 +50,8 @@ import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from statistics import NormalDist
+from typing import NamedTuple
 
 from obsgen.service_graph import span_naming
 from obsgen.spec.endpoints import Protocol, endpoint_protocol, grpc_parts, parse_route
@@ -59,6 +61,10 @@ from obsgen.spec.traffic_checks import attribute_type, parse_value
 
 AttrValue = str | int | float | bool
 Z99 = 2.3263478740408408  # the standard normal's 99th percentile: p99 = median * exp(Z99 * sigma)
+# Standard normal quantiles at the midpoints of 2^16 equal-probability cells: a draw is one uniform number and
+# a table lookup (random.gauss costs several Python-level calls), and the tails reach +-4.3 sigma.
+_NORMAL_CELLS = 1 << 16
+_NORMAL = tuple(NormalDist().inv_cdf((i + 0.5) / _NORMAL_CELLS) for i in range(_NORMAL_CELLS))
 SPAN_KINDS = ("SERVER", "CLIENT", "PRODUCER", "CONSUMER", "INTERNAL")
 
 
@@ -213,8 +219,7 @@ class Mix:
     same_as: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Draw:
+class Draw(NamedTuple):
     """One trace before its spans are built: what the simulator needs, and exactly what ``materialize``
     turns into a ``SynthTrace``. ``spans`` holds (template, parent position or -1, start, end, error)."""
 
@@ -224,14 +229,16 @@ class Draw:
     mix: tuple[int, ...]
     spans: tuple[tuple[int, int, int, int, bool], ...]
 
-    def signature(self) -> tuple[object, ...]:
-        """Everything a span's name, kind, status and attributes depend on (not ids nor times)."""
-        return (self.mix, tuple((t, p, e) for t, p, _, _, e in self.spans))
+    def signature(self, carried: tuple[int, ...] | None = None) -> tuple[object, ...]:
+        """Everything a span's name, kind, status and attributes depend on (not ids nor times); ``carried``:
+        the mixes the trace's templates can carry (``SynthModel.carried_by_entry``), default all."""
+        mix = self.mix if carried is None else tuple(self.mix[i] for i in carried)
+        return (self.entry, mix, tuple((t, p, e) for t, p, _, _, e in self.spans))
 
     @property
     def duration_ns(self) -> int:
         """Earliest start to latest end."""
-        return max(s[3] for s in self.spans) - min(s[2] for s in self.spans)
+        return max([s[3] for s in self.spans]) - min([s[2] for s in self.spans])
 
 
 class SynthModel:
@@ -256,11 +263,30 @@ class SynthModel:
             self.entries.append((f"{key} {route}" if route else key, root))
             weights.append(per_second)
         total = sum(weights)
+        self.carried_by_entry = [self._mixes_under(root) for _, root in self.entries]
         self.rate = float(rate) if rate is not None else total
         self.cumulative = tuple(itertools_accumulate(weights))
         self.total_weight = total
 
     # -- compile ---------------------------------------------------------------------------------------
+    def _mixes_under(self, root: _Server) -> tuple[int, ...]:
+        """The mixes any span template of an entry's call tree carries (and the mixes they copy)."""
+        found: set[int] = set()
+        stack: list[_Server] = [root]
+        while stack:
+            node = stack.pop()
+            found.update(self.templates[node.template].mixes)
+            for edge in node.calls:
+                found.update(self.templates[edge.client].mixes)
+                for template, _, _ in edge.consumers:
+                    found.update(self.templates[template].mixes)
+                if edge.server is not None:
+                    stack.append(edge.server)
+        for i in list(found):
+            if self.mixes[i].same_as is not None:
+                found.add(self.mixes[i].same_as)
+        return tuple(sorted(found))
+
     def _mixes(self) -> list[Mix]:
         keys = list(self.traffic.attributes)
         out: list[Mix] = []
@@ -506,7 +532,8 @@ class _Walk:
         self.spans = spans
 
     def latency(self, dist: _Dist) -> int:
-        return max(1, int(math.exp(dist.mu + dist.sigma * self.rng.gauss(0.0, 1.0))))
+        z = _NORMAL[int(self.rng.random() * _NORMAL_CELLS)]
+        return max(1, int(math.exp(dist.mu + dist.sigma * z)))
 
     def fails(self, fail: _Fail) -> bool:
         percent = fail.percent
