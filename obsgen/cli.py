@@ -19,6 +19,7 @@ from obsgen.console.terminal import term, version_option
 from obsgen.diagnostics import Diagnostic, Severity, to_json
 from obsgen.lint.command import lint
 from obsgen.output import cache
+from obsgen.sampling.command import sampling
 from obsgen.starter.command import init
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
@@ -140,6 +141,7 @@ def main() -> None:
 
 main.add_command(lint)  # obsgen lint FILE...: hand-written configs through the strict models
 main.add_command(init)  # obsgen init: a commented starter spec (obsgen/starter/)
+main.add_command(sampling)  # obsgen sampling simulate|explain: what the rendered policies keep
 
 
 @main.command()
