@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from obsgen.spec.types import AttributeKey, DurationValue, Float, Ident
+from obsgen.spec.types import AttributeKey, DurationValue, Float, Ident, Text
 
 Percent0 = Annotated[Float, Field(ge=0, le=100, allow_inf_nan=False)]
 Rate = Annotated[Float, Field(ge=0, le=10**7, allow_inf_nan=False)]
@@ -121,6 +121,19 @@ class CallRef(TrafficModel):
     """Share of the requests that make the call, in %."""
 
 
+class Expectation(TrafficModel):
+    """What the team expects the policies to keep; the sampling report says whether the simulation agrees."""
+
+    kept_percent: Percent0 | None = None
+    """Share of traces kept, in %."""
+    storage_reduction_percent: Percent0 | None = None
+    """Storage saved against keeping every span, in %."""
+    tolerance: Annotated[Float, Field(ge=0, le=100, allow_inf_nan=False)] = 5.0
+    """Percentage points the simulation may differ by and still agree."""
+    source: Text | None = None
+    """Where the expectation comes from (a document, a ticket)."""
+
+
 class Traffic(TrafficModel):
     """The traffic model: entry rates, which calls endpoints make, failure rates, latencies and attribute
     value mixes."""
@@ -142,6 +155,8 @@ class Traffic(TrafficModel):
     callee's server span)."""
     attributes: dict[AttributeKey, AttributeMix] = Field(default_factory=dict)
     """Attribute value mixes (payment method shares, high-value transactions, debug-flagged share)."""
+    expect: Expectation | None = None
+    """The kept share and storage reduction the team expects (checked in sampling-report.md)."""
 
 
 def _d(text: str) -> object:

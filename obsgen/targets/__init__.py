@@ -24,6 +24,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("dashboards", "obsgen.targets.grafana.dashboards.target"),
     ("rules", "obsgen.targets.prometheus.target"),
     ("helm", "obsgen.targets.helm"),
+    ("sampling-report", "obsgen.sampling.artifact"),
 )
 
 
