@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from obsgen.sampling.ottl import SpanView
-from obsgen.sampling.synth import SynthSpan
+from obsgen.sampling.synth import SynthSpan, SynthTrace
 
 KINDS = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
 SCOPE_NAME = "obsgen"
@@ -190,6 +190,36 @@ def read_trace(text: str) -> tuple[bytes, list[SpanView], int]:
     return ids.pop(), spans, size
 
 
-def sorted_ids(spans: Sequence[SpanView]) -> int:
-    """How many spans (for messages)."""
-    return len(spans)
+def _json_value(value: object) -> dict[str, object]:
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    return {"stringValue": str(value)}
+
+
+_KIND_NAMES = {v: k for k, v in _KIND.items()}
+
+
+def to_otlp_json(trace: SynthTrace, epoch_ns: int = 0) -> dict[str, object]:
+    """A synthetic trace as OTLP/JSON (``{"resourceSpans": [...]}``, one ResourceSpans per service, ids in hex),
+    the shape the Collector's file exporter writes; ``epoch_ns`` is added to every time."""
+    by_service: dict[str, list[dict[str, object]]] = {}
+    for span in trace.spans:
+        item: dict[str, object] = {
+            "traceId": trace.trace_id.hex(), "spanId": span.span_id.hex(), "name": span.name,
+            "kind": _KIND_NAMES[KINDS.get(span.kind, 0)],
+            "startTimeUnixNano": str(epoch_ns + span.start_ns), "endTimeUnixNano": str(epoch_ns + span.end_ns),
+            "attributes": [{"key": k, "value": _json_value(v)} for k, v in span.attributes.items()],
+            "status": {"code": "STATUS_CODE_ERROR"} if span.error else {},
+        }
+        if span.parent_span_id is not None:
+            item["parentSpanId"] = span.parent_span_id.hex()
+        by_service.setdefault(span.service, []).append(item)
+    return {"resourceSpans": [
+        {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+         "scopeSpans": [{"scope": {"name": SCOPE_NAME}, "spans": spans}]}
+        for service, spans in by_service.items()
+    ]}
