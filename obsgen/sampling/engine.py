@@ -638,24 +638,38 @@ class Outcome:
     per_policy: list[tuple[str, Decision]]
 
 
-def decide(config: EngineConfig, ctx: TraceCtx) -> Outcome:
-    """``processor.go`` makeDecision."""
-    first: dict[Decision, str] = {}
-    per_policy: list[tuple[str, Decision]] = []
+def combine(decisions: Sequence[Decision]) -> tuple[Decision, int]:
+    """``processor.go`` makeDecision's precedence over the policies' decisions (in evaluation order): the final
+    decision and the index of the policy recorded for it (-1: none)."""
+    def first(d: Decision) -> int:
+        return decisions.index(d) if d in decisions else -1
+
+    if (i := first(Decision.DROPPED)) >= 0:
+        return Decision.DROPPED, i
+    if first(Decision.INVERT_NOT_SAMPLED) >= 0:
+        return Decision.NOT_SAMPLED, -1
+    if (i := first(Decision.SAMPLED)) >= 0:
+        return Decision.SAMPLED, i
+    if (i := first(Decision.INVERT_SAMPLED)) >= 0 and first(Decision.NOT_SAMPLED) < 0:
+        return Decision.SAMPLED, i
+    return Decision.NOT_SAMPLED, -1
+
+
+def evaluate_policies(config: EngineConfig, ctx: TraceCtx) -> list[Decision]:
+    """Each policy's decision in evaluation order, stopping where ``makeDecision`` stops: after a Dropped, and
+    after a Sampled with ``sample_on_first_match``."""
+    out: list[Decision] = []
     for policy in config.policies:
         d = evaluate(policy.node, ctx)
-        per_policy.append((policy.name, d))
-        first.setdefault(d, policy.name)
-        if d is Decision.DROPPED:
+        out.append(d)
+        if d is Decision.DROPPED or (config.sample_on_first_match and d is Decision.SAMPLED):
             break
-        if config.sample_on_first_match and d is Decision.SAMPLED:
-            break
-    if Decision.DROPPED in first:
-        return Outcome(Decision.DROPPED, first[Decision.DROPPED], per_policy)
-    if Decision.INVERT_NOT_SAMPLED in first:
-        return Outcome(Decision.NOT_SAMPLED, "", per_policy)
-    if Decision.SAMPLED in first:
-        return Outcome(Decision.SAMPLED, first[Decision.SAMPLED], per_policy)
-    if Decision.INVERT_SAMPLED in first and Decision.NOT_SAMPLED not in first:
-        return Outcome(Decision.SAMPLED, first[Decision.INVERT_SAMPLED], per_policy)
-    return Outcome(Decision.NOT_SAMPLED, "", per_policy)
+    return out
+
+
+def decide(config: EngineConfig, ctx: TraceCtx) -> Outcome:
+    """``processor.go`` makeDecision."""
+    decisions = evaluate_policies(config, ctx)
+    final, index = combine(decisions)
+    names = [p.name for p in config.policies]
+    return Outcome(final, names[index] if index >= 0 else "", list(zip(names, decisions, strict=False)))

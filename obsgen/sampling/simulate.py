@@ -37,7 +37,7 @@ from obsgen.sampling.engine import (
     Node,
     TraceCtx,
     all_nodes,
-    decide,
+    combine,
     read_config,
 )
 from obsgen.sampling.otlp import trace_size, view
@@ -183,8 +183,9 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
     model = SynthModel(setup.spec, setup.scenario)
     config = read_config(setup.tail_sampling)
     nodes = all_nodes(config)
-    pure = [n for n in nodes if n.pure]
-    computed = [n for n in nodes if n.stateless and not n.pure]
+    needed = _needed_nodes(config)  # only these results are read by the parent's decisions
+    pure = [n for n in nodes if n.pure]  # all of them: cached per shape, and read inside stateless nodes
+    computed = [n for n in nodes if n.stateless and not n.pure and n.index in needed]
     critical = _critical_templates(model)
     wait = max(1, int(config.decision_wait_s))
     after_root = int(config.decision_wait_after_root_s) if config.decision_wait_after_root_s > 0 else None
@@ -250,6 +251,20 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
         out.append((draw.trace_id, first, decide_s, len(sub.spans), shape[1], pre_t, flags, draw.entry,
                     late, len(spans), full_size, replica))
     return out
+
+
+def _needed_nodes(config: EngineConfig) -> set[int]:
+    """Indexes of the stateless nodes the stateful evaluation reads: stateless top-level policies, and stateless
+    children of stateful nodes (a composite's sub-policies); what a stateless node contains is not needed."""
+    needed: set[int] = set()
+    stack: list[Node] = [p.node for p in config.policies]
+    while stack:
+        node = stack.pop()
+        if node.stateless:
+            needed.add(node.index)
+        else:
+            stack.extend(node.children())
+    return needed
 
 
 def _chunks(total_seconds: int, jobs: int) -> list[tuple[int, int]]:
@@ -343,21 +358,38 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
                 _decide(rec, second)
 
     combos: dict[tuple[Decision, ...], int] = {}
-    sampled_label = Decision.SAMPLED
-    dropped_label = Decision.DROPPED
+    finals: dict[tuple[Decision, ...], tuple[Decision, int]] = {}
+    sampled_label, dropped_label = Decision.SAMPLED, Decision.DROPPED
+    first_match = config.sample_on_first_match
+    # per replica: (node, index, stateless) of each top-level policy in evaluation order
+    tops = [[(p.node, p.node.index, p.node.stateless) for p in engine.policies] for engine in engines]
+    names = [p.name for p in config.policies]
 
     def _decide(rec: tuple[Any, ...], second: int) -> None:
-        engine = engines[rec[11]]
-        ctx = TraceCtx(rec[0], rec[3], rec[4], float(second), _no_spans, None, rec[5])
-        outcome = decide(engine, ctx)
-        key = tuple(d for _, d in outcome.per_policy)
+        # evaluate_policies + combine (engine.py), with the stateless results the worker computed
+        pre = rec[5]
+        ctx: TraceCtx | None = None
+        found: list[Decision] = []
+        for node, index, stateless in tops[rec[11]]:
+            if stateless:
+                d = pre[index]
+            else:
+                if ctx is None:
+                    ctx = TraceCtx(rec[0], rec[3], rec[4], float(second), _no_spans, None, pre)
+                d = node.evaluate(ctx)
+            found.append(d)
+            if d is dropped_label or (first_match and d is sampled_label):
+                break
+        key = tuple(found)
         combos[key] = combos.get(key, 0) + 1
-        final = outcome.decision
-        sampled = final is sampled_label
+        final = finals.get(key)
+        if final is None:
+            final = finals[key] = combine(key)
+        sampled = final[0] is sampled_label
         if sampled:
             reason = ""
-        elif final is dropped_label:
-            reason = f"dropped by {outcome.policy}"
+        elif final[0] is dropped_label:
+            reason = f"dropped by {names[final[1]]}"
             result.dropped_by_drop_policies += 1
         else:
             reason = "matched by no keep policy"
@@ -416,7 +448,7 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
     labels = {Decision.SAMPLED: "sampled", Decision.NOT_SAMPLED: "not_sampled", Decision.DROPPED: "dropped"}
     for key, count in sorted(combos.items()):
         samplers = [i for i, d in enumerate(key) if d is Decision.SAMPLED]
-        final_sampled = Decision.DROPPED not in key and bool(samplers)
+        final_sampled = finals[key][0] is Decision.SAMPLED
         for i, d in enumerate(key):
             st = stats[i]
             label = labels.get(d, d.name.lower())
