@@ -1,7 +1,7 @@
 """The ``sampling-report.md`` target: with a ``traffic:`` section, what the rendered policies keep, so that a
 policy change shows its effect on the kept share and the cost in the pull request's diff.
 
-The run is fixed (seed 1, about 10,000 traces: between 10 and 60 seconds of the model's traffic) so the report
+The run is fixed (seed 1, about 5,000 traces: between 10 and 60 seconds of the model's traffic) so the report
 is byte-identical across renders; ``obsgen sampling simulate`` runs any other seed or length.
 """
 
@@ -12,7 +12,7 @@ from obsgen.plan import Plan
 
 REPORT_PATH = "sampling-report.md"
 SEED = 1
-TARGET_TRACES = 10_000
+TARGET_TRACES = 5_000
 
 
 def report_duration(rate: float) -> float:

@@ -417,15 +417,24 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
         result.bytes += rec[10]
         entry = model.entries[rec[7]][0]
         entries[entry] = entries.get(entry, 0) + 1
-        tick_until(rec[1] / NS)
-        if len(live) >= config.num_traces:  # waitForSpace: the oldest trace goes, undecided
-            _, oldest = live.popitem(last=False)
-            result.evicted += 1
-            _account(oldest, False, "evicted before its decision (num_traces too small)")
-        live[rec[0]] = rec
-        heapq.heappush(pending, (rec[2], rec[0]))
-        peak = max(peak, len(live))
-    tick_until(math.inf)
+    # Most traces waiting at once: arrivals so far minus decisions taken by then (a tick decides before a
+    # trace arriving at the same moment is added, as tick_until below does).
+    decided_at = sorted(rec[2] * NS for rec in records)
+    peak = max((i + 1 - bisect.bisect_right(decided_at, rec[1]) for i, rec in enumerate(records)), default=0)
+    if peak < config.num_traces:
+        # nothing is evicted: the decisions are the ticks in order, each tick's traces by trace id
+        for rec in sorted(records, key=lambda r: (r[2], r[0])):
+            _decide(rec, rec[2])
+    else:
+        for rec in records:
+            tick_until(rec[1] / NS)
+            if len(live) >= config.num_traces:  # waitForSpace: the oldest trace goes, undecided
+                _, oldest = live.popitem(last=False)
+                result.evicted += 1
+                _account(oldest, False, "evicted before its decision (num_traces too small)")
+            live[rec[0]] = rec
+            heapq.heappush(pending, (rec[2], rec[0]))
+        tick_until(math.inf)
 
     # late spans: follow the decision while the cache of its kind still holds the id
     needed = {True: 0, False: 0}
