@@ -107,6 +107,10 @@ def to_text(e: Explanation) -> str:
         lines += [f"        {sub.name} ({sub.type}): {sub.decision}" for sub in step.subs]
     if e.skipped:
         lines.append(f"  not evaluated (the evaluation stopped): {', '.join(e.skipped)}")
+    stateful = {"rate_limiting", "bytes_limiting", "composite"}
+    if any(s.type in stateful or any(sub.type in stateful for sub in s.subs) for s in e.steps):
+        lines.append("  (rate_limiting, bytes_limiting and composite decide here as for the first trace of a second; "
+                     "their real outcome depends on the traffic around the trace: see obsgen sampling simulate)")
     lines.append(f"decision: {e.decision.upper()}: {e.rule}")
     return "\n".join(lines) + "\n"
 
