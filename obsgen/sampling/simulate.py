@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import math
 import multiprocessing
 import os
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,9 +36,11 @@ from obsgen.sampling.engine import (
     EngineError,
     Latency,
     Node,
+    Probabilistic,
     TraceCtx,
     all_nodes,
     combine,
+    fnv1a64_many,
     read_config,
 )
 from obsgen.sampling.otlp import trace_size, view
@@ -194,7 +197,8 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
     interned: dict[tuple[Decision | None, ...], tuple[Decision | None, ...]] = {}
     out: list[tuple[Any, ...]] = []
     slow_ms = setup.slow_threshold_ms
-    for draw in model.draws(setup.seed, setup.duration_s, seconds[0], seconds[1]):
+    salts = {n.salt: n.after_salt for n in nodes if isinstance(n, Probabilistic)}
+    for draw, hashes in _with_hashes(model.draws(setup.seed, setup.duration_s, seconds[0], seconds[1]), salts):
         spans = draw.spans
         first = high = spans[0][3]
         low = spans[0][2]
@@ -228,7 +232,7 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
         else:
             key = draw.signature(carried[draw.entry])
         ctx = TraceCtx(sub.trace_id, len(sub.spans), 0, float(decide_s),
-                       lambda sub=sub: [view(s) for s in model.materialize(sub).spans], duration)
+                       lambda sub=sub: [view(s) for s in model.materialize(sub).spans], duration, None, hashes)
         shape = shapes.get(key)
         if shape is None:
             blank: list[Decision | None] = [None] * len(nodes)
@@ -251,6 +255,23 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
         out.append((draw.trace_id, first, decide_s, len(sub.spans), shape[1], pre_t, flags, draw.entry,
                     late, len(spans), full_size, replica))
     return out
+
+
+def _with_hashes(draws: Iterator[Draw], salts: Mapping[str, int],
+                 block: int = 4096) -> Iterator[tuple[Draw, dict[str, int] | None]]:
+    """Each draw with its probabilistic hashes (per salt), computed in bulk for blocks of draws."""
+    if not salts:
+        for draw in draws:
+            yield draw, None
+        return
+    while True:
+        chunk = list(itertools.islice(draws, block))
+        if not chunk:
+            return
+        ids = [d.trace_id for d in chunk]
+        columns = {salt: fnv1a64_many(start, ids) for salt, start in salts.items()}
+        for i, draw in enumerate(chunk):
+            yield draw, {salt: values[i] for salt, values in columns.items()}
 
 
 def _needed_nodes(config: EngineConfig) -> set[int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from obsgen.sampling.engine import (
+    FNV64_OFFSET,
     MAX_UINT64,
     AlwaysSample,
     And,
@@ -39,6 +40,8 @@ from obsgen.sampling.engine import (
     TraceCtx,
     TraceState,
     decide,
+    fnv1a64,
+    fnv1a64_many,
     hash_trace_id,
     probabilistic_threshold,
     read_config,
@@ -444,3 +447,11 @@ def test_read_config_from_the_rendered_shape() -> None:
     with pytest.raises(EngineError):
         read_config({"policies": [{"name": "x", "type": "and", "and": {"and_sub_policy": [
             {"name": "y", "type": "composite", "composite": {}}]}}]})
+
+
+def test_bulk_fnv_equals_the_byte_loop() -> None:
+    ids = [bytes(16), b"\xff" * 16, TRACE_ID, *_pcg_ids(500)]
+    for salt in ("default-hash-seed", "brazil", ""):
+        start = fnv1a64(salt.encode())
+        assert fnv1a64_many(start, ids) == [fnv1a64(i, start) for i in ids]
+    assert fnv1a64_many(FNV64_OFFSET, []) == []
