@@ -7,7 +7,7 @@ is byte-identical across renders; ``obsgen sampling simulate`` runs any other se
 
 from __future__ import annotations
 
-from obsgen.artifacts import Artifact
+from obsgen.emit.artifacts import Artifact
 from obsgen.plan import Plan
 
 REPORT_PATH = "sampling-report.md"

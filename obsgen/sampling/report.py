@@ -1,15 +1,15 @@
 """A simulation's findings as a text table (``obsgen sampling simulate``), JSON (``--format json``) and Markdown
 (``generated/<spec>/sampling-report.md``). Every text that comes from the spec or the config goes through
-``obsgen.escape`` in the Markdown; numbers are formatted the same way on every machine."""
+``obsgen.emit.escape`` in the Markdown; numbers are formatted the same way on every machine."""
 
 from __future__ import annotations
 
 import json
 
-from obsgen.escape import markdown_code, markdown_text
-from obsgen.sampler_memory import CACHE_ENTRY_BYTES, SPAN_BYTES, TRACE_OVERHEAD_BYTES
+from obsgen.emit.escape import markdown_code, markdown_text
 from obsgen.sampling.simulate import Guarantee, SimResult
 from obsgen.spec.traffic import Expectation
+from obsgen.targets.collector.memory import CACHE_ENTRY_BYTES, SPAN_BYTES, TRACE_OVERHEAD_BYTES
 
 KIND_NAMES = {
     "AlwaysSample": "always_sample", "Latency": "latency", "NumericAttribute": "numeric_attribute",

@@ -29,7 +29,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from obsgen.sampler_memory import SamplerMemory, estimate
 from obsgen.sampling.engine import (
     Decision,
     EngineConfig,
@@ -47,6 +46,7 @@ from obsgen.sampling.otlp import trace_size, view
 from obsgen.sampling.synth import Draw, Scenario, SynthModel
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.models import Endpoint, Spec
+from obsgen.targets.collector.memory import SamplerMemory, estimate
 
 ERROR, SLOW, CRITICAL = 1, 2, 4
 NS = 1_000_000_000
@@ -142,10 +142,10 @@ def tail_sampling_block(config: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def rendered_collector_config(plan: object) -> tuple[str, Mapping[str, Any]]:
     """(path, parsed config) of the rendered config that holds tail sampling: config.yaml or sampler.yaml."""
-    from obsgen.targets import collector
-    from obsgen.yaml_load import load_yaml
+    from obsgen.emit.readback import load_yaml
+    from obsgen.targets.collector import target
 
-    for art in collector.render(plan):  # type: ignore[arg-type]
+    for art in target.render(plan):  # type: ignore[arg-type]
         doc = load_yaml(art.text)
         if isinstance(doc, Mapping) and any(str(k).startswith("tail_sampling")
                                             for k in (doc.get("processors") or {})):

@@ -31,7 +31,7 @@ real instrumentation sets (semantic conventions 1.26+):
 * client span to an instrumented HTTP service "POST": ``http.request.method``, ``server.address`` (the
   callee's service.name), ``http.response.status_code``; to a gRPC service: the ``rpc.*`` attributes;
 * client span to a database or cache: ``db.system`` and ``db.name`` (when the spec names them, see
-  ``obsgen.service_graph.span_naming``), to an external node ``peer.service`` (and the HTTP attributes);
+  ``obsgen.plan.service_graph.span_naming``), to an external node ``peer.service`` (and the HTTP attributes);
   ``peer.service`` also wherever the spec sets ``peer_service``;
 * producer span "publish Q" and one consumer span "process Q" per consumer: ``messaging.system``,
   ``messaging.destination.name``;
@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import NamedTuple
 
-from obsgen.service_graph import span_naming
+from obsgen.plan.service_graph import span_naming
 from obsgen.spec.endpoints import Protocol, endpoint_protocol, grpc_parts, parse_route
 from obsgen.spec.models import Call, Endpoint, ServiceKind, Spec
 from obsgen.spec.traffic import HEALTH_PATHS, CallRef, LatencyDistribution, Traffic
