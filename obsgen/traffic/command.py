@@ -1,0 +1,132 @@
+"""``obsgen traffic SPEC --otlp URL``: send the spec's synthetic traffic to an OTLP endpoint, paced.
+
+Exit codes as the rest of the CLI: 0 everything sent and accepted, 1 invalid spec, 2 usage or I/O trouble (the
+extra is missing, the endpoint refuses, spans were not accepted), 130 interrupted (after a flush and the
+summary of what was sent).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from obsgen.plan import Plan
+    from obsgen.traffic.endpoint import Endpoint
+    from obsgen.traffic.scenario import Scenario
+    from obsgen.traffic.sender import Sender
+
+EXIT_OK, EXIT_INVALID, EXIT_IO, EXIT_INTERRUPTED = 0, 1, 2, 130
+PROGRESS_EVERY_S = 0.25
+
+
+def _fail(message: str, code: int = EXIT_IO) -> None:
+    click.echo(f"traffic: error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.command()
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False, readable=False))
+@click.option("--otlp", "url", required=True, metavar="URL",
+              help="The OTLP endpoint: host:port or http(s)://host:port (gRPC), or an OTLP/HTTP base URL.")
+@click.option("--protocol", type=click.Choice(["grpc", "http"]), default="grpc", show_default=True)
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Traces per second (default: the spec's traffic model).")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Seconds to send for; rate x duration traces in all.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Generator seed: the same seed sends the same traces `obsgen sampling simulate` evaluates.")
+@click.option("--scenario", "scenarios", multiple=True, metavar="SCENARIO",
+              help="error:SERVICE[=FRACTION] (its requests fail) or slow:CALLER->CALLEE[=DURATION] "
+                   "(the call gets slower). Repeatable.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Seconds one export may take.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Format of the summary (stdout).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line and no text summary (errors still print).")
+def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: float, seed: int,
+            scenarios: tuple[str, ...], timeout: float, fmt: str, quiet: bool) -> None:
+    """Send SPEC's synthetic traffic as real OTLP traces (needs `pip install 'obsgen[traffic]'`).
+
+    One OpenTelemetry SDK TracerProvider per service (resource service.name), W3C trace context across
+    calls, the generator's ids, timestamps (shifted to now), attributes and errors. Point it at your own
+    Collector running a rendered config to see what it keeps before production.
+    """
+    from obsgen.generate import plan_spec
+    from obsgen.traffic import endpoint as endpoints
+    from obsgen.traffic import scenario as scenario_mod
+    from obsgen.traffic.sender import SdkMissing, Sender
+
+    result = plan_spec(spec, str(spec))
+    for diag in result.sorted_diagnostics():
+        click.echo(diag.format(), err=True)
+    if result.plan is None or not result.ok:
+        sys.exit(EXIT_IO if any(d.code == "OBS100" for d in result.diagnostics) else EXIT_INVALID)
+    plan = result.plan
+    try:
+        target = endpoints.parse(url, protocol)
+        chosen = scenario_mod.parse(scenarios, plan)
+    except (endpoints.EndpointError, scenario_mod.ScenarioError) as exc:
+        _fail(str(exc))
+        return
+    try:
+        sender = Sender(target, timeout_s=timeout)
+    except SdkMissing as exc:
+        _fail(str(exc))
+        return
+    try:
+        endpoints.check_reachable(target)
+    except endpoints.EndpointError as exc:
+        _fail(str(exc))
+        return
+    _run(spec, plan, sender, target, rate, duration, seed, scenarios, chosen, fmt, quiet)
+
+
+def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float | None, duration: float, seed: int,
+         scenario_texts: tuple[str, ...], chosen: tuple[Scenario, ...], fmt: str, quiet: bool) -> None:
+    from obsgen.traffic import scenario as scenario_mod
+    from obsgen.traffic.report import Summary, Tally, progress_line
+    from obsgen.traffic.source import default_rate, synthetic_traces
+
+    rate = rate if rate is not None else default_rate(plan)
+    count = max(1, math.floor(rate * duration + 1e-9))
+    # A progress line only for a person watching: stderr is a terminal, and no --quiet or --format json.
+    show = not quiet and fmt == "text" and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    tally = Tally()
+    interrupted = False
+    start = time.monotonic()
+    last_progress = 0.0
+    try:
+        for index, trace in enumerate(synthetic_traces(plan, seed, count)):
+            due = start + index / rate
+            now = time.monotonic()
+            if due > now:
+                time.sleep(due - now)
+            trace = scenario_mod.apply(trace, chosen, seed)
+            sender.emit(trace, time.time_ns())
+            tally.add(trace)
+            now = time.monotonic()
+            if show and now - last_progress >= PROGRESS_EVERY_S:
+                last_progress = now
+                click.echo("\r" + progress_line(tally, now - start, duration) + "\033[K", nl=False, err=True)
+    except KeyboardInterrupt:
+        interrupted = True
+    elapsed = time.monotonic() - start
+    if show:
+        click.echo("\r\033[K", nl=False, err=True)
+    flushed = sender.close()
+    summary = Summary(str(spec), target.url, target.protocol, seed, scenario_texts, rate,
+                      duration, elapsed, tally, sender.sent, flushed)
+    if fmt == "json":
+        click.echo(summary.to_json(), nl=False)
+    elif not quiet or not summary.ok:
+        click.echo(summary.to_text(), nl=False, err=not summary.ok and quiet)
+    if interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_OK if summary.ok else EXIT_IO)
