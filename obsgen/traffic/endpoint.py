@@ -1,7 +1,8 @@
 """The ``--otlp URL`` of ``obsgen traffic``: what the OTLP exporter is given, and a reachability check.
 
-gRPC takes ``host:port`` (``http://`` plaintext, ``https://`` TLS); OTLP/HTTP posts to ``<URL>/v1/traces``
-unless the URL already has a path, as the exporters' ``*_TRACES_ENDPOINT`` settings mean a full URL.
+gRPC takes ``host:port`` (``http://`` plaintext, ``https://`` TLS; port 4317 when none is given); OTLP/HTTP posts
+to ``<URL>/v1/traces`` unless the URL already has a path, as the exporters' ``*_TRACES_ENDPOINT`` settings mean a
+full URL (a bare ``host`` is ``http://host:4318``).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ class Endpoint:
 
     @property
     def url(self) -> str:
+        """The endpoint as a URL, for messages and the summary."""
         scheme = "https" if self.tls else "http"
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{host}:{self.port}{self.path if self.protocol == 'http' else ''}"
+        port = "" if (scheme, self.port) in (("http", 80), ("https", 443)) else f":{self.port}"
+        return f"{scheme}://{host}{port}{self.path if self.protocol == 'http' else ''}"
 
     def exporter_kwargs(self, timeout_s: float) -> dict[str, object]:
         """Keyword arguments of the protocol's OTLPSpanExporter."""
@@ -44,7 +47,8 @@ class Endpoint:
 def parse(url: str, protocol: str) -> Endpoint:
     """``URL`` as an Endpoint; ``host:port`` without a scheme is plaintext."""
     text = url.strip()
-    if "://" not in text:
+    bare = "://" not in text
+    if bare:
         text = "http://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https"):
@@ -58,7 +62,10 @@ def parse(url: str, protocol: str) -> Endpoint:
     if protocol == "grpc" and parts.path not in ("", "/"):
         raise EndpointError(f"--otlp {url}: OTLP/gRPC takes host:port, not a path (use --protocol http for one)")
     path = parts.path if parts.path not in ("", "/") else "/v1/traces"
-    return Endpoint(protocol, parts.hostname, port or DEFAULT_PORTS[protocol], parts.scheme == "https", path)
+    if port is None:
+        # An OTLP/HTTP URL is a URL: its scheme's port. host:port and gRPC default to the OTLP port.
+        port = DEFAULT_PORTS[protocol] if bare or protocol == "grpc" else {"http": 80, "https": 443}[parts.scheme]
+    return Endpoint(protocol, parts.hostname, port, parts.scheme == "https", path)
 
 
 def check_reachable(endpoint: Endpoint, timeout_s: float = 5.0) -> None:
