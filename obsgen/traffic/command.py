@@ -7,7 +7,6 @@ summary of what was sent).
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -18,8 +17,8 @@ import click
 
 if TYPE_CHECKING:
     from obsgen.plan import Plan
+    from obsgen.sampling.synth import Scenario
     from obsgen.traffic.endpoint import Endpoint
-    from obsgen.traffic.scenario import Scenario
     from obsgen.traffic.sender import Sender
 
 EXIT_OK, EXIT_INVALID, EXIT_IO, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -37,21 +36,22 @@ def _fail(message: str, code: int = EXIT_IO) -> None:
               help="The OTLP endpoint: host:port or http(s)://host:port (gRPC), or an OTLP/HTTP base URL.")
 @click.option("--protocol", type=click.Choice(["grpc", "http"]), default="grpc", show_default=True)
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Traces per second (default: the spec's traffic model).")
+              help="Traces per second, the entry endpoints keeping their shares (default: the traffic model's).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              help="Seconds to send for; rate x duration traces in all.")
+              help="Seconds of traffic (traces start in [0, duration); arrivals are a Poisson process).")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Generator seed: the same seed sends the same traces `obsgen sampling simulate` evaluates.")
-@click.option("--scenario", "scenarios", multiple=True, metavar="SCENARIO",
-              help="error:SERVICE[=FRACTION] (its requests fail) or slow:CALLER->CALLEE[=DURATION] "
-                   "(the call gets slower). Repeatable.")
+@click.option("--scenario", "scenario_text", default=None, metavar="SCENARIO",
+              help="Degrade the system: errors:SERVICE=PERCENT (its failure rate), slow:SERVICE=FACTOR or "
+                   "slow:CALLER->CALLEE=FACTOR (latency times FACTOR), from=SECONDS (when it starts); "
+                   "comma-separated, e.g. errors:payments-service=30,slow:main-service->postgresql=10.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds one export may take.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Format of the summary (stdout).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line and no text summary (errors still print).")
 def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: float, seed: int,
-            scenarios: tuple[str, ...], timeout: float, fmt: str, quiet: bool) -> None:
+            scenario_text: str | None, timeout: float, fmt: str, quiet: bool) -> None:
     """Send SPEC's synthetic traffic as real OTLP traces (needs `pip install 'obsgen[traffic]'`).
 
     One OpenTelemetry SDK TracerProvider per service (resource service.name), W3C trace context across
@@ -60,8 +60,8 @@ def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: f
     """
     from obsgen.generate import plan_spec
     from obsgen.traffic import endpoint as endpoints
-    from obsgen.traffic import scenario as scenario_mod
     from obsgen.traffic.sender import SdkMissing, Sender
+    from obsgen.traffic.source import ScenarioError, parse_scenario
 
     result = plan_spec(spec, str(spec))
     for diag in result.sorted_diagnostics():
@@ -71,8 +71,8 @@ def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: f
     plan = result.plan
     try:
         target = endpoints.parse(url, protocol)
-        chosen = scenario_mod.parse(scenarios, plan)
-    except (endpoints.EndpointError, scenario_mod.ScenarioError) as exc:
+        scenario = parse_scenario(scenario_text, plan)
+    except (endpoints.EndpointError, ScenarioError) as exc:
         _fail(str(exc))
         return
     try:
@@ -85,31 +85,31 @@ def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: f
     except endpoints.EndpointError as exc:
         _fail(str(exc))
         return
-    _run(spec, plan, sender, target, rate, duration, seed, scenarios, chosen, fmt, quiet)
+    _run(spec, plan, sender, target, rate, duration, seed, scenario_text, scenario, fmt, quiet)
 
 
 def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float | None, duration: float, seed: int,
-         scenario_texts: tuple[str, ...], chosen: tuple[Scenario, ...], fmt: str, quiet: bool) -> None:
-    from obsgen.traffic import scenario as scenario_mod
+         scenario_text: str | None, scenario: Scenario | None, fmt: str, quiet: bool) -> None:
     from obsgen.traffic.report import Summary, Tally, progress_line
-    from obsgen.traffic.source import default_rate, synthetic_traces
+    from obsgen.traffic.source import default_rate, end_ordered, synthetic_traces
 
-    rate = rate if rate is not None else default_rate(plan)
-    count = max(1, math.floor(rate * duration + 1e-9))
+    rate = rate if rate is not None else default_rate(plan, scenario)
+    traces = synthetic_traces(plan, seed=seed, duration_s=duration, scenario=scenario, rate=rate)
     # A progress line only for a person watching: stderr is a terminal, and no --quiet or --format json.
     show = not quiet and fmt == "text" and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
     tally = Tally()
     interrupted = False
+    # The run's timeline is the generator's: a trace leaves when its last span ends (offset from the run
+    # start), with its timestamps on the same clock, so the receiver sees the arrivals simulate assumes.
     start = time.monotonic()
+    wall_start_ns = time.time_ns()
     last_progress = 0.0
     try:
-        for index, trace in enumerate(synthetic_traces(plan, seed, count)):
-            due = start + index / rate
-            now = time.monotonic()
-            if due > now:
-                time.sleep(due - now)
-            trace = scenario_mod.apply(trace, chosen, seed)
-            sender.emit(trace, time.time_ns())
+        for end_ns, trace in end_ordered(traces):
+            wait = start + end_ns / 1e9 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            sender.emit(trace, wall_start_ns)
             tally.add(trace)
             now = time.monotonic()
             if show and now - last_progress >= PROGRESS_EVERY_S:
@@ -121,8 +121,8 @@ def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float |
     if show:
         click.echo("\r\033[K", nl=False, err=True)
     flushed = sender.close()
-    summary = Summary(str(spec), target.url, target.protocol, seed, scenario_texts, rate,
-                      duration, elapsed, tally, sender.sent, flushed)
+    summary = Summary(str(spec), target.url, target.protocol, seed, scenario_text, rate, duration, elapsed, tally,
+                      sender.sent, flushed)
     if fmt == "json":
         click.echo(summary.to_json(), nl=False)
     elif not quiet or not summary.ok:

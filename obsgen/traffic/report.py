@@ -45,7 +45,7 @@ class Summary:
     endpoint: str
     protocol: str
     seed: int
-    scenario: tuple[str, ...]
+    scenario: str | None
     rate: float
     duration_s: float
     elapsed_s: float
@@ -66,7 +66,7 @@ class Summary:
         services = sorted(set(t.spans_by_service) | set(self.sent.failed))
         data = {
             "spec": self.spec, "endpoint": self.endpoint, "protocol": self.protocol, "seed": self.seed,
-            "scenario": list(self.scenario), "rate": self.rate, "duration_s": self.duration_s,
+            "scenario": self.scenario, "rate": self.rate, "duration_s": self.duration_s,
             "elapsed_s": round(self.elapsed_s, 3),
             "traces": t.traces, "spans": t.spans, "error_traces": t.error_traces, "error_spans": t.error_spans,
             "exported_spans": sum(self.sent.exported.values()), "failed_spans": self.failed_spans,
@@ -83,7 +83,7 @@ class Summary:
         share = f" ({t.error_traces / t.traces:.1%})" if t.traces else ""
         lines = [
             f"traffic: {self.spec} -> {self.endpoint} ({self.protocol}), seed {self.seed}"
-            + (f", scenario {', '.join(self.scenario)}" if self.scenario else ""),
+            + (f", scenario {self.scenario}" if self.scenario else ""),
             f"sent {t.traces:,} traces, {t.spans:,} spans in {self.elapsed_s:.1f}s "
             f"({achieved:.1f} traces/s; asked {self.rate:g}/s for {self.duration_s:g}s)",
             f"traces with an error: {t.error_traces:,}{share}; error spans: {t.error_spans:,}",

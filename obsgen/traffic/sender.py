@@ -46,7 +46,6 @@ class SdkMissing(Exception):
 class SpanLike(Protocol):
     """What the sender reads of a generated span (obsgen.sampling.synth.SynthSpan)."""
 
-    trace_id: bytes
     span_id: bytes
     parent_span_id: bytes | None
     service: str
@@ -182,15 +181,14 @@ class Sender:
             tracer = self._tracers[service] = provider.get_tracer("obsgen.traffic")
         return tracer
 
-    def emit(self, trace: TraceLike, end_ns: int) -> None:
-        """Send one trace whose last span ends at ``end_ns`` (wall clock): the generator's offsets, shifted.
+    def emit(self, trace: TraceLike, shift_ns: int) -> None:
+        """Send one trace, its spans' offsets shifted by ``shift_ns`` (the run's start on the wall clock).
 
         Spans start parent first (a child needs its parent's context) and end children first, so the root
         span, whose arrival starts the Collector's decision_wait_after_root_received, is the last to leave.
         """
         m = self._m
         trace_api, context_api = m["trace"], m["context"]
-        shift = end_ns - max(s.end_ns for s in trace.spans)
         by_id = {s.span_id: s for s in trace.spans}
         started: dict[bytes, Any] = {}
         order: list[tuple[SpanLike, Any]] = []
@@ -215,13 +213,13 @@ class Sender:
             self._ids.span_id = int.from_bytes(span.span_id, "big")
             sdk_span = self._tracer(span.service).start_span(
                 span.name, context=ctx, kind=_kind(trace_api, span.kind), attributes=dict(span.attributes),
-                start_time=span.start_ns + shift)
+                start_time=span.start_ns + shift_ns)
             started[span.span_id] = sdk_span
             order.append((span, sdk_span))
         for span, sdk_span in reversed(order):
             if span.error:
                 sdk_span.set_status(trace_api.Status(trace_api.StatusCode.ERROR))
-            sdk_span.end(end_time=span.end_ns + shift)
+            sdk_span.end(end_time=span.end_ns + shift_ns)
 
     def close(self, timeout_s: float = 30.0) -> bool:
         """Flush every provider and shut it down; False when a flush did not finish in time."""

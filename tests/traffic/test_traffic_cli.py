@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -13,9 +14,8 @@ from click.testing import CliRunner
 from obsgen.cli import main
 from obsgen.generate import plan_spec
 from obsgen.plan import Plan
-from obsgen.traffic import scenario
 from obsgen.traffic.endpoint import EndpointError, parse
-from obsgen.traffic.source import synthetic_traces
+from obsgen.traffic.source import end_ordered, synthetic_traces
 from tests.loopback_collector import free_port
 from tests.otlp_sink import OtlpSink
 
@@ -43,7 +43,7 @@ def test_the_summary_counts_what_the_endpoint_received_per_service() -> None:
         received = sink.spans()
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["traces"] == 20 and len({s.trace_id for s in received}) == 20
+    assert summary["traces"] == len({s.trace_id for s in received}) > 5
     assert summary["spans"] == summary["exported_spans"] == len(received) and summary["failed_spans"] == 0
     per_service = Counter(s.service for s in received)
     assert {name: row["exported_spans"] for name, row in summary["services"].items()} == dict(per_service)
@@ -65,7 +65,7 @@ def test_text_summary_without_a_terminal_has_no_progress_line() -> None:
     with OtlpSink() as sink:
         code, out, err = invoke(str(SHOP), "--otlp", f"http://{sink.endpoint}", "--rate", "40", "--duration", "0.1")
     assert code == 0
-    assert "sent 4 traces" in out and "\r" not in err + out
+    assert re.search(r"^sent \d+ traces, \d+ spans in ", out, re.M) and "\r" not in err + out
 
 
 def test_a_refused_endpoint_is_one_clear_error() -> None:
@@ -91,12 +91,10 @@ def test_an_invalid_spec_reports_its_diagnostics(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("error:nope", "no service 'nope' in the spec"),
-    ("error:frontend=2", "the error fraction must be a number from 0 to 1"),
-    ("slow:frontend->redis", "the spec declares no call from frontend to redis"),
-    ("slow:frontend", "a slow call is CALLER->CALLEE"),
-    ("slow:frontend->main-service=soon", "--scenario slow:frontend->main-service=soon:"),
-    ("melt:frontend", "unknown scenario 'melt'"),
+    ("errors:nope=5", "unknown services: nope"),
+    ("errors:frontend=200", "a failure rate is a percentage"),
+    ("slow:frontend->main-service=soon", "'soon' is not a number"),
+    ("melt:frontend=1", "write errors:SERVICE=PERCENT"),
 ])
 def test_a_bad_scenario_is_refused_before_sending(value: str, message: str) -> None:
     code, _, err = invoke(str(SHOP), "--otlp", "127.0.0.1:4317", "--scenario", value)
@@ -120,50 +118,28 @@ def test_unusable_endpoint_urls(url: str) -> None:
         parse(url, "grpc")
 
 
-def test_error_scenario_fails_the_service_and_its_callers_client_span(shop: Plan) -> None:
-    (chosen,) = scenario.parse(["error:payments-service=1"], shop)
-    traces = list(synthetic_traces(shop, seed=1, count=300))
-    touched = 0
-    for trace in traces:
-        after = scenario.apply(trace, (chosen,), seed=1)
-        by_id = {s.span_id: s for s in after.spans}
-        for span in after.spans:
-            if span.service == "payments-service" and span.kind == "server":
-                touched += 1
-                assert span.error
-                assert by_id[span.parent_span_id].error  # main-service's client span into it
-    assert touched > 0
+def test_a_scenario_changes_what_is_sent() -> None:
+    with OtlpSink() as sink:
+        code, _, err = invoke(str(SHOP), "--otlp", sink.endpoint, "--rate", "100", "--duration", "0.3", "--seed", "2",
+                              "--scenario", "errors:payments-service=100", "--quiet")
+        received = sink.spans()
+    assert code == 0, err
+    payments = [s for s in received if s.service == "payments-service" and s.kind == 2]
+    assert payments and all(s.error for s in payments)
 
 
-def test_error_scenario_fraction_is_seeded_and_close(shop: Plan) -> None:
-    (chosen,) = scenario.parse(["error:frontend=0.3"], shop)
-    traces = list(synthetic_traces(shop, seed=2, count=2000))
-    first = [scenario.apply(t, (chosen,), seed=2) for t in traces]
-    again = [scenario.apply(t, (chosen,), seed=2) for t in traces]
-    assert first == again
-    failed = sum(any(s.error and s.service == "frontend" and s.kind == "server" for s in t.spans) for t in first)
-    with_frontend = sum(any(s.service == "frontend" for s in t.spans) for t in traces)
-    assert abs(failed / with_frontend - 0.3) < 0.05
+def test_traces_leave_in_the_order_they_end() -> None:
+    from obsgen.sampling.synth import SynthSpan, SynthTrace
 
+    def trace(n: int, start: int, end: int) -> SynthTrace:
+        span = SynthSpan(bytes(8), None, "s", "n", "SERVER", start, end, False, {})
+        return SynthTrace(bytes([n]) * 16, start, "s", [span])
 
-def test_slow_scenario_delays_the_call_and_keeps_children_inside_parents(shop: Plan) -> None:
-    (chosen,) = scenario.parse(["slow:main-service->inventory-system=2s"], shop)
-    hit = 0
-    for trace in synthetic_traces(shop, seed=6, count=200):
-        after = scenario.apply(trace, (chosen,), seed=6)
-        if not any(s.service == "inventory-system" for s in trace.spans):
-            assert after == trace
-            continue
-        hit += 1
-        duration = max(s.end_ns for s in trace.spans) - min(s.start_ns for s in trace.spans)
-        slowed = max(s.end_ns for s in after.spans) - min(s.start_ns for s in after.spans)
-        assert slowed >= duration + 2_000_000_000
-        by_id = {s.span_id: s for s in after.spans}
-        for span in after.spans:
-            parent = by_id.get(span.parent_span_id) if span.parent_span_id else None
-            if parent is not None:
-                assert parent.start_ns <= span.start_ns and span.end_ns <= parent.end_ns
-    assert hit > 0
+    order = [t.trace_id[0] for _, t in end_ordered([trace(1, 0, 50), trace(2, 10, 20), trace(3, 30, 40),
+                                                     trace(4, 60, 61)])]
+    assert order == [2, 3, 1, 4]
+    ends = [e for e, _ in end_ordered(synthetic_traces(plan_spec(SHOP).plan, seed=1, duration_s=2, rate=50))]
+    assert ends == sorted(ends) and len(ends) > 50
 
 
 def test_progress_line_reads_as_a_status() -> None:
