@@ -91,7 +91,8 @@ def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: f
 def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float | None, duration: float, seed: int,
          scenario_text: str | None, scenario: Scenario | None, fmt: str, quiet: bool) -> None:
     from obsgen.traffic.report import Summary, Tally, progress_line
-    from obsgen.traffic.source import default_rate, end_ordered, synthetic_traces
+    from obsgen.traffic.schedule import Timeline
+    from obsgen.traffic.source import default_rate, synthetic_traces
 
     rate = rate if rate is not None else default_rate(plan, scenario)
     traces = synthetic_traces(plan, seed=seed, duration_s=duration, scenario=scenario, rate=rate)
@@ -99,25 +100,25 @@ def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float |
     show = not quiet and fmt == "text" and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
     tally = Tally()
     interrupted = False
-    # The run's timeline is the generator's: a trace leaves when its last span ends (offset from the run
-    # start), with its timestamps on the same clock, so the receiver sees the arrivals simulate assumes.
-    start = time.monotonic()
+    # The run's timeline is the generator's: spans start at their offsets from the run start and each is
+    # ended (so exported) at its own end, as the services would; the receiver sees the arrivals simulate assumes.
+    timeline = Timeline()
     wall_start_ns = time.time_ns()
     last_progress = 0.0
     try:
-        for end_ns, trace in end_ordered(traces):
-            wait = start + end_ns / 1e9 - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            sender.emit(trace, wall_start_ns)
+        for trace in traces:
+            timeline.run_until(trace.start_ns)
+            for end_ns, end in sender.begin(trace, wall_start_ns):
+                timeline.push(end_ns, end)
             tally.add(trace)
-            now = time.monotonic()
+            now = timeline.elapsed()
             if show and now - last_progress >= PROGRESS_EVERY_S:
                 last_progress = now
-                click.echo("\r" + progress_line(tally, now - start, duration) + "\033[K", nl=False, err=True)
+                click.echo("\r" + progress_line(tally, now, duration) + "\033[K", nl=False, err=True)
+        timeline.drain()
     except KeyboardInterrupt:
         interrupted = True
-    elapsed = time.monotonic() - start
+    elapsed = timeline.elapsed()
     if show:
         click.echo("\r\033[K", nl=False, err=True)
     flushed = sender.close()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -181,11 +181,14 @@ class Sender:
             tracer = self._tracers[service] = provider.get_tracer("obsgen.traffic")
         return tracer
 
-    def emit(self, trace: TraceLike, shift_ns: int) -> None:
-        """Send one trace, its spans' offsets shifted by ``shift_ns`` (the run's start on the wall clock).
+    def begin(self, trace: TraceLike, shift_ns: int) -> list[tuple[int, Callable[[], None]]]:
+        """Start every span of ``trace`` (offsets shifted by ``shift_ns``, the run's start on the wall clock);
+        returns, per span, its end offset and the call that ends it, in the order they should go.
 
-        Spans start parent first (a child needs its parent's context) and end children first, so the root
-        span, whose arrival starts the Collector's decision_wait_after_root_received, is the last to leave.
+        An SDK exports a span when it ends, so the caller ends each at its end time: spans reach the Collector
+        as they would from the services. Spans start parent first (a child needs its parent's context); ends
+        come in time order, a child before its parent at the same instant, so the root span, whose arrival
+        starts the Collector's decision_wait_after_root_received, is never ahead of its trace.
         """
         m = self._m
         trace_api, context_api = m["trace"], m["context"]
@@ -216,10 +219,24 @@ class Sender:
                 start_time=span.start_ns + shift_ns)
             started[span.span_id] = sdk_span
             order.append((span, sdk_span))
-        for span, sdk_span in reversed(order):
-            if span.error:
-                sdk_span.set_status(trace_api.Status(trace_api.StatusCode.ERROR))
-            sdk_span.end(end_time=span.end_ns + shift_ns)
+        error = trace_api.Status(trace_api.StatusCode.ERROR)
+
+        def ender(span: SpanLike, sdk_span: Any) -> Callable[[], None]:
+            def end() -> None:
+                if span.error:
+                    sdk_span.set_status(error)
+                sdk_span.end(end_time=span.end_ns + shift_ns)
+            return end
+
+        # Reversed start order puts children before parents; the sort by end time is stable.
+        ends = [(span.end_ns, ender(span, sdk_span)) for span, sdk_span in reversed(order)]
+        ends.sort(key=lambda item: item[0])
+        return ends
+
+    def emit(self, trace: TraceLike, shift_ns: int) -> None:
+        """Send a whole trace now (every span ended at once, in ``begin``'s order)."""
+        for _, end in self.begin(trace, shift_ns):
+            end()
 
     def close(self, timeout_s: float = 30.0) -> bool:
         """Flush every provider and shut it down; False when a flush did not finish in time."""

@@ -6,8 +6,7 @@ rate and scenario give the traces the simulator predicts for.
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from obsgen.plan import Plan
 from obsgen.sampling.synth import Scenario, SynthModel, SynthTrace, generate_traces
@@ -38,18 +37,3 @@ def synthetic_traces(plan: Plan, *, seed: int, duration_s: float, scenario: Scen
                      rate: float | None = None) -> Iterator[SynthTrace]:
     """The run's traces in start order: ``generate_traces`` with the same arguments ``simulate`` takes."""
     return generate_traces(plan, seed=seed, duration_s=duration_s, scenario=scenario, rate=rate)
-
-
-def end_ordered(traces: Iterable[SynthTrace]) -> Iterator[tuple[int, SynthTrace]]:
-    """``(end offset, trace)`` in the order the traces finish: a service exports spans when they end, so a
-    trace leaves when its last span has ended. Traces come in start order and none ends before it starts, so
-    every trace that ended before the next one starts can go."""
-    pending: list[tuple[int, int, SynthTrace]] = []
-    for index, trace in enumerate(traces):
-        while pending and pending[0][0] <= trace.start_ns:
-            end, _, done = heapq.heappop(pending)
-            yield end, done
-        heapq.heappush(pending, (max(s.end_ns for s in trace.spans), index, trace))
-    while pending:
-        end, _, done = heapq.heappop(pending)
-        yield end, done

@@ -15,7 +15,6 @@ from obsgen.cli import main
 from obsgen.generate import plan_spec
 from obsgen.plan import Plan
 from obsgen.traffic.endpoint import EndpointError, parse
-from obsgen.traffic.source import end_ordered, synthetic_traces
 from tests.loopback_collector import free_port
 from tests.otlp_sink import OtlpSink
 
@@ -128,18 +127,25 @@ def test_a_scenario_changes_what_is_sent() -> None:
     assert payments and all(s.error for s in payments)
 
 
-def test_traces_leave_in_the_order_they_end() -> None:
-    from obsgen.sampling.synth import SynthSpan, SynthTrace
+def test_the_timeline_runs_actions_in_offset_order_at_their_time() -> None:
+    from obsgen.traffic.schedule import Timeline
 
-    def trace(n: int, start: int, end: int) -> SynthTrace:
-        span = SynthSpan(bytes(8), None, "s", "n", "SERVER", start, end, False, {})
-        return SynthTrace(bytes([n]) * 16, start, "s", [span])
+    now = [100.0]
+    slept: list[float] = []
 
-    order = [t.trace_id[0] for _, t in end_ordered([trace(1, 0, 50), trace(2, 10, 20), trace(3, 30, 40),
-                                                     trace(4, 60, 61)])]
-    assert order == [2, 3, 1, 4]
-    ends = [e for e, _ in end_ordered(synthetic_traces(plan_spec(SHOP).plan, seed=1, duration_s=2, rate=50))]
-    assert ends == sorted(ends) and len(ends) > 50
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    timeline = Timeline(clock=lambda: now[0], sleep=sleep)
+    ran: list[str] = []
+    for offset, name in [(3_000_000_000, "c"), (1_000_000_000, "a"), (1_000_000_000, "b"), (500_000_000, "z")]:
+        timeline.push(offset, lambda name=name: ran.append(name))
+    timeline.run_until(1_000_000_000)
+    assert ran == ["z", "a", "b"] and slept == [0.5, 0.5]
+    now[0] += 5  # fell behind: the late action runs at once
+    timeline.drain()
+    assert ran == ["z", "a", "b", "c"] and slept == [0.5, 0.5] and len(timeline) == 0
 
 
 def test_progress_line_reads_as_a_status() -> None:
