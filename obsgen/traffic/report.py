@@ -79,13 +79,13 @@ class Summary:
 
     def to_text(self) -> str:
         t = self.tally
-        achieved = t.traces / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        achieved = t.traces / self.duration_s
         share = f" ({t.error_traces / t.traces:.1%})" if t.traces else ""
         lines = [
             f"traffic: {self.spec} -> {self.endpoint} ({self.protocol}), seed {self.seed}"
             + (f", scenario {self.scenario}" if self.scenario else ""),
-            f"sent {t.traces:,} traces, {t.spans:,} spans in {self.elapsed_s:.1f}s "
-            f"({achieved:.1f} traces/s; asked {self.rate:g}/s for {self.duration_s:g}s)",
+            f"sent {t.traces:,} traces, {t.spans:,} spans: {self.duration_s:g}s of traffic at {achieved:.1f} traces/s "
+            f"(asked {self.rate:g}/s; Poisson arrivals), done in {self.elapsed_s:.1f}s",
             f"traces with an error: {t.error_traces:,}{share}; error spans: {t.error_spans:,}",
         ]
         width = max((len(s) for s in t.spans_by_service), default=7)

@@ -64,7 +64,7 @@ def test_text_summary_without_a_terminal_has_no_progress_line() -> None:
     with OtlpSink() as sink:
         code, out, err = invoke(str(SHOP), "--otlp", f"http://{sink.endpoint}", "--rate", "40", "--duration", "0.1")
     assert code == 0
-    assert re.search(r"^sent \d+ traces, \d+ spans in ", out, re.M) and "\r" not in err + out
+    assert re.search(r"^sent \d+ traces, \d+ spans: 0.1s of traffic at ", out, re.M) and "\r" not in err + out
 
 
 def test_a_refused_endpoint_is_one_clear_error() -> None:
