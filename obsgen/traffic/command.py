@@ -123,7 +123,7 @@ def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float |
         click.echo("\r\033[K", nl=False, err=True)
     flushed = sender.close()
     summary = Summary(str(spec), target.url, target.protocol, seed, scenario_text, rate, duration, elapsed, tally,
-                      sender.sent, flushed)
+                      sender.sent, flushed, timeline.max_lag_s)
     if fmt == "json":
         click.echo(summary.to_json(), nl=False)
     elif not quiet or not summary.ok:

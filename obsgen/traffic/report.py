@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from obsgen.traffic.sender import Sent, TraceLike
 
+# Spans leaving this much later than they ended change what a receiver's per-second budgets see.
+LAG_WARNING_S = 1.0
+
 
 @dataclass
 class Tally:
@@ -52,6 +55,7 @@ class Summary:
     tally: Tally
     sent: Sent
     flushed: bool
+    max_lag_s: float = 0.0
 
     @property
     def failed_spans(self) -> int:
@@ -70,7 +74,7 @@ class Summary:
             "elapsed_s": round(self.elapsed_s, 3),
             "traces": t.traces, "spans": t.spans, "error_traces": t.error_traces, "error_spans": t.error_spans,
             "exported_spans": sum(self.sent.exported.values()), "failed_spans": self.failed_spans,
-            "flushed": self.flushed,
+            "flushed": self.flushed, "max_lag_s": round(self.max_lag_s, 3),
             "services": {s: {"spans": t.spans_by_service[s], "error_spans": t.errors_by_service[s],
                              "exported_spans": self.sent.exported[s], "failed_spans": self.sent.failed[s]}
                          for s in services},
@@ -94,6 +98,9 @@ class Summary:
             lines.append(f"  {service:<{width}}  {t.spans_by_service[service]:>8,}  "
                          f"{t.errors_by_service[service]:>7,}  {self.sent.exported[service]:>8,}  "
                          f"{self.sent.failed[service]:>7,}")
+        if self.max_lag_s > LAG_WARNING_S:
+            lines.append(f"warning: spans left up to {self.max_lag_s:.1f}s after they ended: this machine could not "
+                         f"keep up with {self.rate:g} traces/s, so arrivals were bunched (try a lower --rate)")
         if self.failed_spans:
             lines.append(f"error: {self.failed_spans:,} span(s) were not accepted by {self.endpoint}")
         if not self.flushed:

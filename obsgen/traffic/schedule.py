@@ -21,6 +21,8 @@ class Timeline:
         self.start = clock()
         self._queue: list[tuple[int, int, Callable[[], None]]] = []
         self._seq = itertools.count()
+        self.max_lag_s = 0.0
+        """How late the latest-run action was, at worst: the sender could not keep up when this grows."""
 
     def push(self, offset_ns: int, action: Callable[[], None]) -> None:
         heapq.heappush(self._queue, (offset_ns, next(self._seq), action))
@@ -30,6 +32,7 @@ class Timeline:
         while self._queue and self._queue[0][0] <= offset_ns:
             due, _, action = heapq.heappop(self._queue)
             self._wait(due)
+            self.max_lag_s = max(self.max_lag_s, self._clock() - self.start - due / 1e9)
             action()
         if offset_ns != float("inf"):
             self._wait(offset_ns)

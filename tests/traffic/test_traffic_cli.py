@@ -143,9 +143,11 @@ def test_the_timeline_runs_actions_in_offset_order_at_their_time() -> None:
         timeline.push(offset, lambda name=name: ran.append(name))
     timeline.run_until(1_000_000_000)
     assert ran == ["z", "a", "b"] and slept == [0.5, 0.5]
+    assert timeline.max_lag_s == 0
     now[0] += 5  # fell behind: the late action runs at once
     timeline.drain()
     assert ran == ["z", "a", "b", "c"] and slept == [0.5, 0.5] and len(timeline) == 0
+    assert timeline.max_lag_s == pytest.approx(3.0)
 
 
 def test_progress_line_reads_as_a_status() -> None:
