@@ -230,3 +230,27 @@ def test_the_real_collector_keeps_what_simulate_predicts(case: Case, tmp_path: P
             assert gap <= TOLERANCE, (name, real_counts, sim_counts)
         else:
             assert real_counts == sim_counts, (name, real_counts, sim_counts)
+
+
+@pytest.mark.traffic
+def test_otlp_http_reaches_the_real_collector(tmp_path: Path) -> None:
+    """The OTLP/HTTP path into the rendered receiver: every trace sent arrives at the tail sampler."""
+    otelcol = require_tool("otelcol")
+    spec = ROOT / "specs" / "shop.yaml"
+    text, _ = rendered_collector_config(spec)
+    with OtlpSink() as sink:
+        config_text, ports = loopback_config(text, sink.endpoint)
+        config = tmp_path / "config.yaml"
+        config.write_text(config_text)
+        with running_collector(otelcol, config, ports, tmp_path / "otelcol.log"):
+            run = subprocess.run(
+                [*OBSGEN, "traffic", str(spec), "--otlp", f"http://127.0.0.1:{ports.otlp_http}", "--protocol", "http",
+                 "--seed", "3", "--rate", "50", "--duration", "2", "--format", "json"],
+                capture_output=True, text=True, timeout=60, cwd=ROOT)
+            assert run.returncode == 0, run.stderr
+            sent = json.loads(run.stdout)
+            assert sent["exported_spans"] == sent["spans"] and sent["failed_spans"] == 0
+            deadline = time.monotonic() + 10
+            while total(scrape(ports.telemetry), NEW_TRACES) < sent["traces"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert total(scrape(ports.telemetry), NEW_TRACES) == sent["traces"] > 50
