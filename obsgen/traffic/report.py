@@ -62,8 +62,13 @@ class Summary:
         return sum(self.sent.failed.values())
 
     @property
+    def unsent_spans(self) -> int:
+        """Spans neither accepted nor refused: dropped by a full SDK queue, or never ended (interrupted)."""
+        return max(0, self.tally.spans - sum(self.sent.exported.values()) - self.failed_spans)
+
+    @property
     def ok(self) -> bool:
-        return self.flushed and self.failed_spans == 0
+        return self.flushed and self.failed_spans == 0 and self.unsent_spans == 0
 
     def to_json(self) -> str:
         t = self.tally
@@ -74,7 +79,7 @@ class Summary:
             "elapsed_s": round(self.elapsed_s, 3),
             "traces": t.traces, "spans": t.spans, "error_traces": t.error_traces, "error_spans": t.error_spans,
             "exported_spans": sum(self.sent.exported.values()), "failed_spans": self.failed_spans,
-            "flushed": self.flushed, "max_lag_s": round(self.max_lag_s, 3),
+            "unsent_spans": self.unsent_spans, "flushed": self.flushed, "max_lag_s": round(self.max_lag_s, 3),
             "services": {s: {"spans": t.spans_by_service[s], "error_spans": t.errors_by_service[s],
                              "exported_spans": self.sent.exported[s], "failed_spans": self.sent.failed[s]}
                          for s in services},
@@ -103,6 +108,9 @@ class Summary:
                          f"keep up with {self.rate:g} traces/s, so arrivals were bunched (try a lower --rate)")
         if self.failed_spans:
             lines.append(f"error: {self.failed_spans:,} span(s) were not accepted by {self.endpoint}")
+        if self.unsent_spans:
+            lines.append(f"error: {self.unsent_spans:,} span(s) never left (the SDK's queue was full while the "
+                         "endpoint was slow, or the run was interrupted)")
         if not self.flushed:
             lines.append("error: the exporters did not finish sending in time; some spans may not have arrived")
         return "\n".join(lines) + "\n"

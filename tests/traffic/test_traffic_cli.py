@@ -44,6 +44,7 @@ def test_the_summary_counts_what_the_endpoint_received_per_service() -> None:
     summary = json.loads(out)
     assert summary["traces"] == len({s.trace_id for s in received}) > 5
     assert summary["spans"] == summary["exported_spans"] == len(received) and summary["failed_spans"] == 0
+    assert summary["unsent_spans"] == 0
     per_service = Counter(s.service for s in received)
     assert {name: row["exported_spans"] for name, row in summary["services"].items()} == dict(per_service)
     assert summary["error_traces"] == len({s.trace_id for s in received if s.error})
@@ -148,6 +149,19 @@ def test_the_timeline_runs_actions_in_offset_order_at_their_time() -> None:
     timeline.drain()
     assert ran == ["z", "a", "b", "c"] and slept == [0.5, 0.5] and len(timeline) == 0
     assert timeline.max_lag_s == pytest.approx(3.0)
+
+
+def test_spans_the_endpoint_did_not_take_make_the_run_fail() -> None:
+    from obsgen.traffic.report import Summary, Tally
+    from obsgen.traffic.sender import Sent
+
+    sent = Sent()
+    sent.record("api", 8, ok=True)
+    sent.record("api", 1, ok=False)
+    summary = Summary("s.yaml", "http://c:4317", "grpc", 1, None, 10, 1, 1.2, Tally(traces=2, spans=10), sent, True)
+    assert not summary.ok and summary.failed_spans == 1 and summary.unsent_spans == 1
+    text = summary.to_text()
+    assert "error: 1 span(s) were not accepted by http://c:4317" in text and "error: 1 span(s) never left" in text
 
 
 def test_progress_line_reads_as_a_status() -> None:
