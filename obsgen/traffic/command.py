@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from obsgen.console.terminal import term
+
 if TYPE_CHECKING:
     from obsgen.plan import Plan
     from obsgen.sampling.synth import Scenario
@@ -26,7 +28,7 @@ PROGRESS_EVERY_S = 0.25
 
 
 def _fail(message: str, code: int = EXIT_IO) -> None:
-    click.echo(f"traffic: error: {message}", err=True)
+    term.failure(f"traffic: error: {message}")
     sys.exit(code)
 
 
@@ -49,9 +51,9 @@ def _fail(message: str, code: int = EXIT_IO) -> None:
               help="Seconds one export may take.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Format of the summary (stdout).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line and no text summary (errors still print).")
+@term.quiet_option
 def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: float, seed: int,
-            scenario_text: str | None, timeout: float, fmt: str, quiet: bool) -> None:
+            scenario_text: str | None, timeout: float, fmt: str) -> None:
     """Send SPEC's synthetic traffic as real OTLP traces (needs `pip install 'obsgen[traffic]'`).
 
     One OpenTelemetry SDK TracerProvider per service (resource service.name), W3C trace context across
@@ -65,7 +67,8 @@ def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: f
 
     result = plan_spec(spec, str(spec))
     for diag in result.sorted_diagnostics():
-        click.echo(diag.format(), err=True)
+        if term.shown(diag):
+            term.echo(term.diagnostic(diag), err=True)
     if result.plan is None or not result.ok:
         sys.exit(EXIT_IO if any(d.code == "OBS100" for d in result.diagnostics) else EXIT_INVALID)
     plan = result.plan
@@ -85,7 +88,7 @@ def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: f
     except endpoints.EndpointError as exc:
         _fail(str(exc))
         return
-    _run(spec, plan, sender, target, rate, duration, seed, scenario_text, scenario, fmt, quiet)
+    _run(spec, plan, sender, target, rate, duration, seed, scenario_text, scenario, fmt, term.quiet)
 
 
 def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float | None, duration: float, seed: int,
@@ -96,7 +99,8 @@ def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float |
 
     rate = rate if rate is not None else default_rate(plan, scenario)
     traces = synthetic_traces(plan, seed=seed, duration_s=duration, scenario=scenario, rate=rate)
-    # A progress line only for a person watching: stderr is a terminal, and no --quiet or --format json.
+    # A progress line only for a person watching (obsgen.console.terminal's rules): stderr is a terminal that
+    # is not TERM=dumb, and no --quiet or --format json. It has no colour, so NO_COLOR changes nothing.
     show = not quiet and fmt == "text" and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
     tally = Tally()
     interrupted = False
@@ -126,8 +130,12 @@ def _run(spec: Path, plan: Plan, sender: Sender, target: Endpoint, rate: float |
                       sender.sent, flushed, timeline.max_lag_s)
     if fmt == "json":
         click.echo(summary.to_json(), nl=False)
-    elif not quiet or not summary.ok:
-        click.echo(summary.to_text(), nl=False, err=not summary.ok and quiet)
+    elif not quiet:
+        click.echo(summary.to_text(), nl=False)
+    elif not summary.ok:  # --quiet: errors only
+        for line in summary.to_text().splitlines():
+            if line.startswith("error:"):
+                term.failure(f"traffic: {line}")
     if interrupted:
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_OK if summary.ok else EXIT_IO)
