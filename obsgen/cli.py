@@ -19,7 +19,9 @@ from obsgen.console.terminal import term, version_option
 from obsgen.diagnostics import Diagnostic, Severity, to_json
 from obsgen.lint.command import lint
 from obsgen.output import cache
+from obsgen.sampling.command import sampling
 from obsgen.starter.command import init
+from obsgen.traffic.command import traffic
 
 EXIT_OK, EXIT_INVALID, EXIT_IO = 0, 1, 2
 # obsgen reads a spec itself: an unreadable one is its own positioned OBS100 (exit 2), not click's usage error.
@@ -140,6 +142,8 @@ def main() -> None:
 
 main.add_command(lint)  # obsgen lint FILE...: hand-written configs through the strict models
 main.add_command(init)  # obsgen init: a commented starter spec (obsgen/starter/)
+main.add_command(sampling)  # obsgen sampling simulate|explain: what the rendered policies keep
+main.add_command(traffic)  # obsgen traffic SPEC --otlp URL: synthetic traces to a real Collector
 
 
 @main.command()

@@ -78,6 +78,13 @@ CODES: dict[str, str] = {
     "OBS408": "setting not supported by the pinned Collector version",
     "OBS409": "attribute type does not fit the policy",
     "OBS410": "sampler memory above the memory limiter",
+    # 42x: the traffic model (obsgen sampling simulate, obsgen traffic)
+    "OBS420": "latency percentiles out of order",
+    "OBS421": "attribute value shares above 100%",
+    "OBS422": "traffic attribute value does not fit the attribute",
+    "OBS423": "traffic model sends no traffic",
+    "OBS424": "traffic call the topology does not declare",
+    "OBS425": "attribute takes its value from a derived attribute",
     # 5xx: metrics, SLOs
     "OBS500": "SLO latency threshold is not a histogram bucket",
     "OBS501": "high-cardinality dimension",

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "obsgen"
-TOOLS = ("collector", "tempo", "grafana", "prometheus", "topology", "helm", "compose")
+TOOLS = ("collector", "tempo", "grafana", "prometheus", "topology", "helm", "compose", "sampling_report")
 # Modules of a tool package that know the tool's language, not what obsgen writes: a strict model may use them.
 LANGUAGE = ("promql", "compat")
 

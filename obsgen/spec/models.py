@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from obsgen.spec.traffic import Traffic
 from obsgen.spec.types import (
     AttributeKey,
     DurationValue,
@@ -727,6 +728,9 @@ class Spec(SpecModel):
     """Alert routing and links."""
     kubernetes: Kubernetes | None = None
     """Kubernetes target: Helm values for the official charts; absent = no helm/ output."""
+    traffic: Traffic | None = None
+    """Traffic model for `obsgen sampling simulate`, `obsgen traffic` and the sampling report; absent = no
+    sampling-report.md (simulate still runs, on defaults)."""
 
 
 def _d(text: str) -> object:

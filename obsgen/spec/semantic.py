@@ -15,6 +15,7 @@ from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.spec.models import SLO, Call, Endpoint, Policy, ServiceKind, Spec, policy_value
 from obsgen.spec.semantic_k8s import check_kubernetes
 from obsgen.spec.stack_check import check_stack
+from obsgen.spec.traffic_checks import check_traffic
 from obsgen.spec.versions import version_tuple
 from obsgen.targets.collector.strict.tailsampling import DECISION_WAIT_AFTER_ROOT_SINCE
 from obsgen.targets.prometheus import compat as prometheus_compat
@@ -78,6 +79,7 @@ class _Checker:
         self.out += check_stack(self.spec, self.loaded)
         truth_checks.run(self.spec, self.add)
         check_kubernetes(self.spec, self.add)
+        check_traffic(self.spec, self.add)
         return self.out
 
     def check_stack(self) -> None:

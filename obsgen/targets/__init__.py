@@ -25,6 +25,7 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("rules", "obsgen.targets.prometheus.target"),
     ("helm", "obsgen.targets.helm"),
     ("compose", "obsgen.targets.compose.target"),
+    ("sampling-report", "obsgen.targets.sampling_report.target"),
 )
 
 

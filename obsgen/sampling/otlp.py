@@ -1,0 +1,225 @@
+"""Spans as the processor sees them: synthetic spans turned into evaluator views, their OTLP protobuf size,
+and one trace read from OTLP JSON (the Collector's file exporter, Tempo's trace-by-id API).
+
+Sizes follow ``opentelemetry-proto`` (``trace/v1/trace.proto``, ``common/v1/common.proto``): the processor adds
+``ProtoMarshaler.ResourceSpansSize`` of each batch a trace arrives in (``processor.go`` processTrace) and
+``bytes_limiting`` measures ``TracesSize`` of the whole trace. Synthetic spans arrive as one ResourceSpans per
+service (resource ``service.name``, one scope) per trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from obsgen.sampling.ottl import SpanView
+from obsgen.sampling.synth import SynthSpan, SynthTrace
+
+KINDS = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
+SCOPE_NAME = "obsgen"
+
+
+def view(span: SynthSpan) -> SpanView:
+    """The evaluator's view of a synthetic span (status ERROR when it failed, else UNSET)."""
+    return SpanView(span.name, KINDS.get(span.kind, 0), 2 if span.error else 0, span.attributes,
+                    {"service.name": span.service}, span.start_ns, span.end_ns, "")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# protobuf sizes
+
+
+def _varint(n: int) -> int:
+    size = 1
+    while n >= 0x80:
+        n >>= 7
+        size += 1
+    return size
+
+
+def _field(payload: int) -> int:
+    """A length-delimited field with a one-byte tag."""
+    return 1 + _varint(payload) + payload
+
+
+def _any_value(value: object) -> int:
+    if isinstance(value, bool):
+        return 2  # tag + varint 0/1
+    if isinstance(value, int):
+        return 1 + _varint(value & ((1 << 64) - 1))
+    if isinstance(value, float):
+        return 9
+    return _field(len(str(value).encode()))
+
+
+def _key_value(key: str, value: object) -> int:
+    return _field(_field(len(key.encode())) + _field(_any_value(value)))
+
+
+def span_size(span: SynthSpan) -> int:
+    """Encoded size of one Span message (inside its ScopeSpans)."""
+    size = _field(16) + _field(8)  # trace_id, span_id
+    if span.parent_span_id is not None:
+        size += _field(8)
+    size += _field(len(span.name.encode()))
+    size += 2  # kind
+    size += 9 + 9  # start and end time, fixed64
+    size += sum(_key_value(k, v) for k, v in span.attributes.items())
+    if span.error:
+        size += _field(2)  # Status{code: ERROR}
+    return _field(size)
+
+
+def trace_size(spans: Iterable[SynthSpan]) -> int:
+    """``TracesSize`` of a trace sent as one ResourceSpans per service."""
+    by_service: dict[str, int] = {}
+    for span in spans:
+        by_service[span.service] = by_service.get(span.service, 0) + span_size(span)
+    total = 0
+    for service, spans_size in by_service.items():
+        resource = _field(_key_value("service.name", service))
+        scope = _field(_field(len(SCOPE_NAME.encode())))
+        total += _field(resource + _field(scope + spans_size))
+    return total
+
+
+# ---------------------------------------------------------------------------------------------------------
+# OTLP JSON
+
+
+class OtlpJsonError(ValueError):
+    """A file that is not one trace in OTLP JSON."""
+
+
+def _id(text: object, size: int, what: str) -> bytes:
+    """OTLP/JSON ids are hex (the spec); Tempo's API and older exporters write base64."""
+    if not isinstance(text, str) or not text:
+        raise OtlpJsonError(f"{what} is missing")
+    try:
+        if len(text) == 2 * size:
+            return bytes.fromhex(text)
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise OtlpJsonError(f"{what} {text!r} is neither hex nor base64") from None
+    if len(raw) != size:
+        raise OtlpJsonError(f"{what} {text!r} is not {size} bytes")
+    return raw
+
+
+def _value(value: Any) -> object:
+    if not isinstance(value, dict):
+        return None
+    if "stringValue" in value:
+        return str(value["stringValue"])
+    if "intValue" in value:
+        return int(value["intValue"])  # int64 is a JSON string in OTLP/JSON
+    if "doubleValue" in value:
+        return float(value["doubleValue"])
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    return None  # arrays, maps, bytes: no policy obsgen emits reads them
+
+
+def _attributes(items: Any) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for item in items or []:
+        if isinstance(item, dict) and isinstance(item.get("key"), str):
+            out[item["key"]] = _value(item.get("value"))
+    return out
+
+
+_STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
+_KIND = {"SPAN_KIND_UNSPECIFIED": 0, "SPAN_KIND_INTERNAL": 1, "SPAN_KIND_SERVER": 2, "SPAN_KIND_CLIENT": 3,
+         "SPAN_KIND_PRODUCER": 4, "SPAN_KIND_CONSUMER": 5}
+
+
+def _enum(value: object, names: dict[str, int]) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return names.get(value, 0)
+    return 0
+
+
+def read_trace(text: str) -> tuple[bytes, list[SpanView], int]:
+    """(trace id, spans in file order, encoded size estimate) of the one trace in an OTLP JSON document:
+    ``{"resourceSpans": [...]}`` (file exporter: one such object per line, also accepted), Tempo's
+    ``{"batches": [...]}`` or ``{"trace": {...}}``."""
+    documents = []
+    try:
+        documents.append(json.loads(text))
+    except json.JSONDecodeError:
+        try:
+            documents = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise OtlpJsonError(f"not JSON: {exc}") from None
+    resource_spans: list[Any] = []
+    for doc in documents:
+        if isinstance(doc, dict) and isinstance(doc.get("trace"), dict):
+            doc = doc["trace"]
+        if not isinstance(doc, dict):
+            raise OtlpJsonError("expected a JSON object with resourceSpans (or batches)")
+        found = doc.get("resourceSpans", doc.get("batches"))
+        if not isinstance(found, list):
+            raise OtlpJsonError("expected a JSON object with resourceSpans (or batches)")
+        resource_spans.extend(found)
+    ids: set[bytes] = set()
+    spans: list[SpanView] = []
+    size = 0
+    for rs in resource_spans:
+        if not isinstance(rs, dict):
+            continue
+        resource = _attributes((rs.get("resource") or {}).get("attributes"))
+        scopes = rs.get("scopeSpans", rs.get("instrumentationLibrarySpans")) or []
+        size += len(json.dumps(rs)) // 2  # a rough protobuf size: JSON is about twice as long
+        for scope in scopes:
+            for span in (scope or {}).get("spans") or []:
+                ids.add(_id(span.get("traceId"), 16, "traceId"))
+                start = int(span.get("startTimeUnixNano") or 0)
+                end = int(span.get("endTimeUnixNano") or 0)
+                status = span.get("status") or {}
+                spans.append(SpanView(
+                    str(span.get("name", "")), _enum(span.get("kind"), _KIND), _enum(status.get("code"), _STATUS),
+                    _attributes(span.get("attributes")), resource, start, end, str(span.get("traceState") or "")))
+    if not spans:
+        raise OtlpJsonError("the document holds no spans")
+    if len(ids) != 1:
+        raise OtlpJsonError(f"expected the spans of one trace, found {len(ids)} trace ids")
+    return ids.pop(), spans, size
+
+
+def _json_value(value: object) -> dict[str, object]:
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    return {"stringValue": str(value)}
+
+
+_KIND_NAMES = {v: k for k, v in _KIND.items()}
+
+
+def to_otlp_json(trace: SynthTrace, epoch_ns: int = 0) -> dict[str, object]:
+    """A synthetic trace as OTLP/JSON (``{"resourceSpans": [...]}``, one ResourceSpans per service, ids in hex),
+    the shape the Collector's file exporter writes; ``epoch_ns`` is added to every time."""
+    by_service: dict[str, list[dict[str, object]]] = {}
+    for span in trace.spans:
+        item: dict[str, object] = {
+            "traceId": trace.trace_id.hex(), "spanId": span.span_id.hex(), "name": span.name,
+            "kind": _KIND_NAMES[KINDS.get(span.kind, 0)],
+            "startTimeUnixNano": str(epoch_ns + span.start_ns), "endTimeUnixNano": str(epoch_ns + span.end_ns),
+            "attributes": [{"key": k, "value": _json_value(v)} for k, v in span.attributes.items()],
+            "status": {"code": "STATUS_CODE_ERROR"} if span.error else {},
+        }
+        if span.parent_span_id is not None:
+            item["parentSpanId"] = span.parent_span_id.hex()
+        by_service.setdefault(span.service, []).append(item)
+    return {"resourceSpans": [
+        {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+         "scopeSpans": [{"scope": {"name": SCOPE_NAME}, "spans": spans}]}
+        for service, spans in by_service.items()
+    ]}

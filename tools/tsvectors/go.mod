@@ -1,0 +1,3 @@
+module obsgen.local/tsvectors
+
+go 1.25
