@@ -21,6 +21,7 @@ from obsgen.emit.escape import grafana_unprovisioning
 from obsgen.plan import Plan, naming
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.targets.prometheus import promql
+from obsgen.truth.connector_series import section as connector_section
 
 # Labels Prometheus itself (or the scrape / remote-write path) adds to every series.
 _ALWAYS = frozenset({"__name__", "job", "instance"})
@@ -183,6 +184,8 @@ class Facts:
     exemplar_labels: list[object] = field(default_factory=list)
     bucket_sets: list[frozenset[int]] = field(default_factory=list)
     """Histogram boundaries (ns) of the span-metrics producer this artifact configures."""
+    connector: dict[str, object] | None = None
+    """The span-metrics/service-graph producer config this artifact renders (``obsgen.truth.series_check``)."""
 
 
 def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
@@ -205,6 +208,7 @@ def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
             for dest in _list(_get(_get(ds, "jsonData"), "exemplarTraceIdDestinations")):
                 facts.exemplar_labels.append(_get(dest, "name"))
     facts.bucket_sets = _bucket_sets(plan, parts, doc)
+    facts.connector = connector_section(art.path, doc)
     return facts
 
 
@@ -363,4 +367,12 @@ def check(plan: Plan, facts: list[Facts], loaded: LoadedSpec | None, display: st
     checker.check_uids(facts)
     checker.check_exemplars(facts)
     checker.check_buckets(facts)
+    from obsgen.truth import series_check
+
+    # a query the checks above already reported is not reported twice
+    reported = {d.message.split(": ", 2)[0] + ": " + d.message.split(": ", 2)[1] for d in checker.out
+                if d.message.count(": ") >= 2}
+    # a missing bucket boundary was reported at the SLO threshold that needs it (OBS500)
+    series_check.check(plan.spec, facts, checker.add, reported,
+                       check_le=not any(d.code == "OBS500" for d in checker.out))
     return checker.out
