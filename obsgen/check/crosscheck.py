@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
-from obsgen.diagnostics import Diagnostic
+from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.emit.artifacts import Artifact
 from obsgen.emit.escape import grafana_unprovisioning
 from obsgen.plan import Plan, naming
@@ -238,10 +238,10 @@ class _Checker:
         self.display = display
         self.out: list[Diagnostic] = []
 
-    def add(self, code: str, loc: Loc, message: str, hint: str = "") -> None:
+    def add(self, code: str, loc: Loc, message: str, hint: str = "", *, warning: bool = False) -> None:
         line, col = self.loaded.where(loc) if self.loaded is not None else (0, 0)
-        self.out.append(Diagnostic(code, message, file=self.display, line=line, column=col, path=_dotted(loc),
-                                   hint=hint))
+        self.out.append(Diagnostic(code, message, Severity.WARNING if warning else Severity.ERROR, file=self.display,
+                                   line=line, column=col, path=_dotted(loc), hint=hint))
 
     def produced(self, facts: list[Facts]) -> dict[str, frozenset[str]]:
         """metric name -> labels it carries, for everything the configured stack writes or records."""
@@ -367,7 +367,10 @@ def check(plan: Plan, facts: list[Facts], loaded: LoadedSpec | None, display: st
     checker.check_uids(facts)
     checker.check_exemplars(facts)
     checker.check_buckets(facts)
-    from obsgen.truth import series_check
+    from obsgen.truth import policy_reach, series_check
+
+    policies = [p for f in facts if f.connector for p in f.connector.get("tail_sampling") or ()]  # type: ignore[attr-defined]
+    policy_reach.check(plan.spec, policies, checker.add)
 
     # a query the checks above already reported is not reported twice
     reported = {d.message.split(": ", 2)[0] + ": " + d.message.split(": ", 2)[1] for d in checker.out

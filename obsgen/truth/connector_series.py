@@ -60,13 +60,19 @@ _SG = "traces_service_graph"
 
 
 def section(path: str, doc: object) -> dict[str, object] | None:
-    """The part of one rendered artifact that configures a span-metrics or service-graph producer (small, so
-    it can be sent back from the checking process), or None."""
+    """The part of one rendered artifact that configures a span-metrics or service-graph producer, and its
+    tail-sampling policies (small, so it can be sent back from the checking process), or None."""
     parts = PurePosixPath(path).parts
     if not isinstance(doc, dict):
         return None
     if parts[:1] == ("otel-collector",):
-        return _collector_section(doc)
+        from obsgen.truth.policy_reach import tail_sampling_policies
+
+        found = _collector_section(doc) or {}
+        policies = tail_sampling_policies(doc)
+        if policies:
+            found["tail_sampling"] = policies
+        return found or None
     if parts[:1] == ("tempo",):
         return {"tempo": {"metrics_generator": doc.get("metrics_generator"), "overrides": doc.get("overrides")}}
     return None
