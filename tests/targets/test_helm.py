@@ -35,7 +35,7 @@ from obsgen.targets.helm.chart_merge import (
     tpl_read,
 )
 from obsgen.targets.helm.collector_values import rendered_config
-from obsgen.targets.helm.sizing import sampler_memory
+from obsgen.targets.collector.memory import sampler_memory
 from obsgen.targets.prometheus.target import rule_files
 from tests import realtools, upstream
 from tests.conftest import ROOT
