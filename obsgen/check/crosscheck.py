@@ -237,6 +237,8 @@ class _Checker:
         self.loaded = loaded
         self.display = display
         self.out: list[Diagnostic] = []
+        self.reported_queries: set[tuple[str, str]] = set()
+        """(artifact, where) of every query ``check_queries`` reported."""
 
     def add(self, code: str, loc: Loc, message: str, hint: str = "", *, warning: bool = False) -> None:
         line, col = self.loaded.where(loc) if self.loaded is not None else (0, 0)
@@ -276,6 +278,7 @@ class _Checker:
         allowed = {self.plan.span_metrics.service_label: names, sg.client_label: names, sg.server_label: servers}
         for q in found:
             if q.error is not None:
+                self.reported_queries.add((q.artifact, q.where))
                 self.add("OBS705", ("services",), f"{q.artifact}: {q.where}: PromQL does not parse: {q.error}")
                 continue
             for sel in q.selectors:
@@ -283,6 +286,7 @@ class _Checker:
                 if name is None:
                     continue
                 if name not in table:
+                    self.reported_queries.add((q.artifact, q.where))
                     self.add("OBS700", ("span_metrics", "source"),
                              f"{q.artifact}: {q.where}: metric {name!r} is not produced by the configured stack "
                              f"(span metrics from {self.plan.span_metrics.source})")
@@ -290,10 +294,12 @@ class _Checker:
                 labels = table[name]
                 for m in sel.matchers:
                     if "*" not in labels and m.name not in labels:
+                        self.reported_queries.add((q.artifact, q.where))
                         self.add("OBS701", ("span_metrics", "dimensions"),
                                  f"{q.artifact}: {q.where}: label {m.name!r} is not on {name!r}",
                                  hint="labels come from the source's intrinsic labels and span_metrics.dimensions")
                     if m.name in allowed and m.op == "=" and m.value and m.value not in allowed[m.name]:
+                        self.reported_queries.add((q.artifact, q.where))
                         self.add("OBS706", ("services",),
                                  f"{q.artifact}: {q.where}: {m.name}={m.value!r} is not a node the topology "
                                  "reports under that name")
@@ -369,13 +375,10 @@ def check(plan: Plan, facts: list[Facts], loaded: LoadedSpec | None, display: st
     checker.check_buckets(facts)
     from obsgen.truth import policy_reach, series_check
 
-    policies = [p for f in facts if f.connector for p in f.connector.get("tail_sampling") or ()]  # type: ignore[attr-defined]
+    policies = [p for f in facts if f.connector for p in _list(f.connector.get("tail_sampling"))]
     policy_reach.check(plan.spec, policies, checker.add)
-
-    # a query the checks above already reported is not reported twice
-    reported = {d.message.split(": ", 2)[0] + ": " + d.message.split(": ", 2)[1] for d in checker.out
-                if d.message.count(": ") >= 2}
-    # a missing bucket boundary was reported at the SLO threshold that needs it (OBS500)
-    series_check.check(plan.spec, facts, checker.add, reported,
+    # a query the checks above already reported is not reported twice; a missing bucket boundary was reported
+    # at the SLO threshold that needs it (OBS500)
+    series_check.check(plan.spec, facts, checker.add, checker.reported_queries,
                        check_le=not any(d.code == "OBS500" for d in checker.out))
     return checker.out

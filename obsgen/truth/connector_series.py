@@ -163,16 +163,17 @@ def _duration_seconds(text: object) -> float:
 def space_of(sections: list[dict[str, object]], spec: Spec) -> SeriesSpace:
     """The series the rendered producers can write for the spans ``spec`` declares."""
     space = SeriesSpace()
+    declared = spans.declare(spec)
     for sec in sections:
         collector = sec.get("collector")
         if isinstance(collector, dict):
             for item in _list(collector.get("spanmetrics")):
-                _collector_spanmetrics(space, item, spec)
+                _collector_spanmetrics(space, item, declared)
             for item in _list(collector.get("servicegraph")):
-                _collector_servicegraph(space, item, spec)
+                _collector_servicegraph(space, item, declared)
         tempo = sec.get("tempo")
         if isinstance(tempo, dict):
-            _tempo(space, tempo, spec)
+            _tempo(space, tempo, declared)
     return space
 
 
@@ -196,7 +197,7 @@ def _exporter_naming(item: dict[str, object]) -> tuple[str, bool, set[str]]:
     return prefix, remote_write, added
 
 
-def _collector_spanmetrics(space: SeriesSpace, item: object, spec: Spec) -> None:
+def _collector_spanmetrics(space: SeriesSpace, item: object, declared: spans.Declared) -> None:
     conf = _get(item, "config") or {}
     prefix, remote_write, added = _exporter_naming(item)  # type: ignore[arg-type]
     label = prw_label if remote_write else scrape_label
@@ -224,17 +225,18 @@ def _collector_spanmetrics(space: SeriesSpace, item: object, spec: Spec) -> None
         space.add_histogram(f"{base}duration_{unit}", labels, bounds)
     if _get(_get(conf, "events"), "enabled") is True:
         space.add_metric(f"{base}events_total", labels)
-    _span_values(space, spec, "service_name", "span_name", "span_kind", "status_code")
+    _span_values(space, declared, "service_name", "span_name", "span_kind", "status_code")
 
 
-def _span_values(space: SeriesSpace, spec: Spec, service: str, span_name: str, kind: str, status: str) -> None:
-    space.add_values(service, (spans.service_name(spec, k) for k in spans.instrumented(spec)))
-    space.add_values(kind, (f"SPAN_KIND_{k}" for k in spans.span_kinds(spec)))
+def _span_values(space: SeriesSpace, declared: spans.Declared, service: str, span_name: str, kind: str,
+                 status: str) -> None:
+    space.add_values(service, declared.services)
+    space.add_values(kind, (f"SPAN_KIND_{k}" for k in declared.kinds))
     space.add_values(status, _STATUS_CODES)
-    space.add_values(span_name, (n for k in spans.instrumented(spec) for n in spans.endpoint_span_names(spec, k)))
+    space.add_values(span_name, (n for names in declared.span_names.values() for n in names))
 
 
-def _collector_servicegraph(space: SeriesSpace, item: object, spec: Spec) -> None:
+def _collector_servicegraph(space: SeriesSpace, item: object, declared: spans.Declared) -> None:
     conf = _get(item, "config") or {}
     prefix, remote_write, added = _exporter_naming(item)  # type: ignore[arg-type]
     label = prw_label if remote_write else scrape_label
@@ -249,7 +251,7 @@ def _collector_servicegraph(space: SeriesSpace, item: object, spec: Spec) -> Non
     db_attrs = tuple(map(str, _list(_get(conf, "database_name_attributes")))) or _DEFAULT_DATABASE_NAME_ATTRIBUTES
     peer = _get(conf, "virtual_node_peer_attributes")
     peer_attrs = _DEFAULT_PEER_ATTRIBUTES if peer is None else tuple(map(str, _list(peer)))
-    for call in spans.calls(spec):
+    for call in declared.calls:
         attrs = dict(call.attributes)
         db = next((attrs[a] for a in db_attrs if a in attrs), None)
         if db is not None:  # aggregateMetrics: a database edge at once, named by the attribute
@@ -260,7 +262,7 @@ def _collector_servicegraph(space: SeriesSpace, item: object, spec: Spec) -> Non
         elif peer_attrs:  # onExpire + getPeerHost
             _edge(space, call.client, next((attrs[a] for a in peer_attrs if a in attrs), "unknown"), "virtual_node")
     if peer_attrs:
-        for entry in spans.entry_services(spec):
+        for entry in declared.entries:
             _edge(space, "user", entry, "virtual_node")
     space.add_values("failed", ("true", "false"))
 
@@ -286,7 +288,7 @@ def _edge(space: SeriesSpace, client: str, server: str, connection_type: str) ->
     space.add_values("connection_type", [connection_type])
 
 
-def _tempo(space: SeriesSpace, tempo: dict[str, object], spec: Spec) -> None:
+def _tempo(space: SeriesSpace, tempo: dict[str, object], declared: spans.Declared) -> None:
     generator = tempo.get("metrics_generator")
     processor = _get(generator, "processor") or {}
     overrides = tempo.get("overrides")
@@ -312,7 +314,7 @@ def _tempo(space: SeriesSpace, tempo: dict[str, object], spec: Spec) -> None:
             space.add_histogram("traces_spanmetrics_latency", labels, bounds_of(sm))
         if processors & {"span-metrics", "span-metrics-size"}:
             space.add_metric("traces_spanmetrics_size_total", labels)
-        _span_values(space, spec, "service", "span_name", "span_kind", "status_code")
+        _span_values(space, declared, "service", "span_name", "span_kind", "status_code")
     if processors & {"service-graphs", "service-graphs-request", "service-graphs-latency"}:
         sg = _get(processor, "service_graphs") or {}
         labels = {"client", "server", "connection_type"} | external
@@ -324,15 +326,15 @@ def _tempo(space: SeriesSpace, tempo: dict[str, object], spec: Spec) -> None:
             labels.add("virtual_node")
         _service_graph_metrics(space, "", labels, bounds_of(sg),
                                messaging=_get(sg, "enable_messaging_system_latency_histogram") is True)
-        _tempo_edges(space, sg, spec)
+        _tempo_edges(space, sg, declared)
 
 
-def _tempo_edges(space: SeriesSpace, sg: object, spec: Spec) -> None:
+def _tempo_edges(space: SeriesSpace, sg: object, declared: spans.Declared) -> None:
     # Tempo's own default lists when the config sets none (config.go: db.name/db.namespace and the peer list)
     db_attrs = tuple(map(str, _list(_get(sg, "database_name_attributes")))) or ("db.name", "db.namespace")
     peer = _get(sg, "peer_attributes")
     peer_attrs = tuple(map(str, _list(peer))) if peer is not None else _DEFAULT_PEER_ATTRIBUTES
-    for call in spans.calls(spec):
+    for call in declared.calls:
         attrs = dict(call.attributes)
         db = next((attrs[a] for a in db_attrs if a in attrs), None)
         if db is not None:  # upsertDatabaseRequest: peer.service, then server.address, then the database name
@@ -344,7 +346,7 @@ def _tempo_edges(space: SeriesSpace, sg: object, spec: Spec) -> None:
             node = next((attrs[a] for a in peer_attrs if a in attrs), None)
             if node is not None:
                 _edge(space, call.client, node, "virtual_node")
-    for entry in spans.entry_services(spec):
+    for entry in declared.entries:
         _edge(space, "user", entry, "virtual_node")
 
 

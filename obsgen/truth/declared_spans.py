@@ -46,40 +46,51 @@ def endpoint_span_names(spec: Spec, key: str) -> list[str]:
     return [(e.route if isinstance(e, Endpoint) else e).strip() for e in spec.services[key].endpoints]
 
 
-def calls(spec: Spec) -> list[DeclaredCall]:
-    """Every declared call of an instrumented service, in spec order."""
-    out = []
-    for caller in instrumented(spec):
+@dataclass(frozen=True)
+class Declared:
+    """Every span the topology declares, worked out once per check."""
+
+    services: tuple[str, ...]
+    """service.name of each instrumented service."""
+    span_names: dict[str, tuple[str, ...]]
+    """service.name -> its SERVER span names."""
+    calls: tuple[DeclaredCall, ...]
+    entries: tuple[str, ...]
+    """service.name of the instrumented services no declared call reaches: their SERVER spans are roots."""
+    kinds: frozenset[str]
+
+
+def declare(spec: Spec) -> Declared:
+    """The declared spans of ``spec``."""
+    keys = instrumented(spec)
+    readers: dict[str, list[str]] = {}
+    for k in keys:
+        for queue in spec.services[k].consumes:
+            readers.setdefault(queue, []).append(service_name(spec, k))
+    calls: list[DeclaredCall] = []
+    for caller in keys:
+        client = service_name(spec, caller)
         for item in spec.services[caller].calls:
             callee = item if isinstance(item, str) else item.service
             target = spec.services.get(callee)
             if target is None:
                 continue
             if target.kind is ServiceKind.SERVICE:
-                out.append(DeclaredCall(caller, service_name(spec, caller), callee, CLIENT, (),
-                                        (service_name(spec, callee),)))
+                calls.append(DeclaredCall(caller, client, callee, CLIENT, (), (service_name(spec, callee),)))
                 continue
             naming = span_naming(callee, target)
             attributes = tuple((a, v) for a in _NODE_ATTRIBUTES if (v := naming.attribute(a)) is not None)
             if target.kind is ServiceKind.QUEUE:
-                readers = tuple(service_name(spec, k) for k in instrumented(spec)
-                                if callee in spec.services[k].consumes)
-                out.append(DeclaredCall(caller, service_name(spec, caller), callee, PRODUCER, attributes, readers))
+                calls.append(DeclaredCall(caller, client, callee, PRODUCER, attributes,
+                                          tuple(readers.get(callee, ()))))
             else:
-                out.append(DeclaredCall(caller, service_name(spec, caller), callee, CLIENT, attributes, ()))
-    return out
-
-
-def entry_services(spec: Spec) -> list[str]:
-    """service.name of the instrumented services no declared call reaches: their SERVER spans are roots."""
-    called = {c.callee for c in calls(spec)}
-    return [service_name(spec, k) for k in instrumented(spec) if k not in called]
-
-
-def span_kinds(spec: Spec) -> set[str]:
-    """The span kinds the declared spans have."""
-    kinds = {SERVER} if instrumented(spec) else set()
-    kinds |= {c.kind for c in calls(spec)}
-    if any(spec.services[k].consumes for k in instrumented(spec)):
-        kinds.add(CONSUMER)
-    return kinds
+                calls.append(DeclaredCall(caller, client, callee, CLIENT, attributes, ()))
+    called = {c.callee for c in calls}
+    kinds = ({SERVER} if keys else set()) | {c.kind for c in calls} | ({CONSUMER} if readers else set())
+    return Declared(
+        services=tuple(service_name(spec, k) for k in keys),
+        span_names={service_name(spec, k): tuple(endpoint_span_names(spec, k)) for k in keys},
+        calls=tuple(calls),
+        entries=tuple(service_name(spec, k) for k in keys if k not in called),
+        kinds=frozenset(kinds),
+    )

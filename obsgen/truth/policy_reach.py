@@ -54,9 +54,10 @@ def domains(spec: Spec) -> dict[str, Domain]:
     def add(key: str, value: str) -> None:
         found.setdefault(key, set()).add(value)
 
-    for key in spans.instrumented(spec):
-        add("service.name", spans.service_name(spec, key))
-        for name in spans.endpoint_span_names(spec, key):
+    declared = spans.declare(spec)
+    for service, names in declared.span_names.items():
+        add("service.name", service)
+        for name in names:
             route = parse_route(name)
             protocol = endpoint_protocol(name)
             if protocol is Protocol.HTTP and route.path is not None:
@@ -64,11 +65,11 @@ def domains(spec: Spec) -> dict[str, Domain]:
                 if route.method is not None:
                     add("http.request.method", route.method)
             elif protocol is Protocol.GRPC:
-                service, _, method = name.partition("/")
+                rpc_service, _, method = name.partition("/")
                 add("rpc.system", "grpc")
-                add("rpc.service", service)
+                add("rpc.service", rpc_service)
                 add("rpc.method", method)
-    for call in spans.calls(spec):
+    for call in declared.calls:
         for key, value in call.attributes:
             add(key, value)
     out = {k: Domain(AttributeType.STRING, frozenset(v)) for k, v in found.items()}

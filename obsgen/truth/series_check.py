@@ -25,66 +25,93 @@ _OTHER_NAMES = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})
 _LITERAL_ALTERNATION = re.compile(r"(?:[^\\.^$*+?()\[\]{}|]|\\.)*(?:\|(?:[^\\.^$*+?()\[\]{}|]|\\.)*)*")
 
 
-def check(spec: Spec, facts: list[Facts], add: Add, reported: Collection[str] = (), *, check_le: bool = True) -> None:
-    """OBS707 for every selector the rendered producers cannot satisfy (``reported``: ``"artifact: where"`` of
+def check(spec: Spec, facts: list[Facts], add: Add, reported: Collection[tuple[str, str]] = (), *,
+          check_le: bool = True) -> None:
+    """OBS707 for every selector the rendered producers cannot satisfy (``reported``: (artifact, where) of
     queries another check already reported; ``check_le``: False when missing boundaries were reported already)."""
     sections = [f.connector for f in facts if f.connector]
     if not sections:
         return
     space = space_of(sections, spec)
     recorded = {rec.name: rec for f in facts for rec in f.recordings}
-    seen: set[tuple[str, str, str]] = set()
-    for q in (q for f in facts for q in f.queries if f"{q.artifact}: {q.where}" not in reported):
-        for sel in q.selectors:
-            for loc, message, hint in _problems(sel, space, recorded, spec, check_le):
-                if (q.artifact, q.where, message) in seen:
-                    continue
-                seen.add((q.artifact, q.where, message))
-                add("OBS707", loc, f"{q.artifact}: {q.where}: {message}", hint)
+    # a large render has ~100,000 selectors made of far fewer distinct (metric, matcher) pairs: judge each once
+    cache: dict[tuple[str, Match], list[Problem]] = {}
+    for f in facts:
+        for q in f.queries:
+            if (q.artifact, q.where) in reported:
+                continue
+            seen: set[str] = set()
+            for sel in q.selectors:
+                for loc, message, hint in _problems(sel, space, recorded, spec, check_le, cache):
+                    if message not in seen:
+                        seen.add(message)
+                        add("OBS707", loc, f"{q.artifact}: {q.where}: {message}", hint)
 
 
-def _problems(sel: Selector, space: SeriesSpace, recorded: dict[str, object], spec: Spec, check_le: bool
-              ) -> list[tuple[tuple[str | int, ...], str, str]]:
+Problem = tuple[tuple[str | int, ...], str, str]
+_NONE: list[Problem] = []
+
+
+def _problems(sel: Selector, space: SeriesSpace, recorded: dict[str, object], spec: Spec, check_le: bool,
+              cache: dict[tuple[str, Match], list[Problem]]) -> list[Problem]:
+    """What is wrong with one selector."""
     name = sel.metric_name
-    out: list[tuple[tuple[str | int, ...], str, str]] = []
-    if name is None or name.startswith(_OTHER_PREFIXES) or name in _OTHER_NAMES:
-        return out
-    if name in recorded:
-        own = getattr(recorded[name], "rule_labels", frozenset())
-        matchers = [m for m in sel.matchers if m.name not in own]
-    elif name not in space.metrics:
+    if name is None or name in _OTHER_NAMES or name.startswith(_OTHER_PREFIXES):
+        return _NONE
+    if name not in space.metrics and name not in recorded:
         return [(("span_metrics", "source"),
                  f"{name!r} is not a series the rendered span-metrics/service-graph config can produce",
                  f"it produces: {', '.join(sorted(space.metrics)[:12])}")]
-    else:
-        labels = space.metrics[name]
-        matchers = list(sel.matchers)
-        for m in matchers:
-            if "*" not in labels and m.name not in labels and m.name != "__name__":
-                out.append((("span_metrics", "dimensions"), f"label {m.name!r} is never on {name!r}",
-                            f"{name!r} carries {', '.join(sorted(labels))}"))
-        for m in matchers:
-            if check_le and m.name == "le" and name in space.buckets:
-                out += _le_problems(m, name, space.buckets[name])
-    equal: dict[str, str] = {}
-    for m in matchers:
-        allowed = space.values.get(m.name)
-        if allowed is None:
-            continue
+    out: list[Problem] = []
+    client = server = None
+    for m in sel.matchers:
+        found = cache.get((name, m))
+        if found is None:
+            found = cache[(name, m)] = _matcher_problems(name, m, space, recorded, spec, check_le)
+        if found:
+            out += found
+        if m.op == "=":
+            if m.name == "client":
+                client = m.value
+            elif m.name == "server":
+                server = m.value
+    if client is not None and server is not None and (client, server) not in space.edges \
+            and client in space.values.get("client", ()) and server in space.values.get("server", ()) \
+            and not {"client", "server"} & _own_labels(name, recorded):
+        out.append((_responsible(spec, "server", server),
+                    f"edge {client!r} -> {server!r} on {name!r} is never reported by the rendered service-graph "
+                    "config", "declare the call, or name the node as its spans do"))
+    return out or _NONE
+
+
+def _own_labels(name: str, recorded: dict[str, object]) -> frozenset[str]:
+    """Labels a recording rule sets itself (not carried from the producers' series)."""
+    rec = recorded.get(name)
+    return getattr(rec, "rule_labels", frozenset()) if rec is not None else frozenset()
+
+
+def _matcher_problems(name: str, m: Match, space: SeriesSpace, recorded: dict[str, object], spec: Spec,
+                      check_le: bool) -> list[Problem]:
+    label = m.name
+    labels = space.metrics.get(name)
+    if labels is None and label in _own_labels(name, recorded):
+        return _NONE
+    out: list[Problem] = []
+    if labels is not None:
+        if label not in labels and label != "__name__" and "*" not in labels:
+            out.append((("span_metrics", "dimensions"), f"label {label!r} is never on {name!r}",
+                        f"{name!r} carries {', '.join(sorted(labels))}"))
+        if label == "le" and check_le and name in space.buckets:
+            out += _le_problems(m, name, space.buckets[name])
+    allowed = space.values.get(label)
+    if allowed is not None:
         for value in _literal_values(m):
             if value not in allowed:
-                out.append((_responsible(spec, m.name, value),
-                            f"{m.name}={value!r} on {name!r}: the rendered config never produces that value for "
+                out.append((_responsible(spec, label, value),
+                            f"{label}={value!r} on {name!r}: the rendered config never produces that value for "
                             "the spans the topology declares",
-                            f"it produces {m.name} in {{{', '.join(repr(v) for v in sorted(allowed)[:12])}}}"))
-        if m.op == "=":
-            equal[m.name] = m.value
-    if "client" in equal and "server" in equal and (equal["client"], equal["server"]) not in space.edges \
-            and equal["client"] in space.values.get("client", ()) and equal["server"] in space.values.get("server", ()):
-        out.append((_responsible(spec, "server", equal["server"]),
-                    f"edge {equal['client']!r} -> {equal['server']!r} on {name!r} is never reported by the "
-                    "rendered service-graph config", "declare the call, or name the node as its spans do"))
-    return out
+                            f"it produces {label} in {{{', '.join(repr(v) for v in sorted(allowed)[:12])}}}"))
+    return out or _NONE
 
 
 def _literal_values(m: Match) -> list[str]:
