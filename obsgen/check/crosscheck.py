@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
+from obsgen.check.truth.connector_series import section as connector_section
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.emit.artifacts import Artifact
 from obsgen.emit.escape import grafana_unprovisioning
 from obsgen.plan import Plan, naming
 from obsgen.spec.loader import LoadedSpec, Loc, _dotted
 from obsgen.targets.prometheus import promql
-from obsgen.truth.connector_series import section as connector_section
 
 # Labels Prometheus itself (or the scrape / remote-write path) adds to every series.
 _ALWAYS = frozenset({"__name__", "job", "instance"})
@@ -185,7 +185,7 @@ class Facts:
     bucket_sets: list[frozenset[int]] = field(default_factory=list)
     """Histogram boundaries (ns) of the span-metrics producer this artifact configures."""
     connector: dict[str, object] | None = None
-    """The span-metrics/service-graph producer config this artifact renders (``obsgen.truth.series_check``)."""
+    """The span-metrics/service-graph producer config this artifact renders (``obsgen.check.truth.series_check``)."""
 
 
 def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
@@ -373,7 +373,7 @@ def check(plan: Plan, facts: list[Facts], loaded: LoadedSpec | None, display: st
     checker.check_uids(facts)
     checker.check_exemplars(facts)
     checker.check_buckets(facts)
-    from obsgen.truth import policy_reach, series_check
+    from obsgen.check.truth import policy_reach, series_check
 
     policies = [p for f in facts if f.connector for p in _list(f.connector.get("tail_sampling"))]
     policy_reach.check(plan.spec, policies, checker.add)

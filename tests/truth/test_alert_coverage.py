@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen import naming, output
+from obsgen import output
 from obsgen.generate import generate
+from obsgen.plan import naming
 from tests.truth.sources import CASES, IDS, with_source
 
 _IDENTITY = {naming.SEVERITY_LABEL, naming.SLO_LABEL, naming.SLO_KIND_LABEL}

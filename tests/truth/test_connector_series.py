@@ -1,6 +1,6 @@
 """Issue 16: no rule or panel reads a series or label value the rendered producer config cannot produce (OBS707).
 
-For every example spec under both span-metrics sources, ``render`` runs the check (``obsgen.truth``) and must
+For every example spec under both span-metrics sources, ``render`` runs the check (``obsgen.check.truth``) and must
 find nothing; the check must have read the rendered producer config and walked real selectors (it cannot pass by
 seeing nothing); and a rendered producer config changed the way drift changes it makes ``render`` fail at the
 spec item responsible.
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from obsgen import crosscheck
+from obsgen.check import crosscheck
+from obsgen.check.truth.connector_series import space_of
 from obsgen.generate import Result, generate, parse_artifact
-from obsgen.truth.connector_series import space_of
 from tests.truth.helpers import diagnostics
 from tests.truth.sources import CASES, IDS, with_source
 

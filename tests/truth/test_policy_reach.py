@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from obsgen.check.truth.policy_reach import _keep_policies, _never, domains, tail_sampling_policies
 from obsgen.generate import Result, generate
-from obsgen.truth.policy_reach import _keep_policies, _never, domains, tail_sampling_policies
 from tests.truth.sources import CASES, IDS, with_source
 
 

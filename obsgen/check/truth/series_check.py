@@ -1,5 +1,5 @@
 """OBS707: every selector of every rule, dashboard panel and datasource query must name a series the rendered
-producers can write (``obsgen.truth.connector_series``), with labels and label values they can set.
+producers can write (``obsgen.check.truth.connector_series``), with labels and label values they can set.
 
 Selectors of recorded series are checked for the label values they carry through from their inputs (``client``,
 ``server``, ...); the Collector's own telemetry (``otelcol_*``), ``up`` and ``ALERTS`` are other producers' and
@@ -13,9 +13,9 @@ import math
 import re
 from collections.abc import Callable, Collection
 
-from obsgen.crosscheck import Facts, Match, Selector
+from obsgen.check.crosscheck import Facts, Match, Selector
+from obsgen.check.truth.connector_series import SeriesSpace, space_of
 from obsgen.spec.models import Spec
-from obsgen.truth.connector_series import SeriesSpace, space_of
 
 Add = Callable[[str, tuple[str | int, ...], str, str], None]
 # their own telemetry (Collector, Tempo), what Prometheus writes itself

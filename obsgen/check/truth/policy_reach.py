@@ -15,7 +15,7 @@ Read from the rendered ``tail_sampling`` processor(s), with the matching rules o
   declared span can be an error, slow, or picked; ``span_count``, ``trace_state``, ``ottl_condition`` and ``not``
   are not decided here. ``drop`` policies are not keep policies.
 
-The declared spans (``obsgen.truth.declared_spans``) carry: the attributes of ``attributes:`` (a string one only
+The declared spans (``obsgen.check.truth.declared_spans``) carry: the attributes of ``attributes:`` (a string one only
 its listed ``values`` when it lists them), ``service.name`` (resource) of each instrumented service,
 ``http.route``/``http.request.method`` of its HTTP endpoints, ``rpc.system``/``rpc.service``/``rpc.method`` of
 its gRPC ones, and the ``db.*``/``peer.service``/``messaging.system`` its calls' spans carry.
@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from obsgen.check.truth import declared_spans as spans
 from obsgen.spec.endpoints import Protocol, endpoint_protocol, parse_route
 from obsgen.spec.models import AttributeType, Policy, Spec, policy_value
-from obsgen.truth import declared_spans as spans
 
 Add = Callable[..., None]
 Loc = tuple[str | int, ...]

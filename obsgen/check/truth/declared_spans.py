@@ -4,7 +4,7 @@ Only what the spec says: an instrumented service (kind ``service``) emits a SERV
 the endpoint is written: HTTP ``METHOD /route`` and gRPC ``package.Service/Method`` are the semantic
 conventions' span names), a CLIENT span per call (PRODUCER for a call to a queue), carrying the attributes the
 callee's spec entry says its callers set (``db_name``, ``db_system``, ``peer_service``, ``messaging_system``,
-defaults in ``obsgen.service_graph.span_naming``), and a CONSUMER span per queue it consumes. Uninstrumented
+defaults in ``obsgen.plan.service_graph.span_naming``), and a CONSUMER span per queue it consumes. Uninstrumented
 nodes (database, cache, external, queue) emit nothing.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from obsgen.service_graph import span_naming
+from obsgen.plan.service_graph import span_naming
 from obsgen.spec.models import Endpoint, ServiceKind, Spec
 
 SERVER, CLIENT, PRODUCER, CONSUMER = "SERVER", "CLIENT", "PRODUCER", "CONSUMER"

@@ -3,7 +3,7 @@
 Nothing here comes from ``obsgen.naming``: metric names, label names and label values are derived from the
 connector sections of the rendered ``otel-collector/*.yaml`` or the ``metrics_generator`` of the rendered
 ``tempo/tempo.yaml``, with the upstream semantics cited below, and from the spans the topology declares
-(``obsgen.truth.declared_spans``).
+(``obsgen.check.truth.declared_spans``).
 
 Collector (contrib v0.159.0):
 
@@ -44,8 +44,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from obsgen.check.truth import declared_spans as spans
 from obsgen.spec.models import Spec
-from obsgen.truth import declared_spans as spans
 
 _SPANMETRICS_TYPES = frozenset({"spanmetrics", "span_metrics"})
 _SERVICEGRAPH_TYPES = frozenset({"servicegraph", "service_graph"})
@@ -66,7 +66,7 @@ def section(path: str, doc: object) -> dict[str, object] | None:
     if not isinstance(doc, dict):
         return None
     if parts[:1] == ("otel-collector",):
-        from obsgen.truth.policy_reach import tail_sampling_policies
+        from obsgen.check.truth.policy_reach import tail_sampling_policies
 
         found = _collector_section(doc) or {}
         policies = tail_sampling_policies(doc)
