@@ -8,8 +8,9 @@ connector sections of the rendered ``otel-collector/*.yaml`` or the ``metrics_ge
 Collector (contrib v0.159.0):
 
 * ``connector/spanmetricsconnector/connector.go``: metrics ``<namespace>.calls``, ``<namespace>.duration``
-  (histogram with ``histogram.unit``; none when ``histogram.disable``; exponential when ``histogram.exponential``)
-  and ``<namespace>.events`` (when ``events.enabled``) (``buildMetricName``); attributes ``service.name``,
+  (histogram with ``histogram.unit``, default ms; none when ``histogram.disable``; exponential when
+  ``histogram.exponential``) and ``<namespace>.events`` (when ``events.enabled``) (``buildMetricName``), each with
+  its own extra ``dimensions``; attributes ``service.name``,
   ``span.name``, ``span.kind`` (``traceutil.SpanKindStr``: ``SPAN_KIND_SERVER`` ...), ``status.code``
   (``traceutil.StatusCodeStr``: ``STATUS_CODE_ERROR`` ...) unless listed in ``exclude_dimensions``, plus every
   ``dimensions``/``calls_dimensions`` name; the overflow series carries ``otel.metric.overflow``.
@@ -55,6 +56,8 @@ _DEFAULT_NAMESPACE = "traces.span.metrics"
 _DEFAULT_PEER_ATTRIBUTES = ("peer.service", "db.name", "db.system")
 _DEFAULT_DATABASE_NAME_ATTRIBUTES = ("db.name",)
 _UNITS = {"s": "seconds", "ms": "milliseconds"}
+# config.go defaultHistogramBucketsMs
+_DEFAULT_BUCKETS_MS = (2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10_000, 15_000)
 _STATUS_CODES = frozenset({"STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"})
 _SG = "traces_service_graph"
 
@@ -216,15 +219,21 @@ def _collector_spanmetrics(space: SeriesSpace, item: object, declared: spans.Dec
     space.add_metric(f"{base}calls_total", calls_labels)
     histogram = _get(conf, "histogram") or {}
     if _get(histogram, "disable") is not True:
+        # factory.go: milliseconds unless the (alpha) useSecondAsDefaultMetricsUnit gate is on
         unit = _UNITS.get(str(_get(histogram, "unit") or "ms"), "milliseconds")
         explicit = _get(histogram, "explicit")
         bounds = None
-        if _get(histogram, "exponential") is None:
+        if _get(histogram, "exponential") is None:  # connector.go: explicit buckets, else its defaults
             divider = 1.0 if unit == "seconds" else 1e-3
-            bounds = [_duration_seconds(b) / divider for b in _list(_get(explicit, "buckets"))]
-        space.add_histogram(f"{base}duration_{unit}", labels, bounds)
-    if _get(_get(conf, "events"), "enabled") is True:
-        space.add_metric(f"{base}events_total", labels)
+            buckets = _list(_get(explicit, "buckets"))
+            bounds = ([_duration_seconds(b) / divider for b in buckets] if buckets
+                      else [ms / 1000 / divider for ms in _DEFAULT_BUCKETS_MS])
+        histogram_labels = labels | {label(str(_get(d, "name"))) for d in _list(_get(histogram, "dimensions"))}
+        space.add_histogram(f"{base}duration_{unit}", histogram_labels, bounds)
+    events = _get(conf, "events")
+    if _get(events, "enabled") is True:
+        space.add_metric(f"{base}events_total",
+                         labels | {label(str(_get(d, "name"))) for d in _list(_get(events, "dimensions"))})
     _span_values(space, declared, "service_name", "span_name", "span_kind", "status_code")
 
 
