@@ -170,3 +170,11 @@ def test_tempo_without_peer_attributes_never_reports_the_external_node(tmp_path:
     found = _broken(result, "tempo/tempo.yaml", no_peers)
     assert any(f.startswith("OBS707 services.maps ") and "server='maps-api'" in f for f in found), found
     assert not any("server='rides'" in f for f in found)  # the database edge needs no peer attribute
+
+
+def test_a_topology_without_instrumented_services_still_renders(tmp_path: Path) -> None:
+    """Rules over every SERVER span read nothing here, but ask for nothing the connector cannot write."""
+    path = tmp_path / "db-only.yaml"
+    path.write_text("services:\n  a: {kind: database}\n")
+    result = generate(path)
+    assert result.ok, [d.format() for d in result.diagnostics if d.is_error]

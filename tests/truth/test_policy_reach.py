@@ -109,3 +109,13 @@ def test_policies_that_can_match_are_quiet(tmp_path: Path) -> None:
             - {name: gw, string_attribute: {key: service.name, values: [gateway]}}
             - {name: drop-bots, drop: [{string_attribute: {key: user_agent, values: [bot]}}]}
         """) == []
+
+
+def test_a_semantic_attribute_the_spec_names_no_value_of_is_not_judged(tmp_path: Path) -> None:
+    """No endpoint declared anywhere: the spec says nothing about http.route, so nothing is claimed."""
+    path = tmp_path / "bare.yaml"
+    path.write_text("services:\n  api: {}\nsampling:\n  policies:\n"
+                    "    - {name: r, string_attribute: {key: http.route, values: [/x]}}\n"
+                    "    - {name: t, string_attribute: {key: tenant.id, values: [a]}}\n")
+    result = _render(path)
+    assert [(d.code, d.path) for d in result.diagnostics if d.code == "OBS411"] == [("OBS411", "sampling.policies[1]")]

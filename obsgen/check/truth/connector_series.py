@@ -58,6 +58,8 @@ _DEFAULT_DATABASE_NAME_ATTRIBUTES = ("db.name",)
 _UNITS = {"s": "seconds", "ms": "milliseconds"}
 # config.go defaultHistogramBucketsMs
 _DEFAULT_BUCKETS_MS = (2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10_000, 15_000)
+_SPAN_KINDS = frozenset(
+    f"SPAN_KIND_{k}" for k in ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"))
 _STATUS_CODES = frozenset({"STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"})
 _SG = "traces_service_graph"
 
@@ -240,7 +242,8 @@ def _collector_spanmetrics(space: SeriesSpace, item: object, declared: spans.Dec
 def _span_values(space: SeriesSpace, declared: spans.Declared, service: str, span_name: str, kind: str,
                  status: str) -> None:
     space.add_values(service, declared.services)
-    space.add_values(kind, (f"SPAN_KIND_{k}" for k in declared.kinds))
+    # every kind traceutil.SpanKindStr can name: a rule over all SERVER spans is fine when a topology declares none
+    space.add_values(kind, _SPAN_KINDS)
     space.add_values(status, _STATUS_CODES)
     space.add_values(span_name, (n for names in declared.span_names.values() for n in names))
 

@@ -36,6 +36,12 @@ _INT64 = (-(2**63), 2**63 - 1)
 # semantic-convention attributes a declared span may carry with any value of their type
 _READS = {"string_attribute": AttributeType.STRING, "numeric_attribute": AttributeType.INT,
           "boolean_attribute": AttributeType.BOOL}
+# semantic-convention attributes the declared spans carry when the spec names their values (endpoints, calls);
+# with none named, the spec says nothing about them and a policy on them is not judged
+_SEMCONV_STRINGS = frozenset({
+    "service.name", "http.route", "http.request.method", "rpc.system", "rpc.service", "rpc.method", "db.name",
+    "db.namespace", "db.system", "peer.service", "messaging.system",
+})
 _SEMCONV_INTS = frozenset({"http.response.status_code", "http.status_code", "rpc.grpc.status_code", "server.port"})
 
 
@@ -132,6 +138,8 @@ def _never(policy: object, known: dict[str, Domain]) -> str | None:
     key = str(_get(conf, "key"))
     domain = known.get(key)
     if domain is None:
+        if key in _SEMCONV_STRINGS:
+            return None  # set by instrumentation the spec does not describe here (no endpoint, call, ... names it)
         return f"no declared span carries {key!r}"
     if domain.type is not _READS[str(ptype)]:
         return None  # a type the policy cannot read is OBS409's finding (validate), not reported twice
