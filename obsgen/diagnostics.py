@@ -78,6 +78,7 @@ CODES: dict[str, str] = {
     "OBS408": "setting not supported by the pinned Collector version",
     "OBS409": "attribute type does not fit the policy",
     "OBS410": "sampler memory above the memory limiter",
+    "OBS411": "keep policy can never match a declared span",
     # 42x: the traffic model (obsgen sampling simulate, obsgen traffic)
     "OBS420": "latency percentiles out of order",
     "OBS421": "attribute value shares above 100%",
@@ -110,6 +111,7 @@ CODES: dict[str, str] = {
     "OBS704": "exemplar label mismatch",
     "OBS705": "rendered artifact rejected by its strict model",
     "OBS706": "service in an artifact is not in the topology",
+    "OBS707": "series the rendered span-metrics or service-graph config cannot produce",
     # 8xx: lint of existing config files (obsgen lint)
     "OBS800": "config file kind cannot be told (pass --kind)",
     "OBS801": "unknown key in a config file",

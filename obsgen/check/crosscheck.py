@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
-from obsgen.diagnostics import Diagnostic
+from obsgen.check.truth.connector_series import section as connector_section
+from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.emit.artifacts import Artifact
 from obsgen.emit.escape import grafana_unprovisioning
 from obsgen.plan import Plan, naming
@@ -183,6 +184,8 @@ class Facts:
     exemplar_labels: list[object] = field(default_factory=list)
     bucket_sets: list[frozenset[int]] = field(default_factory=list)
     """Histogram boundaries (ns) of the span-metrics producer this artifact configures."""
+    connector: dict[str, object] | None = None
+    """The span-metrics/service-graph producer config this artifact renders (``obsgen.check.truth.series_check``)."""
 
 
 def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
@@ -205,6 +208,7 @@ def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
             for dest in _list(_get(_get(ds, "jsonData"), "exemplarTraceIdDestinations")):
                 facts.exemplar_labels.append(_get(dest, "name"))
     facts.bucket_sets = _bucket_sets(plan, parts, doc)
+    facts.connector = connector_section(art.path, doc)
     return facts
 
 
@@ -233,11 +237,13 @@ class _Checker:
         self.loaded = loaded
         self.display = display
         self.out: list[Diagnostic] = []
+        self.reported_queries: set[tuple[str, str]] = set()
+        """(artifact, where) of every query ``check_queries`` reported."""
 
-    def add(self, code: str, loc: Loc, message: str, hint: str = "") -> None:
+    def add(self, code: str, loc: Loc, message: str, hint: str = "", *, warning: bool = False) -> None:
         line, col = self.loaded.where(loc) if self.loaded is not None else (0, 0)
-        self.out.append(Diagnostic(code, message, file=self.display, line=line, column=col, path=_dotted(loc),
-                                   hint=hint))
+        self.out.append(Diagnostic(code, message, Severity.WARNING if warning else Severity.ERROR, file=self.display,
+                                   line=line, column=col, path=_dotted(loc), hint=hint))
 
     def produced(self, facts: list[Facts]) -> dict[str, frozenset[str]]:
         """metric name -> labels it carries, for everything the configured stack writes or records."""
@@ -272,6 +278,7 @@ class _Checker:
         allowed = {self.plan.span_metrics.service_label: names, sg.client_label: names, sg.server_label: servers}
         for q in found:
             if q.error is not None:
+                self.reported_queries.add((q.artifact, q.where))
                 self.add("OBS705", ("services",), f"{q.artifact}: {q.where}: PromQL does not parse: {q.error}")
                 continue
             for sel in q.selectors:
@@ -279,6 +286,7 @@ class _Checker:
                 if name is None:
                     continue
                 if name not in table:
+                    self.reported_queries.add((q.artifact, q.where))
                     self.add("OBS700", ("span_metrics", "source"),
                              f"{q.artifact}: {q.where}: metric {name!r} is not produced by the configured stack "
                              f"(span metrics from {self.plan.span_metrics.source})")
@@ -286,10 +294,12 @@ class _Checker:
                 labels = table[name]
                 for m in sel.matchers:
                     if "*" not in labels and m.name not in labels:
+                        self.reported_queries.add((q.artifact, q.where))
                         self.add("OBS701", ("span_metrics", "dimensions"),
                                  f"{q.artifact}: {q.where}: label {m.name!r} is not on {name!r}",
                                  hint="labels come from the source's intrinsic labels and span_metrics.dimensions")
                     if m.name in allowed and m.op == "=" and m.value and m.value not in allowed[m.name]:
+                        self.reported_queries.add((q.artifact, q.where))
                         self.add("OBS706", ("services",),
                                  f"{q.artifact}: {q.where}: {m.name}={m.value!r} is not a node the topology "
                                  "reports under that name")
@@ -363,4 +373,12 @@ def check(plan: Plan, facts: list[Facts], loaded: LoadedSpec | None, display: st
     checker.check_uids(facts)
     checker.check_exemplars(facts)
     checker.check_buckets(facts)
+    from obsgen.check.truth import policy_reach, series_check
+
+    policies = [p for f in facts if f.connector for p in _list(f.connector.get("tail_sampling"))]
+    policy_reach.check(plan.spec, policies, checker.add)
+    # a query the checks above already reported is not reported twice; a missing bucket boundary was reported
+    # at the SLO threshold that needs it (OBS500)
+    series_check.check(plan.spec, facts, checker.add, checker.reported_queries,
+                       check_le=not any(d.code == "OBS500" for d in checker.out))
     return checker.out

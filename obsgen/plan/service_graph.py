@@ -7,7 +7,9 @@ and Tempo's metrics-generator (``modules/generator/processor/servicegraphs``) pa
   callee's ``service.name``, ``connection_type=""``.
 * A CLIENT (or PRODUCER) span carrying one of ``database_name_attributes`` (resource or span attribute,
   first match): a database edge at once, ``server`` = that attribute's value, ``connection_type="database"``
-  (``aggregateMetrics``: "A database request will only have one span"). Not the callee's key.
+  (``aggregateMetrics``: "A database request will only have one span"). Not the callee's key. Tempo differs
+  here (``upsertDatabaseRequest``): its ``server`` is ``peer.service`` when the span has one, then
+  ``server.address``, ``network.peer.address``, and the database name only last.
 * PRODUCER span + CONSUMER span whose parent it is: ``server`` = the *consumer's* ``service.name``,
   ``connection_type="messaging_system"``. The queue itself is no node.
 * A client or producer half that finds no partner within ``store.ttl`` expires into a virtual node
@@ -129,7 +131,13 @@ def edges_of_call(spec: Spec, caller: str, callee: str) -> list[GraphEdge]:
     named = node_server_name(callee, target)
     if named is None:
         return []
-    return [GraphEdge(client, named[0], named[1], caller, callee)]
+    server, connection_type = named
+    if connection_type == DATABASE and spec.span_metrics.source == "tempo":
+        # Tempo names a database edge by peer.service before the database name (grafana/tempo
+        # modules/generator/processor/servicegraphs/servicegraphs.go upsertDatabaseRequest); the connector
+        # by the database name only (aggregateMetrics)
+        server = span_naming(callee, target).peer_service or server
+    return [GraphEdge(client, server, connection_type, caller, callee)]
 
 
 def graph_edges(spec: Spec) -> tuple[GraphEdge, ...]:

@@ -46,7 +46,7 @@ from obsgen.sampling.otlp import trace_size, view
 from obsgen.sampling.synth import Draw, Scenario, SynthModel
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.models import Endpoint, Spec
-from obsgen.targets.collector.memory import SamplerMemory, estimate
+from obsgen.targets.collector.memory import BufferMemory, estimate
 
 ERROR, SLOW, CRITICAL = 1, 2, 4
 NS = 1_000_000_000
@@ -106,7 +106,7 @@ class SimResult:
     non_sampled_cache_needed: int = 0
     sampled_per_second: float = 0.0
     non_sampled_per_second: float = 0.0
-    memory: SamplerMemory | None = None
+    memory: BufferMemory | None = None
     composite_max_share: dict[str, float] = field(default_factory=dict)
     slow_threshold_ms: int | None = None
     entries: dict[str, int] = field(default_factory=dict)

@@ -299,7 +299,8 @@ class Service(SpecModel):
     and no peer_service is set. Default: service_name or the key for a cache (Redis clients set no db.name)."""
     peer_service: Annotated[str, Field(min_length=1, max_length=256)] | None = None
     """external/database/cache/queue: the peer.service its callers' client spans set; it names the node before
-    db_name/db_system. Default: service_name or the key for an external node."""
+    db_system, and before db_name only when Tempo computes the service graph (the Collector's connector names a
+    database by db_name). Default: service_name or the key for an external node."""
     messaging_system: Annotated[str, Field(min_length=1, max_length=256)] | None = None
     """queue: the messaging.system producers set (e.g. `kafka`); names the node only for messages no declared
     consumer receives. Default: service_name or the key."""

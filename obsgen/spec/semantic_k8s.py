@@ -80,7 +80,7 @@ def _check_sampler_service(spec: Spec, add: Add) -> None:
 
 
 def _check_memory(spec: Spec, add: Add) -> None:
-    from obsgen.targets.helm.sizing import sampler_memory
+    from obsgen.targets.collector.memory import sampler_memory
 
     memory = sampler_memory(spec)
     if memory.request_mib > memory.soft_limit_mib:

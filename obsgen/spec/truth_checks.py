@@ -131,19 +131,17 @@ def check_policy_attribute_types(spec: Spec, add: Add) -> None:
 
 
 def check_sampler_memory(spec: Spec, add: Add) -> None:
-    """Buffered traces plus both decision caches against the memory limiter's limit."""
-    from obsgen.targets.collector.memory import estimate, spans_per_trace
-    from obsgen.targets.collector.values import memory_sizing, trace_buffer_sizing
+    """Buffered traces, both decision caches and the baseline against the memory limiter's soft limit, where it
+    starts refusing data (with a kubernetes section OBS326 makes this an error: the pods are sized from it)."""
+    from obsgen.targets.collector.memory import sampler_memory
 
-    sampling = spec.sampling
-    sizing = trace_buffer_sizing(sampling.expected_traces_per_second, sampling.decision_wait, sampling.headroom,
-                                 spec.collector.replicas)
-    memory = memory_sizing(spec.collector.memory_limit_mib)
-    est = estimate(sizing.num_traces, 2 * sizing.decision_cache_size, spans_per_trace(spec))
-    if est.total_mib > memory.limit_mib:
+    if spec.kubernetes is not None:
+        return
+    est = sampler_memory(spec)
+    if est.request_mib > est.soft_limit_mib:
         add("OBS410", ("collector", "memory_limit_mib"),
-            f"the tail sampler may need ~{est.total_mib:,} MiB per sampler ({est.explain()}), above the memory "
-            f"limiter's limit_mib {memory.limit_mib:,} MiB: it will refuse data and drop traces too early",
+            f"the tail sampler may need ~{est.request_mib:,} MiB per sampler ({est.explain()}), above the memory "
+            f"limiter's soft limit {est.soft_limit_mib:,} MiB: it will refuse data and drop traces too early",
             warning=True,
             hint="raise collector.memory_limit_mib or replicas, or lower expected_traces_per_second, "
                  "decision_wait or headroom")

@@ -25,6 +25,7 @@ import yaml
 from obsgen.generate import generate, plan_spec
 from obsgen.plan import Plan
 from obsgen.targets import helm
+from obsgen.targets.collector.memory import sampler_memory
 from obsgen.targets.collector.values import memory_sizing
 from obsgen.targets.helm import names
 from obsgen.targets.helm.chart_merge import (
@@ -35,7 +36,6 @@ from obsgen.targets.helm.chart_merge import (
     tpl_read,
 )
 from obsgen.targets.helm.collector_values import rendered_config
-from obsgen.targets.helm.sizing import sampler_memory
 from obsgen.targets.prometheus.target import rule_files
 from tests import realtools, upstream
 from tests.conftest import ROOT

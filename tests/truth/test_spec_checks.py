@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from obsgen.targets.collector import target as collector
-from obsgen.targets.collector.memory import estimate
+from obsgen.targets.collector.memory import sampler_memory
 from tests.truth.helpers import diagnostics, make_plan
 
 ATTRS = """
@@ -69,7 +69,7 @@ def test_sampler_memory_over_the_limit_warns(tmp_path: Path) -> None:
     (tmp_path / "spec.yaml").write_text(text)
     assert ("OBS410", "collector.memory_limit_mib", "warning") in diagnostics(tmp_path, text)
     # the caches alone are ~859 MiB: 9M entries x 100 B
-    assert estimate(0, 9_000_000, 1).total_mib == 859
+    assert sampler_memory(plan.spec).caches_mib == 859
     # as committed (45k traces, 2 x 450k entries) large.yaml fits
     assert not [d for d in diagnostics(tmp_path, (ROOT / "tests" / "specs" / "large.yaml").read_text())
                 if d[0] == "OBS410"]

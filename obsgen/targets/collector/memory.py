@@ -1,4 +1,11 @@
-"""How much memory the tail sampler's buffer and decision caches take, estimated from upstream's data structures.
+"""How much memory one tail sampler needs: the one estimate behind the OBS410/OBS326 checks and the Helm values.
+
+traces per second x decision_wait x headroom / replicas = the traces one sampler buffers
+(``collector.values.trace_buffer_sizing``, the same ``num_traces`` the rendered config has); times the memory
+of one buffered trace, plus the two decision caches, plus the process baseline. The Helm sampler's memory
+*request* is this estimate; its *limit* is ``collector.memory_limit_mib``, from which the rendered
+``memory_limiter`` is sized. The limiter refuses data from its soft limit (limit_mib - spike_limit_mib), so an
+estimate above it means a sampler that refuses data in steady state.
 
 Sources (contrib ``processor/tailsamplingprocessor`` v0.159.0):
 
@@ -10,23 +17,30 @@ Sources (contrib ``processor/tailsamplingprocessor`` v0.159.0):
   ``ReceivedBatches`` holds a copy of every span in pdata's generated structs (a ``Span`` is ~200 bytes before
   its attributes; each attribute a ``KeyValue`` with an ``AnyValue`` is ~64 bytes plus its text), and each
   batch repeats its resource and scope. ~1 KiB per span is a modest figure for spans with a dozen attributes.
+  With a ``kubernetes:`` section the spec states the average trace size itself (``sampler.trace_size_kib``,
+  measured is best) and that figure is used instead.
 * A decision-cache entry (``cache/lru_cache.go``) is a ``hashicorp/golang-lru/v2`` entry keyed by the right
-  half of the trace id (``uint64``) holding ``DecisionMetadata{PolicyName string}``: the list ``Entry`` (next,
-  prev, list pointers, key, value, ``ExpiresAt time.Time``) is 80 bytes allocated, its map slot (uint64 key and
-  pointer) ~20 bytes at the average load factor. There are two caches, sampled and non-sampled.
+  half of the trace id (``rightHalfTraceID``: a ``uint64``, not the 16-byte id) holding
+  ``DecisionMetadata{PolicyName string}``: the list ``Entry`` (next, prev, list pointers, key, value,
+  ``ExpiresAt time.Time``) is 80 bytes allocated, its map slot (uint64 key and pointer) ~20 bytes at the average
+  load factor. There are two caches, sampled and non-sampled, each ``DECISION_CACHE_FACTOR`` x num_traces.
 
-The figures are estimates for a warning, not a guarantee; a load test is the real measure.
+The figures are estimates for a warning and a memory request, not a guarantee; a load test is the real measure.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from obsgen.spec.models import ServiceKind, Spec
 
 TRACE_OVERHEAD_BYTES = 128 + 32 + 48
 SPAN_BYTES = 1024
 CACHE_ENTRY_BYTES = 80 + 20
+DEFAULT_BASE_MIB = 256
+"""Process baseline without a kubernetes section (``kubernetes.sampler.base_memory_mib``'s default)."""
 MIB = 1024 * 1024
 
 
@@ -57,29 +71,115 @@ def spans_per_trace(spec: Spec) -> int:
 
 @dataclass(frozen=True)
 class SamplerMemory:
-    """The estimate and its parts, in bytes."""
+    """The estimate for one sampler replica and its parts (MiB, rounded up), with the limits it meets."""
 
     num_traces: int
-    spans_per_trace: int
+    trace_bytes: Fraction
+    trace_basis: str
+    """Where ``trace_bytes`` came from, for the explanation."""
     cache_entries: int
-    traces_bytes: int
-    caches_bytes: int
+    traces_mib: int
+    caches_mib: int
+    base_mib: int
+    limit_mib: int
+    """``collector.memory_limit_mib``: the container limit the limiter is sized from."""
+    soft_limit_mib: int
+    gomemlimit_mib: int
 
     @property
-    def total_mib(self) -> int:
-        """Buffer plus caches, in MiB (rounded up)."""
-        return -(-(self.traces_bytes + self.caches_bytes) // MIB)
+    def request_mib(self) -> int:
+        """Buffer, caches and baseline: what one sampler needs in steady state."""
+        return self.traces_mib + self.caches_mib + self.base_mib
 
     def explain(self) -> str:
         """The arithmetic, for a diagnostic."""
         return (
-            f"{self.num_traces:,} buffered traces x ~{self.spans_per_trace} spans x ~{SPAN_BYTES} B + "
-            f"{TRACE_OVERHEAD_BYTES} B each = {self.traces_bytes // MIB:,} MiB, plus {self.cache_entries:,} "
-            f"decision-cache entries x ~{CACHE_ENTRY_BYTES} B = {self.caches_bytes // MIB:,} MiB"
+            f"{self.num_traces:,} buffered traces x {self.trace_basis} = {self.traces_mib:,} MiB, plus "
+            f"{self.cache_entries:,} decision-cache entries x ~{CACHE_ENTRY_BYTES} B = {self.caches_mib:,} MiB, "
+            f"plus a {self.base_mib:,} MiB baseline"
+        )
+
+    def comment(self) -> str:
+        """The arithmetic, for a comment above the Helm resources block."""
+        return (
+            f"memory request = {self.num_traces} buffered traces (num_traces) x {self.trace_basis} = "
+            f"{self.traces_mib} MiB + decision caches {self.caches_mib} MiB + baseline {self.base_mib} MiB = "
+            f"{self.request_mib} MiB; limit = collector.memory_limit_mib {self.limit_mib} MiB (memory_limiter "
+            f"soft limit {self.soft_limit_mib} MiB, GOMEMLIMIT {self.gomemlimit_mib}MiB)"
         )
 
 
-def estimate(num_traces: int, cache_entries: int, spans: int) -> SamplerMemory:
+def sampler_memory(spec: Spec) -> SamplerMemory:
+    """The memory estimate of one sampler replica."""
+    from obsgen.targets.collector.values import memory_sizing, trace_buffer_sizing
+
+    sampling = spec.sampling
+    buffer = trace_buffer_sizing(sampling.expected_traces_per_second, sampling.decision_wait, sampling.headroom,
+                                 spec.collector.replicas)
+    k8s = spec.kubernetes
+    if k8s is not None:
+        kib = k8s.sampler.trace_size_kib
+        trace_bytes = Fraction(repr(kib)) * 1024
+        basis = f"{kib:g} KiB"
+        base = k8s.sampler.base_memory_mib
+    else:
+        spans = spans_per_trace(spec)
+        trace_bytes = Fraction(TRACE_OVERHEAD_BYTES + spans * SPAN_BYTES)
+        basis = f"(~{spans} spans x ~{SPAN_BYTES} B + {TRACE_OVERHEAD_BYTES} B)"
+        base = DEFAULT_BASE_MIB
+    cache_entries = 2 * buffer.decision_cache_size
+    limiter = memory_sizing(spec.collector.memory_limit_mib)
+    return SamplerMemory(
+        num_traces=buffer.num_traces,
+        trace_bytes=trace_bytes,
+        trace_basis=basis,
+        cache_entries=cache_entries,
+        traces_mib=buffer_mib(buffer.num_traces, trace_bytes),
+        caches_mib=caches_mib(cache_entries),
+        base_mib=base,
+        limit_mib=spec.collector.memory_limit_mib,
+        soft_limit_mib=limiter.limit_mib - limiter.spike_limit_mib,
+        gomemlimit_mib=limiter.gomemlimit_mib,
+    )
+
+
+def buffer_mib(num_traces: int, trace_bytes: Fraction) -> int:
+    """MiB (rounded up) of ``num_traces`` buffered traces of ``trace_bytes`` each."""
+    return math.ceil(num_traces * trace_bytes / MIB)
+
+
+def caches_mib(cache_entries: int) -> int:
+    """MiB (rounded up) of ``cache_entries`` decision-cache entries (both caches together)."""
+    return math.ceil(Fraction(cache_entries * CACHE_ENTRY_BYTES, MIB))
+
+
+@dataclass(frozen=True)
+class BufferMemory:
+    """The buffer and caches alone, at sizes a simulation observed (no baseline, no limits)."""
+
+    num_traces: int
+    spans_per_trace: int
+    cache_entries: int
+
+    @property
+    def trace_bytes(self) -> Fraction:
+        return Fraction(TRACE_OVERHEAD_BYTES + self.spans_per_trace * SPAN_BYTES)
+
+    @property
+    def total_mib(self) -> int:
+        """Buffer plus caches, in MiB (rounded up), by the same arithmetic as ``sampler_memory``."""
+        return buffer_mib(self.num_traces, self.trace_bytes) + caches_mib(self.cache_entries)
+
+    def explain(self) -> str:
+        """The arithmetic, for a report."""
+        return (
+            f"{self.num_traces:,} buffered traces x ~{self.spans_per_trace} spans x ~{SPAN_BYTES} B + "
+            f"{TRACE_OVERHEAD_BYTES} B each = {buffer_mib(self.num_traces, self.trace_bytes):,} MiB, plus "
+            f"{self.cache_entries:,} decision-cache entries x ~{CACHE_ENTRY_BYTES} B = "
+            f"{caches_mib(self.cache_entries):,} MiB"
+        )
+
+
+def estimate(num_traces: int, cache_entries: int, spans: int) -> BufferMemory:
     """Memory of ``num_traces`` buffered traces of ``spans`` spans and ``cache_entries`` cache entries (both caches)."""
-    traces = num_traces * (TRACE_OVERHEAD_BYTES + spans * SPAN_BYTES)
-    return SamplerMemory(num_traces, spans, cache_entries, traces, cache_entries * CACHE_ENTRY_BYTES)
+    return BufferMemory(num_traces, spans, cache_entries)

@@ -16,6 +16,7 @@ from obsgen.emit.artifacts import Artifact, header_lines
 from obsgen.emit.templates import dump_yaml
 from obsgen.plan import Plan
 from obsgen.spec.versions import version_tuple
+from obsgen.targets.collector.memory import sampler_memory
 from obsgen.targets.collector.strict.config import validate_collector_config
 from obsgen.targets.helm import names
 from obsgen.targets.helm.chart_merge import CHART_DEFAULT_CONFIG, helm_merge, tpl_read
@@ -23,7 +24,6 @@ from obsgen.targets.helm.collector_values import gateway_values, sampler_values
 from obsgen.targets.helm.grafana_values import grafana_values
 from obsgen.targets.helm.names import sampler_service
 from obsgen.targets.helm.prometheus_rule import prometheus_rule
-from obsgen.targets.helm.sizing import sampler_memory
 from obsgen.targets.helm.tempo_values import credentials_secret, tempo_values
 from obsgen.targets.prometheus.strict import check_rule_file
 
@@ -80,7 +80,7 @@ def render(plan: Plan) -> list[Artifact]:
         *_collector_notes(plan, charts.opentelemetry_collector, service.name, "sampler"),
         f"StatefulSet of {spec.collector.replicas} behind the headless Service {service.name}, which the gateway's",
         f"load-balancing {spec.collector.resolver} resolver targets ({spec.collector.sampler_service}).",
-        "Sizing: " + memory.comment(spec) + ".",
+        "Sizing: " + memory.comment() + ".",
     ]
     gateway_notes = [
         *_collector_notes(plan, charts.opentelemetry_collector, k8s.gateway_release, "gateway"),

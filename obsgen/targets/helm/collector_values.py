@@ -15,10 +15,10 @@ import yaml
 from obsgen.plan import Plan
 from obsgen.targets.collector import target as collector
 from obsgen.targets.collector.components import HEALTH_CHECK_ENDPOINT, OTLP_GRPC_PORT, TELEMETRY_PORT
+from obsgen.targets.collector.memory import sampler_memory
 from obsgen.targets.collector.values import memory_sizing
 from obsgen.targets.helm.chart_merge import CHART_DEFAULT_CONFIG, nulls_for_chart_defaults, tpl_literal
 from obsgen.targets.helm.names import sampler_service
-from obsgen.targets.helm.sizing import sampler_memory
 
 OTLP_HTTP_PORT = 4318
 HEALTH_PORT = int(HEALTH_CHECK_ENDPOINT.rpartition(":")[2])
