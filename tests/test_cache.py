@@ -127,6 +127,37 @@ def test_a_change_deep_inside_a_dependency_changes_the_fingerprint(
     cache.code_fingerprint.cache_clear()
 
 
+def test_the_code_fingerprint_covers_every_file_of_obsgen() -> None:
+    """Every module and template, wherever the cache module itself lives (a layout move once left the
+    fingerprint covering obsgen/output/ alone, so a cached render --check answered for old code)."""
+    import obsgen
+
+    package = Path(obsgen.__file__).resolve().parent
+    expected = {p.resolve() for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    covered = {path.resolve() for _, path in cache.code_files()}
+    assert expected - covered == set()
+    assert any(p.suffix == ".py" and "targets" in p.parts for p in covered)
+    assert any("templates" in p.parts for p in covered)
+
+
+def test_editing_any_module_changes_the_fingerprint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import obsgen
+
+    package = Path(obsgen.__file__).resolve().parent
+    copy = tmp_path / "obsgen"
+    import shutil
+
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "_PACKAGE", copy)
+    cache.code_fingerprint.cache_clear()
+    before = cache.code_fingerprint()
+    deep = copy / "targets" / "collector" / "memory.py"
+    deep.write_text(deep.read_text() + "\n# edited\n")
+    cache.code_fingerprint.cache_clear()
+    assert cache.code_fingerprint() != before
+    cache.code_fingerprint.cache_clear()
+
+
 def test_the_spec_read_limit_lets_the_loader_see_an_oversized_spec() -> None:
     from obsgen.spec.loader import MAX_SPEC_BYTES
 

@@ -40,7 +40,7 @@ import time
 from functools import cache
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # the obsgen package (this module is obsgen/output/cache.py)
 # Import names of every distribution obsgen needs at run time, with their own dependencies
 # (tests/test_cache.py checks this against the installed metadata of obsgen's requirements).
 _DEPENDENCIES = (
@@ -83,14 +83,22 @@ def cache_dir() -> Path:
 def code_fingerprint() -> str:
     """Hash of obsgen's code and templates, the dependencies' installed files, and the Python build."""
     digest = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{sys.implementation.cache_tag}\0".encode())
-    templates = _PACKAGE / "templates"
-    for root in (_PACKAGE, templates.resolve()):
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for label, path in code_files():
+        digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in _DEPENDENCIES:
         digest.update(f"{name}\0".encode() + _dependency_state(name).encode() + b"\0")
     return digest.hexdigest()
+
+
+def code_files() -> list[tuple[str, Path]]:
+    """Every file of obsgen's package and of its templates (followed if a link), as (label, path)."""
+    templates = _PACKAGE / "templates"
+    files: list[tuple[str, Path]] = []
+    for root in (_PACKAGE, templates.resolve()):
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files.append((str(path.relative_to(root)), path))
+    return files
 
 
 def _dependency_state(name: str) -> str:
