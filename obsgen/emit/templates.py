@@ -75,9 +75,10 @@ def _finalize(value: object) -> object:
 
 
 def templates_dir() -> Path:
-    """The ``templates/`` directory: next to the package in a checkout, inside it when installed."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "templates", here / "templates"):
+    """The ``templates/`` directory: inside the package when installed (a link to the checkout's ``templates/``
+    in a checkout), else next to the package."""
+    package = Path(__file__).resolve().parent.parent  # this module is obsgen/emit/templates.py
+    for candidate in (package / "templates", package.parent / "templates"):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("obsgen templates directory not found")
