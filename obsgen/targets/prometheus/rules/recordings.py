@@ -102,10 +102,11 @@ def declared_call_groups(plan: Plan) -> tuple[Group, ...]:
 def recording_groups(plan: Plan) -> tuple[Group, ...]:
     """The generic recording groups.
 
-    Prometheus evaluates groups concurrently but the rules of one group one after the other, so each rule
-    that reads raw span metrics or service-graph series leads a group of its own with only the cheap rules
-    that derive from it (issue #15: one group of every level's rules took 9-13 s per 1m evaluation at
-    1,000 services). Longer windows come last, from the recorded 5m series, which they may read one
+    Prometheus runs each group in its own goroutine (rules/manager.go, ``Update``) but the rules of one group
+    one after the other (unless the ``concurrent-rule-eval`` feature flag is on), so the histogram aggregation
+    and the service, endpoint and edge aggregations each lead a group of their own, with only the cheap rules
+    that derive from them (issue #15: one group of the endpoint rules, buckets included, took 9-13 s per
+    evaluation at 1,000 services). Longer windows come last, from the recorded 5m series, which they may read one
     evaluation late (groups run on their own schedule; promtool, without ``group_eval_order``, in an order
     ``orderedGroups`` in cmd/promtool/unittest.go leaves unspecified): invisible in a 1h average, and the
     tests feed constant traffic, under which every evaluation records the same value.
