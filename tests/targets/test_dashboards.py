@@ -18,6 +18,7 @@ from obsgen.targets.grafana.dashboards.panels import known_datasource_uids
 from obsgen.targets.grafana.dashboards.queries import GRAFANA_MACROS
 from obsgen.targets.grafana.dashboards.uids import dashboard_uid
 from obsgen.targets.prometheus import promql
+from obsgen.targets.prometheus.rules import slo_meta as rules_slo_meta
 from tests.conftest import ROOT
 
 SPECS = [ROOT / "specs" / "shop.yaml", *sorted((ROOT / "tests" / "specs").glob("*.yaml"))]
@@ -138,7 +139,7 @@ def test_metric_names_come_from_naming(rendered: tuple[Plan, list[dict]]) -> Non
     plan, _ = rendered
     produced = (plan.span_metrics.produced_metrics | naming.SERVICE_GRAPH.produced_metrics
                 | naming.TAIL_SAMPLING.produced_metrics | naming.COLLECTOR_HEALTH.produced_metrics
-                | {naming.DECLARED_CALL})
+                | {naming.DECLARED_CALL} | set(rules_slo_meta.META_SERIES))
     recorded = re.compile(r"^(service|endpoint|edge|slo):obsgen_[a-z0-9_]+:(ratio_)?rate\d+[smhd]$")
     for _, title, expr in dashboards.panel_queries(plan):
         for name in promql.metric_names_used(promql.parse(promql_of(expr))):

@@ -11,6 +11,7 @@ import pytest
 from obsgen.plan import naming
 from obsgen.targets.grafana.dashboards import target as dashboards
 from obsgen.targets.prometheus import target as rules
+from obsgen.targets.prometheus.rules import slo_meta as rules_slo_meta
 from tests.conftest import ROOT
 from tests.targets.test_dashboards import SPECS, all_panels, plan_of
 
@@ -43,5 +44,22 @@ def test_budget_and_compliance_read_the_slo_window_series_the_rules_record() -> 
     mine = f'{series}{{slo="payments-availability",slo_kind="availability"}}'
     budget = [e for t, e in exprs if t == "payments-availability: error budget left"]
     assert budget and all(mine in e for e in budget)
+    # the overview reads the SLO metadata recordings by label; the period burn rate behind its compliance
+    # and budget columns is the SLO window's recorded ratio
     overview = [e for t, e in exprs if t == "SLO status over each SLO's window"]
-    assert len(overview) == 3 and all(mine in e for e in overview[1:])  # objective, compliance, budget columns
+    assert len(overview) == 3  # objective, compliance, budget columns
+    assert overview[0] == rules_slo_meta.OBJECTIVE and overview[2] == f"1 - {rules_slo_meta.PERIOD_BURN_RATE}"
+    assert rules_slo_meta.PERIOD_BURN_RATE in overview[1] and rules_slo_meta.OBJECTIVE in overview[1]
+    burn = [r.expr for f in rules.rule_files(plan) for g in f.groups for r in g.rules
+            if getattr(r, "record", None) == rules_slo_meta.PERIOD_BURN_RATE
+            and ("slo", "payments-availability") in r.labels]
+    assert burn == [f'{series}{{slo="payments-availability", slo_kind="availability"}}\n/\n0.005']
+
+
+def test_the_overview_slo_queries_do_not_grow_with_the_slos() -> None:
+    """One selector per column whatever the SLO count (issue #15: an ``or`` branch per SLO made 120-550 KB
+    queries); the SLOs' names reach the table through the series' labels, not the query text."""
+    plan = plan_of(ROOT / "specs" / "shop.yaml")
+    overview = [e for t, e in _exprs(plan) if t == "SLO status over each SLO's window"]
+    assert overview and all(len(e) < 200 for e in overview), overview
+    assert not any(slo.name in e for slo in plan.slos for e in overview)

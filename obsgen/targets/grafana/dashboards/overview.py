@@ -30,19 +30,18 @@ from obsgen.targets.grafana.dashboards.queries import (
     RecordedQueries,
     ServiceGraphQueries,
     constant_series,
-    number,
     slo_objectives,
     union,
-    with_labels,
 )
 from obsgen.targets.grafana.dashboards.uids import dashboard_file, dashboard_uid
 from obsgen.targets.prometheus import quote as promql_quote
+from obsgen.targets.prometheus.rules import slo_meta
 
-# Synthetic labels the overview's tables join on; they exist only inside these queries.
+MAX_SLO_TABLE_HEIGHT = 30
+"""Grid units: a taller SLO table scrolls (one row per SLO objective would make it thousands of units high)."""
+
+# Synthetic label the services table links rows by; it exists only inside its query.
 DASHBOARD_LABEL = "dashboard"
-SERVICE_KEY_LABEL = "service_key"
-OBJECTIVE_LABEL = "objective"
-WINDOW_LABEL = "window"
 
 
 def value_column(ref: str) -> str:
@@ -178,28 +177,26 @@ def _services_table(layout: Layout, p: Panels, plan: Plan) -> None:
 def _slo_table(layout: Layout, p: Panels, plan: Plan) -> None:
     if not plan.slos:
         return
-    rec = RecordedQueries(plan)
-    objective_rows, compliance_rows, budget_rows = [], [], []
-    for slo in plan.slos:
-        for kind, objective in slo_objectives(slo):
-            key = [(OBJECTIVE_LABEL, f"{slo.name}/{kind}")]
-            info = [*key, (SERVICE_KEY_LABEL, slo.service), (naming.SLO_LABEL, slo.name),
-                    (naming.SLO_KIND_LABEL, kind), (WINDOW_LABEL, slo.window.prom())]
-            objective_rows.append(with_labels(f"vector({number(objective)})", info))
-            compliance_rows.append(with_labels(rec.compliance(slo, kind), key))
-            budget_rows.append(with_labels(rec.budget_remaining(slo, kind, objective), key))
+    label = plan.span_metrics.service_label
+    # Each SLO's metadata recordings (rules.slo_meta, Sloth's pattern) carry its labels, so one selector
+    # per column reads every SLO: the queries stay the same size whatever the number of SLOs.
+    keys = f"on ({label}, {naming.SLO_LABEL}, {naming.SLO_KIND_LABEL})"
+    # good share = 1 - burn rate x budget; budget left = 1 - burn rate (each keeps the burn rate's labels)
     targets = [
-        p.target(union(objective_rows), "objective", "", instant=True, table=True),
-        p.target(union(compliance_rows), "compliance", "", instant=True, table=True),
-        p.target(union(budget_rows), "budget", "", instant=True, table=True),
+        p.target(slo_meta.OBJECTIVE, "objective", "", instant=True, table=True),
+        p.target(f"1 - {slo_meta.PERIOD_BURN_RATE} * {keys} (1 - {slo_meta.OBJECTIVE})", "compliance", "",
+                 instant=True, table=True),
+        p.target(f"1 - {slo_meta.PERIOD_BURN_RATE}", "budget", "", instant=True, table=True),
     ]
+    objectives = sum(len(slo_objectives(slo)) for slo in plan.slos)
     transformations = [
-        transformation("joinByField", {"byField": OBJECTIVE_LABEL, "mode": "outer"}),
+        # the three frames carry the same labels (service, slo, slo_kind, slo_window): merge joins them by row
+        transformation("merge", {}),
         transformation("organize", {
-            "excludeByName": {**_time_columns(3), OBJECTIVE_LABEL: True},
+            "excludeByName": {"Time": True},
             "renameByName": {
-                SERVICE_KEY_LABEL: "Service", naming.SLO_LABEL: "SLO", naming.SLO_KIND_LABEL: "Kind",
-                WINDOW_LABEL: "Window", value_column("objective"): "Objective",
+                label: "Service", naming.SLO_LABEL: "SLO", naming.SLO_KIND_LABEL: "Kind",
+                slo_meta.WINDOW_LABEL: "Window", value_column("objective"): "Objective",
                 value_column("compliance"): "Current", value_column("budget"): "Error budget left",
             },
             "indexByName": {"Service": 0, "SLO": 1, "Kind": 2, "Window": 3, "Objective": 4, "Current": 5,
@@ -220,8 +217,8 @@ def _slo_table(layout: Layout, p: Panels, plan: Plan) -> None:
         "SLO status over each SLO's window", targets, transformations=transformations, overrides=overrides,
         sort_by="Error budget left", descending=False,
         description="Objective, current compliance and error budget left, each over the SLO's own window "
-                    "(mean of the recorded 5m SLI error ratio).",
-    ), GRID_WIDTH, max(H_TABLE, 3 + len(objective_rows)))
+                    "(the SLO's recorded error ratio over that window), read from the SLO metadata recordings.",
+    ), GRID_WIDTH, min(MAX_SLO_TABLE_HEIGHT, max(H_TABLE, 3 + objectives)))
 
 
 def overview_dashboard(plan: Plan) -> DashboardSpec:

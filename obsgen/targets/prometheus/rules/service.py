@@ -50,8 +50,11 @@ def _recorded_samples(plan: Plan, service: PlannedService, error_share: float) -
         if level == "endpoint":
             matchers.append((sm.span_name_label, "=", flow.span_name))
         for window in naming.RED_WINDOWS:
-            for measure, value in (("requests", flow.per_minute / 60), ("error_ratio", error_share),
-                                   ("latency_seconds_p50", plan.buckets[0].seconds / 2)):
+            measures = [("requests", flow.per_minute / 60), ("error_ratio", error_share)]
+            if level == "service" and window == naming.RED_WINDOWS[0]:
+                # latency is recorded per service over the base window only (rules.recordings.latency_rules)
+                measures.append(("latency_seconds_p50", plan.buckets[0].seconds / 2))
+            for measure, value in measures:
                 series = selector(naming.recorded(level, measure, window), matchers)  # type: ignore[arg-type]
                 out.append((series, selector("", matchers), value))
     return tuple(out)

@@ -12,6 +12,7 @@ import math
 from obsgen.plan import Plan, PlannedService, PlannedSLO, naming
 from obsgen.targets.prometheus import compat as prometheus_compat
 from obsgen.targets.prometheus import sim
+from obsgen.targets.prometheus.rules import slo_meta
 from obsgen.targets.prometheus.rules.common import (
     enough_traffic,
     low_traffic_per_minute,
@@ -176,6 +177,8 @@ def slo_group(plan: Plan, service: PlannedService, slo: PlannedSLO) -> Group:
     for kind in kinds:
         rules += sli_recordings(plan, service, slo, kind)
     for kind in kinds:
+        rules += slo_meta.meta_recordings(plan, service, slo, kind, budget(slo, kind))
+    for kind in kinds:
         rules += burn_alerts(plan, service, slo, kind)
     return Group(f"{plan.name}-slo-{slo.name}", tuple(rules))
 
@@ -203,8 +206,12 @@ def burn_alerts(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str)
 
     def samples(share: float) -> tuple[tuple[str, str, float], ...]:
         # every recorded window holds the same ratio under constant traffic
-        return tuple((selector(naming.recorded("slo", "sli_error", w), mine),
-                      selector("", full), share) for w in sli_windows(slo))
+        ratios = tuple((selector(naming.recorded("slo", "sli_error", w), mine),
+                        selector("", full), share) for w in sli_windows(slo))
+        # and the metadata recordings follow from it and the objective
+        meta = selector("", [(k, "=", v) for k, v in slo_meta.identity(plan, service, slo, kind)])
+        return (*ratios, (selector(slo_meta.OBJECTIVE, mine), meta, 1 - b),
+                (selector(slo_meta.PERIOD_BURN_RATE, mine), meta, share / b))
 
     scenarios = tuple(
         Scenario(f"{slo.name} {kind}: {label}", scenario_traffic(plan, service, slo, kind, share),
