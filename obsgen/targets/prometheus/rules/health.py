@@ -1,5 +1,6 @@
 """Telemetry-pipeline health: a Collector not scraped, tail sampling dropping traces early, the Collector
-refusing or failing to export spans (each as a share of all, not on any single span), and (Tempo as
+refusing or failing to export spans (each as a share of all, not on any single span, and only above a minimum
+volume), and (Tempo as
 span-metrics source) the metrics-generator limiting series.
 """
 
@@ -25,6 +26,9 @@ HEALTH_FOR = "10m"
 LOSS_RATIO = 0.01
 """Share of spans (or traces) refused, failed or dropped over 5m above which the pipeline alerts: one lost
 span among millions is not an incident, 1% of all of them is (and is what back-pressure looks like)."""
+MIN_PER_SECOND = 1.0
+"""Spans (traces) per second a Collector must handle over 5m before a loss share can alert: below 300 in
+5m, 1% is three spans, and one refused retry at a trickle of test traffic would page as a 30% loss."""
 COLLECTOR_TARGET = ((naming.JOB_LABEL, naming.COLLECTOR_JOB), (naming.INSTANCE_LABEL, "otelcol-0:8888"))
 TEMPO_TARGET = ((naming.TEMPO_TENANT_LABEL, "single-tenant"),)
 SPANS_PER_MINUTE = 6000.0
@@ -64,28 +68,30 @@ def _loss_alert(plan: Plan, *, name: str, lost: str, other: str, other_includes_
         out = []
         for labels in sorted(set(bad) & set(rest)):
             all_ = rest[labels] if other_includes_lost else bad[labels] + rest[labels]
-            if all_ and bad[labels] / all_ > LOSS_RATIO:
+            if all_ > MIN_PER_SECOND and bad[labels] / all_ > LOSS_RATIO:
                 out.append((labels, bad[labels] / all_))
         return out
 
-    def traffic(share: float) -> Traffic:
-        lost_pm = SPANS_PER_MINUTE * share
-        rest_pm = SPANS_PER_MINUTE if other_includes_lost else SPANS_PER_MINUTE - lost_pm
+    def traffic(share: float, per_minute: float = SPANS_PER_MINUTE) -> Traffic:
+        lost_pm = per_minute * share
+        rest_pm = per_minute if other_includes_lost else per_minute - lost_pm
         return Traffic(counters=(CounterFlow(lost, COLLECTOR_TARGET, lost_pm),
                                  CounterFlow(other, COLLECTOR_TARGET, rest_pm)))
 
     return make_alert(
         plan, None, name=name,
-        expr=f"{lost_rate}\n/\n{total}\n> {num(LOSS_RATIO)}",
+        expr=f"(\n{lost_rate}\n/\n{total}\n> {num(LOSS_RATIO)}\n)\nand\n{total}\n> {num(MIN_PER_SECOND)}",
         for_=HEALTH_FOR, severity=naming.SEVERITY_TICKET,
         summary=(f"{plan.name}: {what}",),
         description=(Value(ValueFormat.PERCENT), f" {why} ({lost}, over 5m for {HEALTH_FOR}; "
-                     f"threshold {pct(LOSS_RATIO)})."),
+                     f"threshold {pct(LOSS_RATIO)}, at more than {num(MIN_PER_SECOND)}/s)."),
         predict=predict,
         scenarios=(
             Scenario(f"{name}: {pct(5 * LOSS_RATIO)} lost", traffic(5 * LOSS_RATIO)),
             Scenario(f"{name}: a few spans lost", traffic(LOSS_RATIO / 50)),
             Scenario(f"{name}: nothing lost", traffic(0.0)),
+            # half of a trickle lost (0.5/s in all): too little traffic for a share to mean anything
+            Scenario(f"{name}: half of a trickle lost", traffic(0.5, per_minute=30.0)),
         ),
         dashboard_kind="sampling",
     )
