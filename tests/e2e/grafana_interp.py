@@ -3,9 +3,10 @@
 * Built-ins (Grafana's Prometheus data source, ``packages/grafana-prometheus``): ``$__interval`` is the time range
   divided by the panel's resolution, rounded by ``rangeUtil.roundInterval`` and never below the data source's
   ``timeInterval`` (its scrape interval); ``$__rate_interval`` is ``max($__interval + scrape interval,
-  4 x scrape interval)``; ``$__range`` is the range in whole seconds (``3600s``), with ``_s``/``_ms`` variants.
+  4 x scrape interval)`` in seconds (``60s``); ``$__range`` is the range in whole seconds (``3600s``), with
+  ``_s``/``_ms`` variants.
 * Dashboard variables ``$var``, ``${var}``, ``${var:format}`` and ``[[var]]``: each value the variable offers is
-  substituted in turn (``values_of`` asks Prometheus, as Grafana's ``label_values(...)`` does). A value goes in as
+  substituted in turn (``dashboard_variables`` asks Prometheus, as ``label_values(...)`` does). A value goes in as
   Grafana's ``interpolateQueryExpr`` writes it: a single-valued variable with ``prometheusRegularEscape``
   (backslash and ``'`` escaped), a multi-value or include-all one with ``prometheusSpecialRegexEscape`` (regex
   metacharacters escaped for a ``=~`` matcher), several values as ``(a|b)``.
@@ -74,7 +75,8 @@ class TimeContext:
         range_s = round(self.range_ms / 1000)
         return {
             "__interval": format_ms(self.interval_ms), "__interval_ms": str(self.interval_ms),
-            "__rate_interval": format_ms(rate_ms), "__rate_interval_ms": str(rate_ms),
+            # getRateIntervalScopedVariable writes whole seconds: `${rateInterval}s`
+            "__rate_interval": f"{rate_ms // 1000}s", "__rate_interval_ms": str(rate_ms),
             "__range": f"{range_s}s", "__range_s": str(range_s), "__range_ms": str(self.range_ms),
             "__auto": format_ms(self.interval_ms),
         }

@@ -12,14 +12,14 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from obsgen.generate import load_spec
-from tests.e2e import grafana_interp
+from tests.e2e import grafana_interp, wire
 from tests.e2e.sender import Failure, Traffic
 from tests.e2e.stack import Stack
 
@@ -55,6 +55,8 @@ class Observed:
     own_metric_series: dict[str, int] = field(default_factory=dict)
     sent: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, Any] = field(default_factory=dict)
+    entry_accepted: float = -1.0  # spans the single Collector or gateway accepted, by its own counter
+    entry_refused: float = -1.0
 
 
 def _labels_matcher(name: str, labels: Mapping[str, str]) -> str:
@@ -109,7 +111,7 @@ class Run:
             obs.layout = self.stack.layout
             obs.prometheus_flags = self.stack.prometheus_flags
             obs.t0 = time.time()
-            url = self.stack.entry.ports.otlp_http
+            url = self.stack.tap_http
             self.traffic.run(url, "healthy", HEALTHY_S)
             obs.t_healthy = time.time()
             self.stack.check_alive()
@@ -130,15 +132,16 @@ class Run:
         """Wait until span metrics have counted every span sent and the samplers have decided every trace."""
         api = self.stack.api
         assert api is not None
-        sent = self.traffic.tally.spans
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
-        last_sink = -1
+        last = (-1, -1)
         while time.monotonic() < deadline:
+            sent = sum(1 for _ in wire.read_spans(self.stack.sent_file))
             counted = api.query("sum(traces_span_metrics_calls_total)", time.time())
             sink = len(self.stack.sink_traces())
-            if counted and float(counted[0]["value"][1]) >= sent and sink == last_sink and self._undecided() == 0:
+            if (counted and float(counted[0]["value"][1]) >= sent and (sent, sink) == last
+                    and self._undecided() == 0):
                 return
-            last_sink = sink
+            last = (sent, sink)
             time.sleep(3)
 
     def _undecided(self) -> float:
@@ -179,15 +182,12 @@ class Run:
             name = job["job_name"]
             obs.scrape_up[name] = [float(r["value"][1]) for r in api.query(f'up{{job="{name}"}}', end)]
             obs.own_metric_series[name] = len(api.query(f'{{job="{name}", __name__=~"otelcol_.+"}}', end))
-        tally = self.traffic.tally
-        obs.sent = {
-            "traces": {tid: [t.phase, t.spans, t.error, t.probe, t.route, t.attrs, t.routes]
-                       for tid, t in tally.traces.items()},
-            "server_spans": [asdict(s) for s in tally.server_spans],
-            "edge_calls": [[*k, v] for k, v in tally.edge_calls.items()],
-            "edge_errors": [[*k, v] for k, v in tally.edge_errors.items()],
-            "requests_refused": tally.requests_refused,
-        }
+        keys = {svc.service_name or key: key for key, svc in self.spec.services.items()}
+        obs.sent = wire.summarize(list(wire.read_spans(stack.sent_file)), keys, obs.t_healthy)
+        obs.sent["requests_refused"] = self.traffic.tally.requests_refused
+        entry = stack.entry.own_metrics()
+        obs.entry_accepted = _own_counter(entry, "otelcol_receiver_accepted_spans_total")
+        obs.entry_refused = _own_counter(entry, "otelcol_receiver_refused_spans_total")
         obs.policies = {c.role: c.config["processors"].get("tail_sampling", {}).get("policies", [])
                         for c in stack.collectors if "tail_sampling" in (c.config.get("processors") or {})}
 

@@ -3,7 +3,9 @@
 ``Stack.start`` renders the spec with obsgen's CLI into a temp dir, rewrites the copies onto loopback ports
 (``tests/e2e/loopback.py``) and starts, in order: Prometheus with the rendered ``prometheus.yaml``, rules and the
 flags the file's header names; the sink (a second Collector: OTLP in, the ``file`` exporter out, in Tempo's
-place); the samplers (gateway layout); the single Collector or the gateway. ``stop`` ends them all.
+place); the samplers (gateway layout); the single Collector or the gateway; and the tap the sender talks to
+(a Collector forwarding every span to the entry and writing a copy: what was sent, ``tests/e2e/wire.py``).
+``stop`` ends them all.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Stack:
     prometheus: Proc | None = field(default=None, init=False)
     api: PromAPI | None = field(default=None, init=False)
     sink: Proc | None = field(default=None, init=False)
+    tap: Proc | None = field(default=None, init=False)
     sink_file: Path = field(init=False)
     collectors: list[CollectorProc] = field(default_factory=list, init=False)
     layout: str = field(default="", init=False)
@@ -61,6 +64,7 @@ class Stack:
     def __post_init__(self) -> None:
         self.rendered = self.workdir / "rendered"
         self.sink_file = self.workdir / "sink" / "traces.jsonl"
+        self.sent_file = self.workdir / "sent.jsonl"
 
     # -- render ---------------------------------------------------------------------------------
 
@@ -99,6 +103,7 @@ class Stack:
                 self._start_collector("gateway", self.rendered_collector("gateway.yaml"),
                                       samplers=[f"{LOOPBACK}:{c.ports.grpc}" for c in self.collectors])
             self._start_prometheus()
+            self._start_tap()
         except BaseException:
             self.stop()
             raise
@@ -124,6 +129,31 @@ class Stack:
                          f"http://{LOOPBACK}:{health}/")
         self.sink.start()
         self.sink_grpc = f"{LOOPBACK}:{grpc}"
+
+    def _start_tap(self) -> None:
+        """The Collector the sender talks to: every span to the stack's entry, and a copy to ``sent_file``."""
+        grpc, http, health = free_port(), free_port(), free_port()
+        config = {
+            "extensions": {"health_check": {"endpoint": f"{LOOPBACK}:{health}"}},
+            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"{LOOPBACK}:{grpc}"},
+                                                 "http": {"endpoint": f"{LOOPBACK}:{http}"}}}},
+            "exporters": {
+                "otlp_grpc/stack": {"endpoint": f"{LOOPBACK}:{self.entry.ports.grpc}", "tls": {"insecure": True}},
+                "file": {"path": str(self.sent_file), "flush_interval": "1s"},
+            },
+            "service": {
+                "extensions": ["health_check"],
+                "telemetry": {"metrics": {"level": "none"}},
+                "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["otlp_grpc/stack", "file"]}},
+            },
+        }
+        path = self.workdir / "tap.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        self.tap = Proc("tap", [self.otelcol, f"--config={path}"], self.workdir / "tap.log",
+                        f"http://{LOOPBACK}:{health}/")
+        self.tap.start()
+        self.tap_http = f"http://{LOOPBACK}:{http}"
+        self.tap_grpc = f"{LOOPBACK}:{grpc}"
 
     def _start_collector(self, role: str, rendered: dict[str, Any], samplers: list[str] | None = None) -> None:
         ports = _ports()
@@ -170,6 +200,8 @@ class Stack:
         self.api = PromAPI(url)
 
     def stop(self) -> None:
+        if self.tap is not None:
+            self.tap.stop()
         for collector in reversed(self.collectors):
             collector.proc.stop()
         for proc in (self.sink, self.prometheus):
@@ -177,7 +209,7 @@ class Stack:
                 proc.stop()
 
     def check_alive(self) -> None:
-        for proc in [c.proc for c in self.collectors] + [p for p in (self.sink, self.prometheus) if p]:
+        for proc in [c.proc for c in self.collectors] + [p for p in (self.sink, self.prometheus, self.tap) if p]:
             if not proc.alive():
                 raise HarnessError(f"{proc.name} died:\n{proc.log_tail()}")
 
