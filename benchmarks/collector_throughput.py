@@ -5,7 +5,8 @@
 The shop's rendered ``otel-collector/config.yaml`` (tail sampling with every policy, span metrics and service
 graph before sampling, remote write) runs on loopback, rewritten as the e2e harness does
 (``tests/e2e/loopback.py``); kept traces go to a second Collector writing to /dev/null, remote write to a stub
-that answers 204. A sender process replays the e2e harness's synthetic shop traces (fresh trace ids each time)
+that answers 204. A sender process replays the spec's synthetic traces (``obsgen.sampling.synth``, what
+``obsgen traffic`` sends; fresh trace ids each time)
 over OTLP/HTTP JSON at rising rates. Per step it reads the Collector's own counters (accepted and refused
 spans, traces dropped before their decision), its CPU time (``/proc/<pid>/stat``) and its peak RSS.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import http.server
+import itertools
 import json
 import multiprocessing
 import os
@@ -39,10 +41,10 @@ sys.path.insert(0, str(ROOT))
 
 from obsgen.generate import load_spec  # noqa: E402
 from obsgen.sampler_memory import estimate, spans_per_trace  # noqa: E402
+from obsgen.sampling.synth import generate_traces  # noqa: E402
 from tests import realtools  # noqa: E402
 from tests.e2e import loopback  # noqa: E402
 from tests.e2e.procs import Proc, free_port, http_get  # noqa: E402
-from tests.e2e.sender import Failure, Traffic  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RATES = (2_000, 4_000, 8_000, 12_000, 16_000, 24_000, 32_000, 48_000)  # offered spans/s
@@ -75,14 +77,42 @@ class _Stub(http.server.BaseHTTPRequestHandler):
         pass
 
 
+KINDS = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
+
+
+def _attr(key: str, value: object) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"key": key, "value": {"boolValue": value}}
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    if isinstance(value, float):
+        return {"key": key, "value": {"doubleValue": value}}
+    return {"key": key, "value": {"stringValue": str(value)}}
+
+
 def _templates(spec_path: Path, count: int) -> list[tuple[str, str]]:
-    """(resourceSpans JSON without brackets, its trace id) for ``count`` healthy traces."""
+    """(resourceSpans JSON without brackets, its trace id) for ``count`` of the spec's synthetic traces
+    (``obsgen.sampling.synth``, the generator ``obsgen traffic`` sends), as OTLP/HTTP JSON."""
     _, spec, _ = load_spec(spec_path)
     assert spec is not None
-    traffic = Traffic(spec, Failure(errors="", slow_edge=("", ""), delay_s=0), seed=11)
     out = []
-    for _ in range(count):
-        trace_id, resource_spans = traffic.trace("healthy")
+    for trace in itertools.islice(generate_traces(spec, seed=11, duration_s=3600), count):
+        trace_id = trace.trace_id.hex()
+        by_service: dict[str, list[dict[str, Any]]] = {}
+        for span in trace.spans:
+            body: dict[str, Any] = {
+                "traceId": trace_id, "spanId": span.span_id.hex(), "name": span.name, "kind": KINDS[span.kind],
+                "startTimeUnixNano": str(span.start_ns), "endTimeUnixNano": str(span.end_ns),
+                "attributes": [_attr(k, v) for k, v in span.attributes.items()],
+            }
+            if span.parent_span_id:
+                body["parentSpanId"] = span.parent_span_id.hex()
+            if span.error:
+                body["status"] = {"code": 2}
+            by_service.setdefault(span.service, []).append(body)
+        resource_spans = [{"resource": {"attributes": [_attr("service.name", service)]},
+                           "scopeSpans": [{"scope": {"name": "obsgen-bench"}, "spans": spans}]}
+                          for service, spans in by_service.items()]
         out.append((json.dumps(resource_spans)[1:-1], trace_id))
     return out
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,11 +22,13 @@ import yaml
 
 from obsgen.generate import load_spec
 from tests.e2e import grafana_interp, wire
-from tests.e2e.sender import Failure, Traffic
+from tests.e2e.cases import HEALTHY_TRAFFIC, Case, attribute_mixes
+from tests.e2e.procs import HarnessError
+from tests.e2e.sender import Traffic
 from tests.e2e.stack import Stack
 
-HEALTHY_S = 120.0
-FAILING_S = 210.0
+HEALTHY_S = 105.0
+FAILING_S = 255.0
 WARMUP_S = 75.0  # first flush (15s), remote write, rate() needing two samples, recorded rules: absent() until then
 EVAL_STEP_S = 15.0
 DRAIN_TIMEOUT_S = 75.0
@@ -55,6 +59,7 @@ class Observed:
     own_metric_series: dict[str, int] = field(default_factory=dict)
     sent: dict[str, Any] = field(default_factory=dict)
     policies: dict[str, Any] = field(default_factory=dict)
+    sender: str = ""
     entry_accepted: float = -1.0  # spans the single Collector or gateway accepted, by its own counter
     entry_refused: float = -1.0
 
@@ -90,19 +95,59 @@ def _own_counter(text: str, name: str, **labels: str) -> float:
     return total
 
 
-class Run:
-    """Drives one stack through both phases; ``observe`` returns what happened."""
+def healthy_copy(spec_path: Path, workdir: Path) -> Path:
+    """A copy of the spec (same file name) whose traffic model is healthy: ``cases.HEALTHY_TRAFFIC`` merged in."""
+    doc = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    traffic = dict(doc.get("traffic") or {})
+    traffic.update(HEALTHY_TRAFFIC)  # replaces errors, latency (services and edges too) and network whole
+    mixes = dict(traffic.get("attributes") or {})
+    mixes.update(attribute_mixes(doc.get("attributes") or {}, set(mixes)))
+    if mixes:
+        traffic["attributes"] = mixes
+    doc["traffic"] = traffic
+    out = workdir / "spec" / spec_path.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return out
 
-    def __init__(self, name: str, spec_path: Path, failure: Failure, workdir: Path, otelcol: str,
-                 prometheus: str, seed: int = 7) -> None:
+
+class Run:
+    """Drives one stack through both phases; ``observe`` returns what happened.
+
+    Traffic comes from ``obsgen traffic`` (issue 17), or from the harness's small sender (``tests/e2e/sender.py``)
+    where the case says so (``Case.sender``) or ``sender="own"`` asks for it. Either talks to the stack's tap,
+    so what was sent is read off the wire the same way.
+    """
+
+    def __init__(self, name: str, case: Case, workdir: Path, otelcol: str, prometheus: str, seed: int = 7,
+                 sender: str | None = None) -> None:
         self.name = name
+        self.case = case
+        self.seed = seed
+        self.sender = sender or case.sender
+        spec_path = healthy_copy(case.spec, workdir)
         _, spec, diags = load_spec(spec_path)
         if spec is None:
             raise ValueError(f"{spec_path}: {diags}")
+        self.spec_path = spec_path
         self.spec = spec
         self.stack = Stack(spec_path, workdir, otelcol, prometheus, replicas=max(spec.collector.replicas, 1))
-        self.traffic = Traffic(spec, failure, seed=seed)
+        self.traffic = Traffic(spec, case.failure, seed=seed, roots_per_second=case.rate)
         self.observed = Observed(name, "")
+
+    def _send(self, phase: str, seconds: float) -> None:
+        if self.sender == "own":
+            self.traffic.run(self.stack.tap_http, phase, seconds)
+            return
+        args = [sys.executable, "-m", "obsgen", "traffic", str(self.spec_path), "--otlp", self.stack.tap_http,
+                "--protocol", "http", "--rate", f"{self.case.rate:g}", "--duration", f"{seconds:g}",
+                "--seed", str(self.seed + (phase == "failing")), "--quiet"]
+        if phase == "failing":
+            args += ["--scenario", self.case.scenario]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 180, check=False)
+        if proc.returncode != 0:
+            raise HarnessError(f"obsgen traffic ({phase}) exited {proc.returncode}:\n{proc.stdout[-3000:]}"
+                               f"{proc.stderr[-3000:]}")
 
     def run(self) -> Observed:
         obs = self.observed
@@ -111,11 +156,10 @@ class Run:
             obs.layout = self.stack.layout
             obs.prometheus_flags = self.stack.prometheus_flags
             obs.t0 = time.time()
-            url = self.stack.tap_http
-            self.traffic.run(url, "healthy", HEALTHY_S)
+            self._send("healthy", HEALTHY_S)
             obs.t_healthy = time.time()
             self.stack.check_alive()
-            self.traffic.run(url, "failing", FAILING_S)
+            self._send("failing", FAILING_S)
             obs.t_failing = time.time()
             self.stack.check_alive()
             assert self.stack.api is not None
@@ -185,6 +229,7 @@ class Run:
         keys = {svc.service_name or key: key for key, svc in self.spec.services.items()}
         obs.sent = wire.summarize(list(wire.read_spans(stack.sent_file)), keys, obs.t_healthy)
         obs.sent["requests_refused"] = self.traffic.tally.requests_refused
+        obs.sender = self.sender
         entry = stack.entry.own_metrics()
         obs.entry_accepted = _own_counter(entry, "otelcol_receiver_accepted_spans_total")
         obs.entry_refused = _own_counter(entry, "otelcol_receiver_refused_spans_total")

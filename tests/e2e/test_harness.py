@@ -126,10 +126,10 @@ def test_prometheus_rewrite_and_header_flags() -> None:
 
 
 def _traces(name: str, phase: str, n: int) -> tuple[Traffic, list[list[dict[str, object]]]]:
-    spec_path, failure = CASES[name]
-    _, spec, _ = load_spec(spec_path)
+    case = CASES[name]
+    _, spec, _ = load_spec(case.spec)
     assert spec is not None
-    traffic = Traffic(spec, failure, seed=3)
+    traffic = Traffic(spec, case.failure, seed=3)
     return traffic, [traffic.trace(phase)[1] for _ in range(n)]
 
 
