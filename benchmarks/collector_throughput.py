@@ -14,7 +14,7 @@ spans, traces dropped before their decision), its CPU time (``/proc/<pid>/stat``
 sampler drops before deciding, when more than ``num_traces`` wait, are a column of their own: a sizing limit of
 the config, not refused data). Spans/s per core is accepted spans / CPU seconds the Collector used,
 so the sender sharing the machine does not flatter or penalise it. Not a timed test: the numbers go to
-benchmarks/README.md, beside the memory obsgen estimates for the sampler (``obsgen/sampler_memory.py``).
+benchmarks/README.md, beside the memory obsgen estimates for the sampler (``obsgen/targets/collector/memory.py``).
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from obsgen.generate import load_spec  # noqa: E402
-from obsgen.sampler_memory import estimate, spans_per_trace  # noqa: E402
-from obsgen.sampling.synth import generate_traces  # noqa: E402
+from obsgen.targets.collector.memory import estimate, spans_per_trace  # noqa: E402
 from tests import realtools  # noqa: E402
 from tests.e2e import loopback  # noqa: E402
 from tests.e2e.procs import Proc, free_port, http_get  # noqa: E402
@@ -94,6 +93,8 @@ def _attr(key: str, value: object) -> dict[str, Any]:
 def _templates(spec_path: Path, count: int) -> list[tuple[str, str]]:
     """(resourceSpans JSON without brackets, its trace id) for ``count`` of the spec's synthetic traces
     (``obsgen.sampling.synth``, the generator ``obsgen traffic`` sends), as OTLP/HTTP JSON."""
+    from obsgen.sampling.synth import generate_traces  # obsgen traffic's generator (issue 17)
+
     _, spec, _ = load_spec(spec_path)
     assert spec is not None
     out = []
@@ -246,9 +247,9 @@ def main() -> int:
     at_rate = estimate(round(buffered), caches, round(per_trace))
     print(f"sustained: {best['accepted']:,.0f} spans/s at {best['cores']:.2f} cores = {best['per_core']:,.0f} "
           f"spans/s per core; peak RSS {best['rss']:,.0f} MiB")
-    print(f"obsgen's estimate (sampler_memory) for the configured num_traces: {configured.total_mib:,} MiB "
-          f"({configured.explain()}); for the ~{buffered:,.0f} traces buffered at that rate: "
-          f"{at_rate.total_mib:,} MiB")
+    print(f"obsgen's estimate (targets/collector/memory.py) for the configured num_traces: "
+          f"{configured.total_mib:,} MiB ({configured.explain()}); "
+          f"for the ~{buffered:,.0f} traces buffered at that rate: {at_rate.total_mib:,} MiB")
     simulated = subprocess.run([sys.executable, "-m", "obsgen", "sampling", "simulate", str(args.spec), "--duration",
                                 "60", "--format", "json"], capture_output=True, text=True, check=False)
     if simulated.returncode == 0:

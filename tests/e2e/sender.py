@@ -2,7 +2,7 @@
 
 A stand-in for ``obsgen traffic`` (issue 17), small and dependency-free: every instrumented service's server span
 makes each of its declared calls (a probe endpoint such as ``GET /health`` makes none), callers name
-non-service nodes the way the spec says they appear in spans (``obsgen.service_graph.span_naming``: ``db.name``,
+non-service nodes the way the spec says they appear in spans (``obsgen.plan.service_graph.span_naming``: ``db.name``,
 ``db.system``, ``peer.service``, ``messaging.system``), messages to a queue are consumed by its declared
 consumers, and every span carries the spec's declared attributes. Healthy traffic has no server errors and
 stays far below every latency threshold; the failure switch makes one service's server spans fail and one
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from obsgen.service_graph import span_naming
+from obsgen.plan.service_graph import span_naming
 from obsgen.spec.models import AttributeType, Call, Endpoint, ServiceKind, Spec
 from tests.e2e.procs import http_post
 
