@@ -96,6 +96,13 @@ def _own_counter(text: str, name: str, **labels: str) -> float:
     return total
 
 
+def _obsgen_traffic_installed() -> bool:
+    try:
+        return importlib.util.find_spec("obsgen.traffic.command") is not None
+    except ModuleNotFoundError:  # no obsgen.traffic package at all
+        return False
+
+
 def healthy_copy(spec_path: Path, workdir: Path) -> Path:
     """A copy of the spec (same file name) whose traffic model is healthy: ``cases.HEALTHY_TRAFFIC`` merged in."""
     doc = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
@@ -126,7 +133,7 @@ class Run:
         self.case = case
         self.seed = seed
         self.sender = sender or case.sender
-        if self.sender == "obsgen" and importlib.util.find_spec("obsgen.traffic") is None:
+        if self.sender == "obsgen" and not _obsgen_traffic_installed():
             self.sender = "own"  # a checkout without `obsgen traffic` (issue 17) yet: the harness's sender
         # the traffic model is obsgen traffic's input only (and a spec section only where it exists)
         spec_path = healthy_copy(case.spec, workdir) if self.sender == "obsgen" else case.spec
