@@ -85,7 +85,7 @@ lint: test-deps
 	$(VENV)/bin/ruff check obsgen tests benchmarks
 
 test: test-deps tools js-tools lint
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 golden: test-deps
 	$(PY) -m pytest -q --update-golden
