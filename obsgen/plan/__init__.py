@@ -71,11 +71,18 @@ class PlannedService:
     endpoints: tuple[PlannedEndpoint, ...]
     calls: tuple[PlannedCall, ...]
     slos: tuple[PlannedSLO, ...]
+    consumes: tuple[str, ...] = ()
+    """Queues it consumes from: its consumer spans are entry spans too."""
 
     @cached_property
     def instrumented(self) -> bool:
         """Only our own services emit server spans; the rest appear through their callers' client spans."""
         return self.kind is ServiceKind.SERVICE
+
+    @property
+    def entry_kind(self) -> tuple[str, str]:
+        """(operator, value) of the span-kind matcher for the spans this service handles work in."""
+        return naming.entry_kind_matcher(bool(self.consumes))
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,11 @@ class Plan:
     def instrumented(self) -> tuple[PlannedService, ...]:
         """Services that emit their own spans."""
         return tuple(s for s in self.services if s.instrumented)
+
+    @property
+    def entry_kind(self) -> tuple[str, str]:
+        """(operator, value) of the span-kind matcher for every service's entry spans at once."""
+        return naming.entry_kind_matcher(any(s.consumes for s in self.instrumented))
 
     @cached_property
     def slos(self) -> tuple[PlannedSLO, ...]:
@@ -216,7 +228,7 @@ def build_plan(spec: Spec, *, default_name: str, spec_file: str) -> Plan:
             PlannedService(
                 key=key, name=svc.service_name or key, slug=slug(key), kind=svc.kind, language=svc.language,
                 runtime=svc.runtime, description=svc.description, team=svc.team, endpoints=endpoints,
-                calls=_calls(key, svc.calls), slos=slos,
+                calls=_calls(key, svc.calls), slos=slos, consumes=tuple(svc.consumes),
             )
         )
     dims = tuple(

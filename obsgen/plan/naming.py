@@ -20,6 +20,16 @@ STATUS_ERROR = "STATUS_CODE_ERROR"
 STATUS_OK = "STATUS_CODE_OK"
 KIND_SERVER = "SPAN_KIND_SERVER"
 KIND_CLIENT = "SPAN_KIND_CLIENT"
+KIND_CONSUMER = "SPAN_KIND_CONSUMER"
+# The spans a service handles work in: requests (server) and, for a service that consumes a queue, messages
+# (consumer). A consumer-only service has no server spans at all, so a server-only selector leaves its
+# panels, recordings and SLOs empty.
+ENTRY_KINDS_REGEX = f"{KIND_SERVER}|{KIND_CONSUMER}"
+
+
+def entry_kind_matcher(consumes_queue: bool) -> tuple[str, str]:
+    """(operator, value) of the span-kind matcher for a service's entry spans."""
+    return ("=~", ENTRY_KINDS_REGEX) if consumes_queue else ("=", KIND_SERVER)
 
 
 def label_from_attribute(attribute: str, *, remote_write_exporter: bool = False) -> str:

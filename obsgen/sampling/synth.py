@@ -206,7 +206,7 @@ class _Edge:
     latency: tuple[_Dist, _Dist]  # network time (service), call (leaf) or publish (queue)
     fail: tuple[_Fail, _Fail] | None  # leaf and queue nodes fail on their own
     server: _Server | None = None
-    consumers: tuple[tuple[int, tuple[_Dist, _Dist], tuple[_Fail, _Fail]], ...] = ()
+    consumers: tuple[_Server, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +278,7 @@ class SynthModel:
             found.update(self.templates[node.template].mixes)
             for edge in node.calls:
                 found.update(self.templates[edge.client].mixes)
-                for template, _, _ in edge.consumers:
-                    found.update(self.templates[template].mixes)
+                stack.extend(edge.consumers)
                 if edge.server is not None:
                     stack.append(edge.server)
         for i in list(found):
@@ -356,7 +355,11 @@ class SynthModel:
         status: str | None = None
         if consumer_of is not None:
             queue = span_naming(consumer_of, self.spec.services[consumer_of])
-            span_name = f"process {self._reported(consumer_of)}"
+            # the endpoint the consumer declares for its messages (one that is neither HTTP nor gRPC), so its
+            # endpoint panels and SLOs see the span name; else the messaging convention "process <destination>"
+            route = next((e for e in _endpoints(self.spec, key)
+                          if endpoint_protocol(e) is Protocol.UNKNOWN), None)
+            span_name = parse_route(route).span_name if route else f"process {self._reported(consumer_of)}"
             kind = "CONSUMER"
             attrs = {"messaging.system": queue.messaging_system or "kafka",
                      "messaging.destination.name": self._reported(consumer_of)}
@@ -376,8 +379,6 @@ class SynthModel:
             mixes += tuple(i for i, m in enumerate(self.traffic.attributes.values()) if not m.services)
         template = self._template(name, span_name, kind, attrs, status, mixes)
         server = _Server(template, self._own(key), self._fail(key), [])
-        if consumer_of is not None:
-            return server
         for call in self._calls_of(key, route):
             callee = call.service
             if callee in path or callee not in self.spec.services:
@@ -421,8 +422,7 @@ class SynthModel:
             consumers = []
             for reader, svc in self.spec.services.items():
                 if callee in svc.consumes and svc.kind is ServiceKind.SERVICE and reader not in path:
-                    node = self._server(reader, None, (*path, reader), consumer_of=callee)
-                    consumers.append((node.template, node.own, node.fail))
+                    consumers.append(self._server(reader, None, (*path, reader), consumer_of=callee))
             return _Edge(call.percent, "queue", producer, latency, self._fail(callee), consumers=tuple(consumers))
         attrs = {}
         status = None
@@ -573,10 +573,9 @@ class _Walk:
             failed = self.fails(edge.fail[self.mode])
         spans[me] = (edge.client, parent, start, end, failed)
         at = end
-        for template, own, fail in edge.consumers:
-            at = at + self.latency(own[self.mode]) // 10  # the message waits in the queue a little
-            took = self.latency(own[self.mode])
-            spans.append((template, me, at, at + took, self.fails(fail[self.mode])))
+        for consumer in edge.consumers:
+            at = at + self.latency(consumer.own[self.mode]) // 10  # the message waits in the queue a little
+            self.server(consumer, at, me)  # a consumer's failure (or its calls') does not fail the producer
         return end, failed
 
 

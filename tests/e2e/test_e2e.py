@@ -176,11 +176,6 @@ EXCEPTIONS: dict[str, list[tuple[str, Predicate]]] = {
         ("everything-else (always_sample) keeps every trace: no trace is ever not sampled",
          lambda q: "global_count_traces_sampled_total" in q["expr"] and 'sampled="false"' in q["expr"]
          and " or " not in q["expr"]),
-        # A real defect of the rendered dashboards, listed until obsgen fixes it: notifier only consumes from
-        # kafka, so its spans are SPAN_KIND_CONSUMER, while its service dashboard (and the service:* recording
-        # rules) select span_kind="SPAN_KIND_SERVER": every request panel of a consumer-only service stays empty.
-        ("DEFECT: the consumer-only service notifier has no SPAN_KIND_SERVER spans; its dashboard selects only those",
-         lambda q: q["dashboard"].endswith("-svc-notifier.json") and 'span_kind="SPAN_KIND_SERVER"' in q["expr"]),
     ],
 }
 

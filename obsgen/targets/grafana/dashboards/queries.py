@@ -41,6 +41,12 @@ def eq(label: str, value: str) -> str:
     return f"{label}={promql_string(value)}"
 
 
+def kind_matcher(label: str, kind: tuple[str, str]) -> str:
+    """The span-kind matcher ``naming.entry_kind_matcher`` describes (a fixed literal or regex, never spec text)."""
+    op, value = kind
+    return f"{label}{op}{promql_string(value)}"
+
+
 def neq(label: str, value: str) -> str:
     """An inequality matcher with a Grafana-safe literal."""
     return f"{label}!={promql_string(value)}"
@@ -101,14 +107,16 @@ class SpanMetricsQueries:
 
     def server(self, service_name: str, span_name: str | None = None) -> list[str]:
         """Matchers for server spans of a service (optionally one endpoint)."""
-        m = [eq(self.names.service_label, service_name), eq(self.names.span_kind_label, naming.KIND_SERVER)]
+        consumes = any(s.consumes for s in self.plan.instrumented if s.name == service_name)
+        m = [eq(self.names.service_label, service_name),
+             kind_matcher(self.names.span_kind_label, naming.entry_kind_matcher(consumes))]
         if span_name is not None:
             m.append(eq(self.names.span_name_label, span_name))
         return m
 
     def all_servers(self) -> list[str]:
-        """Matchers for every server span."""
-        return [eq(self.names.span_kind_label, naming.KIND_SERVER)]
+        """Matchers for every entry span (server, and consumer where a service consumes a queue)."""
+        return [kind_matcher(self.names.span_kind_label, self.plan.entry_kind)]
 
     def _errors(self, matchers: Sequence[str]) -> list[str]:
         return [*matchers, eq(self.names.status_code_label, naming.STATUS_ERROR)]

@@ -29,7 +29,7 @@ def span_level_rules(plan: Plan, level: naming.RecordLevel) -> list[Recording]:
     """
     sm = plan.span_metrics
     keys = (sm.service_label,) if level == "service" else (sm.service_label, sm.span_name_label)
-    server = [(sm.span_kind_label, "=", naming.KIND_SERVER)]
+    server = [(sm.span_kind_label, *plan.entry_kind)]
     failed = [*server, (sm.status_code_label, "=", naming.STATUS_ERROR)]
     rec = naming.recorded
     requests, errors = rec(level, "requests", BASE), rec(level, "errors", BASE)
@@ -53,7 +53,7 @@ def latency_rules(plan: Plan) -> list[Recording]:
     """
     sm = plan.span_metrics
     keys = (sm.service_label,)
-    server = [(sm.span_kind_label, "=", naming.KIND_SERVER)]
+    server = [(sm.span_kind_label, *plan.entry_kind)]
     bucket = naming.recorded("service", "latency_seconds_bucket", BASE)
     rules = [Recording(bucket, f"sum {by(*keys, naming.LE_LABEL)} "
                                f"(rate({selector(sm.duration_bucket, server)}[{BASE}]))")]

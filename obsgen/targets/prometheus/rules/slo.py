@@ -68,7 +68,7 @@ def scope_text(service: PlannedService, slo: PlannedSLO) -> str:
 def sli_recordings(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str) -> list[Recording]:
     """Events, bad events and the error ratio of one SLI over every window its alerts read."""
     sm = plan.span_metrics
-    scope = [(sm.service_label, "=", service.name), (sm.span_kind_label, "=", naming.KIND_SERVER)]
+    scope = [(sm.service_label, "=", service.name), (sm.span_kind_label, *service.entry_kind)]
     if slo.endpoint is not None:
         scope.append((sm.span_name_label, "=", slo.endpoint.route.span_name))
     labels = ((naming.SLO_LABEL, slo.name), (naming.SLO_KIND_LABEL, kind))
