@@ -1,0 +1,90 @@
+"""Run the ``obsgen`` command with pieces of speed machinery switched off (a benchmark-only hook).
+
+    python -m benchmarks.variant --off emitters,yaml_load -- render --check specs/shop.yaml
+
+Each piece is replaced by the reference path it stands in for, so a run without it does exactly the
+same work the slow way (the output is byte-identical: the differential tests prove the two paths
+agree). Nothing here is reachable from ``obsgen`` itself: the switches exist only in this process.
+
+- ``emitters``: YAML through PyYAML's emitter (``dump_yaml_reference``), JSON through ``json.dumps``
+  with ``indent=2`` instead of ``obsgen/emitters.py``'s direct writers.
+- ``yaml_load``: rendered YAML read back with ``yaml.load(text, Loader=CSafeLoader)`` instead of
+  ``obsgen/yaml_load.py``'s direct constructor.
+- ``background``: the rules target checked in this process (``OBSGEN_JOBS=1``) instead of a forked child.
+- ``gc``: the default cyclic-GC threshold during the render instead of ``_fewer_collections``.
+- ``teardown``: the process ends through the interpreter's normal exit (every object freed) instead of
+  ``os._exit`` after flushing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+
+import yaml
+
+PIECES = ("emitters", "yaml_load", "background", "gc", "teardown")
+
+
+def _module(*names: str) -> object:
+    """The first of ``names`` that imports (module paths before and after the layout move)."""
+    for name in names:
+        with contextlib.suppress(ModuleNotFoundError):
+            return importlib.import_module(name)
+    raise ModuleNotFoundError(names[0])
+
+
+def _json_reference(data: object) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _yaml_reference_load(text: str) -> object:
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # a safe loader
+
+
+@contextlib.contextmanager
+def _default_collections() -> Iterator[None]:
+    yield
+
+
+def switch_off(pieces: set[str]) -> None:
+    """Replace each named piece by its reference path in this process."""
+    unknown = pieces - set(PIECES)
+    if unknown:
+        raise SystemExit(f"unknown piece(s): {', '.join(sorted(unknown))}; known: {', '.join(PIECES)}")
+    if "emitters" in pieces:
+        render = _module("obsgen.render", "obsgen.emit.render")
+        artifacts = _module("obsgen.artifacts", "obsgen.emit.artifacts")
+        render.block_yaml = render.dump_yaml_reference  # type: ignore[attr-defined]
+        artifacts.indented_json = _json_reference  # type: ignore[attr-defined]
+    generate = _module("obsgen.generate")
+    if "yaml_load" in pieces:
+        generate.load_yaml = _yaml_reference_load  # type: ignore[attr-defined]
+    if "gc" in pieces:
+        generate._fewer_collections = _default_collections  # type: ignore[attr-defined]
+    if "background" in pieces:
+        os.environ["OBSGEN_JOBS"] = "1"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse ``--off``, switch the pieces off, then run ``obsgen`` with the rest of the arguments."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--off", default="", help=f"comma-separated pieces to switch off: {', '.join(PIECES)}")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    ns = parser.parse_args(argv)
+    pieces = {p for p in ns.off.split(",") if p}
+    args = ns.args[1:] if ns.args[:1] == ["--"] else ns.args
+    switch_off(pieces)
+    cli = _module("obsgen.cli")
+    sys.argv = ["obsgen", *args]
+    run: Callable[[], None] = cli.main if "teardown" in pieces else cli.run  # type: ignore[attr-defined]
+    run()
+
+
+if __name__ == "__main__":
+    main()
