@@ -124,6 +124,11 @@ class Prometheus:
         """``/api/v1/status/tsdb`` headStats.numSeries."""
         return int(self.get("status/tsdb")["headStats"]["numSeries"])
 
+    def head_series_by_metric(self) -> dict[str, int]:
+        """``/api/v1/status/tsdb`` seriesCountByMetricName, every metric name."""
+        stats = self.get("status/tsdb", {"limit": "100000"})["seriesCountByMetricName"]
+        return {item["name"]: int(item["value"]) for item in stats}
+
     def scalar(self, expr: str) -> float:
         """The value of a query returning one sample (0 when it returns none)."""
         result = self.get("query", {"query": expr})["result"]

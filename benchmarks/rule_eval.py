@@ -37,10 +37,8 @@ from benchmarks.run import _table  # noqa: E402
 from benchmarks.series import (  # noqa: E402
     Exposition,
     SyntheticTarget,
-    collector_config,
     declared_series,
     iter_rule_files,
-    render_in_memory,
 )
 from benchmarks.synth import write_spec  # noqa: E402
 
@@ -55,8 +53,16 @@ def _seconds(interval: str) -> float:
 
 def run_size(binary: Path, services: int, minutes: float, workdir: Path) -> dict[str, Any]:
     """Measure one benchmark size; returns the report's numbers."""
+    from obsgen.cardinality import estimate
+    from obsgen.generate import generate
+
     spec = write_spec(services, workdir)
-    plan, files = render_in_memory(spec)
+    rendered = generate(spec)
+    if not rendered.ok or rendered.plan is None:
+        raise SystemExit(f"{spec}: does not render")
+    plan, files = rendered.plan, {a.path: a.text for a in rendered.artifacts}
+    est = estimate(plan, [r for f in rendered.facts for r in f.recordings])
+    del rendered
     rules_dir = workdir / f"rules{services}"
     rules_dir.mkdir()
     rule_files = []
@@ -64,7 +70,7 @@ def run_size(binary: Path, services: int, minutes: float, workdir: Path) -> dict
         target = rules_dir / Path(path).name
         target.write_text(text, encoding="utf-8")
         rule_files.append(target)
-    declared = declared_series(plan, collector_config(files))
+    declared = declared_series(plan, files)
     exposition = Exposition(declared, SCRAPE_SECONDS)
     longest: dict[str, float] = {}
     with SyntheticTarget(exposition) as target, \
@@ -82,6 +88,7 @@ def run_size(binary: Path, services: int, minutes: float, workdir: Path) -> dict
                                    "go_memstats_alloc_bytes"])
         peak = prom.peak_rss_bytes()
         head = prom.head_series()
+        by_metric = prom.head_series_by_metric()
         scraped = prom.scalar('scrape_samples_scraped{job="synthetic"}')
         scrape_seconds = prom.scalar('scrape_duration_seconds{job="synthetic"}')
         scrapes = target.scrapes
@@ -91,7 +98,9 @@ def run_size(binary: Path, services: int, minutes: float, workdir: Path) -> dict
         last = float(g["evaluationTime"])
         rows.append({"group": g["name"], "interval": interval, "rules": len(g["rules"]), "last": last,
                      "max": longest.get(g["name"], last), "lastEvaluation": g["lastEvaluation"]})
+    not_estimated = sum(n for name, n in by_metric.items() if name.startswith(("ALERTS", "scrape_")) or name == "up")
     return {"services": services, "series_declared": declared.series, "scraped": scraped, "head": head,
+            "estimate": est.total, "estimate_recorded": est.recorded, "head_estimated_part": head - not_estimated,
             "rows": rows, "memory": memory, "peak_rss": peak, "scrape_seconds": scrape_seconds,
             "scrapes": scrapes, "minutes": minutes}
 
@@ -110,7 +119,9 @@ def report(result: dict[str, Any], top: int) -> str:
         "",
         f"- series declared by the spec: {result['series_declared']:,}; scraped per scrape: "
         f"{result['scraped']:,.0f} (scrape {result['scrape_seconds']:.2f} s); head series after "
-        f"{result['minutes']:g} min: {result['head']:,}",
+        f"{result['minutes']:g} min: {result['head']:,}; without the scrape's own and alert-state series "
+        f"{result['head_estimated_part']:,}, against `validate`'s estimate {result['estimate']:,} "
+        f"({result['estimate_recorded']:,} of them recorded)",
         f"- rule evaluation, all groups summed: last round {total_last:.2f} s = {total_last / interval:.1%} of "
         f"the interval; summing each group's slowest round after warm-up: {total_max:.2f} s = "
         f"{total_max / interval:.1%}",

@@ -27,7 +27,6 @@ import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -98,21 +97,24 @@ class Declared:
         return out
 
 
-def collector_buckets(config_text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(span-metrics, service-graph) bucket boundaries of a rendered Collector config, as ``le`` texts.
+def collector_buckets(files: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(span-metrics, service-graph) bucket boundaries of the rendered Collector configs, as ``le`` texts.
 
     The span-metrics connector is the one with ``histogram.explicit.buckets``, the service-graph
-    connector the one with ``latency_histogram_buckets``, whatever their component ids.
+    connector the one with ``latency_histogram_buckets``, whatever their component ids and whichever
+    config holds them (one config; or gateway and sampler tiers).
     """
-    config = yaml.safe_load(config_text)
     sm: list[str] | None = None
     sg: list[str] | None = None
-    for body in (config.get("connectors") or {}).values():
-        body = body or {}
-        if "latency_histogram_buckets" in body:
-            sg = body["latency_histogram_buckets"]
-        elif "histogram" in body:
-            sm = body["histogram"]["explicit"]["buckets"]
+    for path, text in sorted(files.items()):
+        if not (path.startswith("otel-collector/") and path.endswith(".yaml")):
+            continue
+        for body in (yaml.safe_load(text).get("connectors") or {}).values():
+            body = body or {}
+            if "latency_histogram_buckets" in body:
+                sg = body["latency_histogram_buckets"]
+            elif "histogram" in body:
+                sm = body["histogram"]["explicit"]["buckets"]
     if sm is None or sg is None:
         raise KeyError("the Collector config has no span-metrics or service-graph connector with buckets")
     return (tuple(le_text(go_duration_seconds(b)) for b in sm), tuple(le_text(go_duration_seconds(b)) for b in sg))
@@ -130,11 +132,11 @@ def _dimension_values(spec: Any, attribute: str) -> list[str]:
     return [f"v{i}" for i in range(count)]
 
 
-def declared_series(plan: Any, config_text: str) -> Declared:
-    """The series families of a plan (obsgen's) with the buckets of its rendered Collector config."""
+def declared_series(plan: Any, files: dict[str, str]) -> Declared:
+    """The series families of a plan (obsgen's) with the buckets of its rendered Collector configs."""
     from obsgen import naming
 
-    sm_les, sg_les = collector_buckets(config_text)
+    sm_les, sg_les = collector_buckets(files)
     names = plan.span_metrics
     dims = [(label, _dimension_values(plan.spec, attr))
             for label, (attr, _default) in zip(plan.dimension_labels(), plan.dimensions, strict=True)]
@@ -248,26 +250,8 @@ class SyntheticTarget:
         self._server.server_close()
 
 
-def render_in_memory(spec: Path) -> tuple[Any, dict[str, str]]:
-    """The plan and every rendered file's text (path -> text) of ``spec``, as ``obsgen render`` would write."""
-    from obsgen.generate import generate
-
-    result = generate(spec)
-    if not result.ok or result.plan is None:
-        raise SystemExit("\n".join(d.format() for d in result.sorted_diagnostics()))
-    return result.plan, {a.path: a.text for a in result.artifacts}
-
-
 def iter_rule_files(files: dict[str, str]) -> Iterator[tuple[str, str]]:
     """(path, text) of every rendered Prometheus rule file."""
     for path, text in sorted(files.items()):
         if path.startswith("prometheus/rules/"):
             yield path, text
-
-
-def collector_config(files: dict[str, str]) -> str:
-    """The rendered Collector config holding the connectors (single layout, or the sampler tier)."""
-    for path in ("otel-collector/config.yaml", "otel-collector/sampler.yaml", "otel-collector/gateway.yaml"):
-        if path in files and "connectors:" in files[path]:
-            return files[path]
-    raise KeyError("no rendered Collector config with connectors")
