@@ -36,6 +36,12 @@ def _command(off: str, args: list[str]) -> list[str]:
     return [PY, "-m", "benchmarks.variant", "--off", off, "--", *args]
 
 
+def _progress(variant: str, workload: str, seconds: float) -> None:
+    """One sample on stderr as it is taken: a long run cut short still shows what it measured."""
+    sys.stderr.write(f"{variant or 'all-on'} {workload} {seconds:.3f}\n")
+    sys.stderr.flush()
+
+
 def measure(rounds: int, services: int) -> dict[str, dict[str, list[float]]]:
     """Seconds per variant ('' = every piece on) and workload, ``rounds`` samples each."""
     variants = ["", *PIECES]
@@ -47,10 +53,12 @@ def measure(rounds: int, services: int) -> dict[str, dict[str, list[float]]]:
             for v in variants:
                 seconds, _, _ = run(_command(v, ["render", "--check", "specs/shop.yaml"]), sample_memory=False)
                 times[v]["shop"].append(seconds)
+                _progress(v, "shop", seconds)
             for v in variants:
                 out = Path(tmp) / f"out-{v or 'all'}-{rnd}"
                 seconds, _, _ = run(_command(v, ["render", str(spec), "--out", str(out)]), sample_memory=False)
                 times[v]["scale"].append(seconds)
+                _progress(v, "scale", seconds)
                 digest = hashlib.sha256((out / "obsgen-manifest.json").read_bytes()).hexdigest()
                 if manifests.setdefault(v, digest) != digest or len(set(manifests.values())) != 1:
                     raise SystemExit(f"variant {v or 'all on'}: the render differs from the others")
@@ -70,6 +78,7 @@ def main() -> None:
         for v in times:
             seconds, _, _ = run(_command(v, ["render", "--check", "specs/shop.yaml"]), sample_memory=False)
             times[v]["shop"].append(seconds)
+            _progress(v, "shop", seconds)
     med = {v: {w: statistics.median(s) for w, s in t.items()} for v, t in times.items()}
     base = med[""]
     rows = [["all pieces on", f"{base['shop']:.3f}", "", f"{base['scale']:.2f}", "", ""]]

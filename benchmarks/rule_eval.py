@@ -53,8 +53,8 @@ def _seconds(interval: str) -> float:
 
 def run_size(binary: Path, services: int, minutes: float, workdir: Path) -> dict[str, Any]:
     """Measure one benchmark size; returns the report's numbers."""
-    from obsgen.cardinality import estimate
     from obsgen.generate import generate
+    from obsgen.plan.cardinality import estimate
 
     spec = write_spec(services, workdir)
     rendered = generate(spec)

@@ -134,7 +134,7 @@ def _dimension_values(spec: Any, attribute: str) -> list[str]:
 
 def declared_series(plan: Any, files: dict[str, str]) -> Declared:
     """The series families of a plan (obsgen's) with the buckets of its rendered Collector configs."""
-    from obsgen import naming
+    from obsgen.plan import naming
 
     sm_les, sg_les = collector_buckets(files)
     names = plan.span_metrics

@@ -7,9 +7,9 @@ same work the slow way (the output is byte-identical: the differential tests pro
 agree). Nothing here is reachable from ``obsgen`` itself: the switches exist only in this process.
 
 - ``emitters``: YAML through PyYAML's emitter (``dump_yaml_reference``), JSON through ``json.dumps``
-  with ``indent=2`` instead of ``obsgen/emitters.py``'s direct writers.
+  with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
 - ``yaml_load``: rendered YAML read back with ``yaml.load(text, Loader=CSafeLoader)`` instead of
-  ``obsgen/yaml_load.py``'s direct constructor.
+  ``obsgen/emit/readback.py``'s direct constructor.
 - ``background``: the rules target checked in this process (``OBSGEN_JOBS=1``) instead of a forked child.
 - ``gc``: the default cyclic-GC threshold during the render instead of ``_fewer_collections``.
 - ``teardown``: the process ends through the interpreter's normal exit (every object freed) instead of
@@ -58,9 +58,10 @@ def switch_off(pieces: set[str]) -> None:
     if unknown:
         raise SystemExit(f"unknown piece(s): {', '.join(sorted(unknown))}; known: {', '.join(PIECES)}")
     if "emitters" in pieces:
-        render = _module("obsgen.render", "obsgen.emit.render")
-        artifacts = _module("obsgen.artifacts", "obsgen.emit.artifacts")
-        render.block_yaml = render.dump_yaml_reference  # type: ignore[attr-defined]
+        templates = _module("obsgen.emit.templates", "obsgen.render")
+        reference = _module("obsgen.emit.reference", "obsgen.render")
+        artifacts = _module("obsgen.emit.artifacts", "obsgen.artifacts")
+        templates.block_yaml = reference.dump_yaml_reference  # type: ignore[attr-defined]
         artifacts.indented_json = _json_reference  # type: ignore[attr-defined]
     generate = _module("obsgen.generate")
     if "yaml_load" in pieces:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen.cardinality import estimate
 from obsgen.generate import generate
+from obsgen.plan.cardinality import estimate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -2,8 +2,8 @@
 
 A 1,000-service render checks ~28k dashboard queries that differ only in the values they match (service,
 span and edge names): a few dozen shapes. Parsing each shape once and putting the values back gives the
-same selectors as parsing every expression (``obsgen.targets.prometheus.promql``), and the values get the checks their text
-needs on its own:
+same selectors as parsing every expression (``obsgen.targets.prometheus.promql``), and the values get
+the checks their text needs on its own:
 
 - a matcher value is the string literal right after ``=``, ``!=``, ``=~`` or ``!~``; each distinct
   literal is parsed alone by the same parser (its escapes, its value) and, for a regex matcher, inside a

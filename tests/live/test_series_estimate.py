@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from obsgen.cardinality import estimate
 from obsgen.generate import generate
+from obsgen.plan.cardinality import estimate
 from tests import realtools
 
 ROOT = Path(__file__).resolve().parents[2]
