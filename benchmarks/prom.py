@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT = 600.0  # loading ~25k rules on a loaded 2-core machine took over a minute
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback must stay loopback
 
 
@@ -80,7 +81,7 @@ class Prometheus:
              "--log.level=warn"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"prometheus exited {self.process.returncode}:\n{self.log_tail()}")
@@ -89,7 +90,7 @@ class Prometheus:
                     return self
             time.sleep(0.1)
         self.__exit__()
-        raise RuntimeError(f"prometheus not ready after 60 s:\n{self.log_tail()}")
+        raise RuntimeError(f"prometheus not ready after {READY_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
     def __exit__(self, *exc: object) -> None:
         proc, self.process = self.process, None
