@@ -1,6 +1,6 @@
 """Run the ``obsgen`` command with pieces of speed machinery switched off (a benchmark-only hook).
 
-    python -m benchmarks.variant --off emitters,yaml_load -- render --check specs/shop.yaml
+    python -m benchmarks.variant --off emitters,gc -- render --check specs/shop.yaml
 
 Each piece is replaced by the reference path it stands in for, so a run without it does exactly the
 same work the slow way (the output is byte-identical: the differential tests prove the two paths
@@ -8,8 +8,6 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
 
 - ``emitters``: YAML through PyYAML's emitter (``dump_yaml_reference``), JSON through ``json.dumps``
   with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
-- ``yaml_load``: rendered YAML read back with ``yaml.load(text, Loader=CSafeLoader)`` instead of
-  ``obsgen/emit/readback.py``'s direct constructor.
 - ``background``: the rules target checked in this process (``OBSGEN_JOBS=1``) instead of a forked child.
 - ``gc``: the default cyclic-GC threshold during the render instead of ``_fewer_collections``.
 - ``shapes`` (a before/after switch, not in ``PIECES``): the cross-checks parse every PromQL query whole
@@ -29,9 +27,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 
-import yaml
-
-PIECES = ("emitters", "yaml_load", "background", "gc", "teardown")
+PIECES = ("emitters", "background", "gc", "teardown")
 # Not speed machinery of issue 15's list, but switchable the same way for before/after measurements.
 EXTRA = ("shapes",)
 
@@ -46,10 +42,6 @@ def _module(*names: str) -> object:
 
 def _json_reference(data: object) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def _yaml_reference_load(text: str) -> object:
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # a safe loader
 
 
 @contextlib.contextmanager
@@ -69,8 +61,6 @@ def switch_off(pieces: set[str]) -> None:
         templates.block_yaml = reference.dump_yaml_reference  # type: ignore[attr-defined]
         artifacts.indented_json = _json_reference  # type: ignore[attr-defined]
     generate = _module("obsgen.generate")
-    if "yaml_load" in pieces:
-        generate.load_yaml = _yaml_reference_load  # type: ignore[attr-defined]
     if "gc" in pieces:
         generate._fewer_collections = _default_collections  # type: ignore[attr-defined]
     if "shapes" in pieces:

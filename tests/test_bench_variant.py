@@ -17,7 +17,6 @@ from tests.conftest import ROOT
 PROBES = {
     "emitters": "mock.patch.object(fast, 'block_yaml', side_effect=AssertionError), "
                 "mock.patch.object(fast, 'indented_json', side_effect=AssertionError)",
-    "yaml_load": "mock.patch('obsgen.emit.readback.FastSafeLoader.construct_document', side_effect=AssertionError)",
     "gc": "mock.patch('gc.set_threshold', side_effect=AssertionError)",
     "shapes": "mock.patch.object(promql_shapes, '_by_shape', side_effect=AssertionError)",
 }
