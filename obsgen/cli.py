@@ -183,9 +183,9 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
             failed.add(str(spec))
         io_error = io_error or _io_failure(result.diagnostics)
         if result.plan is not None:
-            est = estimate(result.plan)
+            est = estimate(result.plan, [r for f in result.facts for r in f.recordings])
             series[str(spec)] = {"total": est.total, "span_metrics": est.span_metrics,
-                                 "service_graph": est.service_graph,
+                                 "service_graph": est.service_graph, "recording_rules": est.recorded,
                                  "rules_read_per_evaluation": rule_series(result.plan, rule_selectors(result.facts))}
         if entry_key is not None and result.ok:
             cache.store(entry_key, "validate", _diagnostics_data(result.diagnostics), series[str(spec)])
@@ -194,7 +194,8 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     if fmt in ("text", "github"):  # stderr: a CI log reads as a terminal does
         for name, counts in series.items():
             term.note(f"{name}: expected active series {counts['total']:,} (span metrics "
-                      f"{counts['span_metrics']:,}, service graph {counts['service_graph']:,}); rules read "
+                      f"{counts['span_metrics']:,}, service graph {counts['service_graph']:,}, recording rules "
+                      f"{counts['recording_rules']:,}); rules read "
                       f"{counts['rules_read_per_evaluation']:,} series per evaluation")
         term.summary(summaries.validate_summary([str(s) for s in specs], all_diags, failed),
                      "ok" if code == EXIT_OK else "error")

@@ -171,7 +171,7 @@ def cache_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-SERIES = {"total": 1, "span_metrics": 1, "service_graph": 0, "rules_read_per_evaluation": 0}
+SERIES = {"total": 1, "span_metrics": 1, "service_graph": 0, "recording_rules": 0, "rules_read_per_evaluation": 0}
 
 
 def test_an_entry_is_bound_to_its_key(cache_root: Path) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
+from obsgen.check import promql_shapes
 from obsgen.check.truth.connector_series import section as connector_section
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.emit.artifacts import Artifact
@@ -66,12 +67,11 @@ class Query:
     def of(cls, artifact: str, where: str, expr: str) -> Query:
         """The query with its selectors."""
         try:
-            tree = promql.parse(expr)
+            found = promql_shapes.selectors(expr)  # one parse per shape, not per expression
         except promql.PromQLError as exc:
             return cls(artifact, where, expr, error=str(exc))
         return cls(artifact, where, expr, tuple(
-            Selector(sel.metric_name, tuple(Match(m.name, m.op, m.value) for m in sel.matchers))
-            for sel in promql.selectors(tree)))
+            Selector(name, tuple(Match(*m) for m in matchers)) for name, matchers in found))
 
 
 @dataclass(frozen=True)

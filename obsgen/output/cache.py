@@ -59,7 +59,7 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # obsgen.emit.artifacts.safe_relpath's rule
 _DIAGNOSTIC_FIELDS = {"code": str, "message": str, "severity": str, "file": str, "line": int, "column": int,
                       "path": str, "hint": str}
-SERIES_FIELDS = ("total", "span_metrics", "service_graph", "rules_read_per_evaluation")
+SERIES_FIELDS = ("total", "span_metrics", "service_graph", "recording_rules", "rules_read_per_evaluation")
 
 
 def enabled() -> bool:

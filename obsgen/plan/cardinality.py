@@ -3,7 +3,13 @@
 Estimate per instrumented service: span names (its endpoints as server spans, its calls as client
 spans) x status codes seen in practice (unset, error) x the product of every dimension's declared
 value count x series per histogram (buckets + ``+Inf`` + ``_sum`` + ``_count``) plus the calls counter.
-The service graph adds, per declared edge, two counters and two histograms.
+The service graph adds, per declared edge, two counters and two histograms. Both producers' histograms
+have ``plan.buckets`` as boundaries: the Collector's span-metrics and service-graph connectors and
+Tempo's metrics-generator are all rendered from that one plan value.
+
+The recording rules add their own series (``recorded_series``): one per grouping value of their level
+(service, endpoint, edge), times the boundaries for a bucket recording; one per SLO rule and per
+declared call. Alert state series (``ALERTS``) depend on traffic and are not counted.
 """
 
 from __future__ import annotations
@@ -15,11 +21,10 @@ from typing import TYPE_CHECKING
 from obsgen.plan import Plan
 
 if TYPE_CHECKING:  # imported only when rules are rendered
-    from obsgen.check.crosscheck import Selector
+    from obsgen.check.crosscheck import Recording, Selector
 
 STATUS_CODES_SEEN = 2  # STATUS_CODE_UNSET and STATUS_CODE_ERROR; OK is rarely set explicitly
 UNKNOWN_DIMENSION_VALUES = 10  # a dimension whose values the spec does not declare
-SERVICE_GRAPH_BUCKETS = 8  # Tempo's default service-graph buckets (the connector uses similar defaults)
 
 
 @dataclass(frozen=True)
@@ -30,11 +35,18 @@ class SeriesEstimate:
     service_graph: int
     per_service: tuple[tuple[str, int], ...]
     dimension_factor: int
+    recorded: int = 0
+    """Series the recording rules write (0 when the rules were not rendered)."""
+
+    @property
+    def exported(self) -> int:
+        """Span-metrics and service-graph series: what the producers export (the series budget's measure)."""
+        return self.span_metrics + self.service_graph
 
     @property
     def total(self) -> int:
-        """All span-metrics and service-graph series."""
-        return self.span_metrics + self.service_graph
+        """Every series the stack makes Prometheus hold: exported and recorded."""
+        return self.exported + self.recorded
 
     def biggest(self, count: int = 3) -> list[tuple[str, int]]:
         """The services that contribute most, largest first (ties by name, for stable output)."""
@@ -55,19 +67,55 @@ def dimension_values(plan: Plan, attribute: str) -> int:
     return UNKNOWN_DIMENSION_VALUES
 
 
-def estimate(plan: Plan) -> SeriesEstimate:
-    """Expected active series for a plan."""
+def histogram_series(plan: Plan) -> int:
+    """Series of one histogram: a bucket per boundary, ``+Inf``, ``_sum`` and ``_count``."""
+    return len(plan.buckets) + 1 + 2
+
+
+def estimate(plan: Plan, recordings: Iterable[Recording] = ()) -> SeriesEstimate:
+    """Expected active series for a plan; with the rendered ``recordings``, also the series they write."""
     dim_factor = 1
     for name, _default in plan.dimensions:
         dim_factor *= dimension_values(plan, name)
-    per_span = 1 + len(plan.buckets) + 1 + 2  # calls counter + buckets + +Inf + sum + count
+    per_span = 1 + histogram_series(plan)  # calls counter + duration histogram
     per_service = []
     for svc in plan.instrumented:
         span_names = max(1, len(svc.endpoints)) + len(svc.calls)
         per_service.append((svc.key, span_names * STATUS_CODES_SEEN * dim_factor * per_span))
-    per_edge = 2 + 2 * (SERVICE_GRAPH_BUCKETS + 1 + 2)
+    per_edge = 2 + 2 * histogram_series(plan)  # request and failed counters, server and client histograms
     service_graph = len(plan.declared_calls) * per_edge
-    return SeriesEstimate(sum(n for _, n in per_service), service_graph, tuple(per_service), dim_factor)
+    return SeriesEstimate(sum(n for _, n in per_service), service_graph, tuple(per_service), dim_factor,
+                          recorded_series(plan, recordings))
+
+
+def _levels(plan: Plan) -> dict[str, int]:
+    """Series per recording level: services, their server span names (as ``estimate`` counts them), edges."""
+    return {"service": len(plan.instrumented),
+            "endpoint": sum(max(1, len(s.endpoints)) for s in plan.instrumented),
+            "edge": len(plan.declared_calls), "slo": 1}
+
+
+def recorded_series(plan: Plan, recordings: Iterable[Recording]) -> int:
+    """Series the recording rules write, one rule at a time.
+
+    A rule reading no series (``vector(1)`` of a declared call) writes one; a rule named after a level
+    (``service:``, ``endpoint:``, ``edge:``) one per value of it, times the histogram's bucket series
+    (boundaries and ``+Inf``) when it records buckets; an SLO rule (``slo:``) reads one SLO's series and
+    writes one.
+    """
+    levels = _levels(plan)
+    buckets = len(plan.buckets) + 1
+    total = 0
+    for rec in recordings:
+        if not rec.inputs:
+            total += 1
+            continue
+        level, _, measure = rec.name.partition(":")
+        count = levels.get(level, 1)
+        if "_bucket" in measure.partition(":")[0]:
+            count *= buckets
+        total += count
+    return total
 
 
 def series_by_metric(plan: Plan) -> dict[str, int]:
@@ -76,14 +124,13 @@ def series_by_metric(plan: Plan) -> dict[str, int]:
 
     est = estimate(plan)
     sm = plan.span_metrics
-    per_span = 1 + len(plan.buckets) + 1 + 2
-    calls = est.span_metrics // per_span
+    calls = est.span_metrics // (1 + histogram_series(plan))
     table = {sm.calls: calls, sm.duration_bucket: calls * (len(plan.buckets) + 1),
              sm.duration_sum: calls, sm.duration_count: calls}
     sg = naming.SERVICE_GRAPH
     edges = len(plan.declared_calls)
     for metric in sg.produced_metrics:
-        table[metric] = edges * (SERVICE_GRAPH_BUCKETS + 1 if metric.endswith("_bucket") else 1)
+        table[metric] = edges * (len(plan.buckets) + 1 if metric.endswith("_bucket") else 1)
     return table
 
 
@@ -95,8 +142,7 @@ def rule_series(plan: Plan, selectors: Iterable[Selector]) -> int:
     one per grouping value of their level.
     """
     raw = series_by_metric(plan)
-    levels = {"service": len(plan.instrumented), "endpoint": sum(len(s.endpoints) for s in plan.instrumented),
-              "edge": len(plan.declared_calls), "slo": len(plan.slos)}
+    levels = {**_levels(plan), "slo": len(plan.slos)}
     service_labels = {plan.span_metrics.service_label, "client", "server"}
     services = max(1, len(plan.instrumented))
     total = 0

@@ -1,0 +1,147 @@
+"""Does each piece of speed machinery earn its place? Every piece on, then each one off, in one run.
+
+    python benchmarks/machinery.py              # shop x 10 rounds, 1,000 services x 3 rounds
+    python benchmarks/machinery.py --rounds 1   # a quick look
+
+Commands (whole ``obsgen`` processes, no result cache): ``render --check specs/shop.yaml`` and
+``render`` of the 1,000-service synthetic spec into an empty directory. The variants run interleaved,
+round by round, so a change in the machine's load hits all of them alike; each cell is the median.
+A piece is switched off by ``benchmarks/variant.py`` (its reference path instead). Every 1,000-service
+render must write the same manifest, and shop's ``--check`` must pass, in every variant: switching a
+piece off changes the time, never the output.
+
+A piece earns its place when switching it off costs at least 20% of either time (issue 15). Time is CPU
+seconds beside wall time: on a shared machine under load, wall time measures the neighbours. The verdict
+uses the parent process's own CPU (user + system, without the forked checking child's): with a second
+core free, that is the render's critical path and so its wall time; the whole tree's CPU is shown too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.run import PY, _table  # noqa: E402
+from benchmarks.run import ROOT as _ROOT  # noqa: E402
+from benchmarks.synth import write_spec  # noqa: E402
+from benchmarks.variant import PIECES  # noqa: E402
+
+KEEP_AT = 0.20  # the issue's bar: a piece that saves less than this of both times goes
+
+
+def _command(off: str, args: list[str]) -> list[str]:
+    return [PY, "-m", "benchmarks.variant", "--off", off, "--", *args]
+
+
+class Sample(NamedTuple):
+    """One whole-process run: wall seconds, CPU seconds of the process tree, CPU seconds of the parent."""
+
+    wall: float
+    cpu: float
+    own: float
+
+
+def run(cmd: list[str]) -> Sample:
+    """Run ``cmd`` without the result cache; its wall time and CPU (``wait4``: the tree; minus the checking
+    child's, which the hook writes at exit: the parent's own, the critical path when a core is free)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        child_cpu = Path(tmp) / "child-cpu"
+        env = dict(os.environ, OBSGEN_NO_CACHE="1", OBSGEN_BENCH_CHILD_CPU=str(child_cpu))
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        errors = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{errors[-2000:]}")
+        cpu = usage.ru_utime + usage.ru_stime
+        children = float(child_cpu.read_text()) if child_cpu.exists() else 0.0
+    return Sample(wall, cpu, cpu - children)
+
+
+def _progress(variant: str, workload: str, sample: Sample) -> None:
+    """One sample on stderr as it is taken: a long run cut short still shows what it measured."""
+    sys.stderr.write(f"{variant or 'all-on'} {workload} wall {sample.wall:.3f} cpu {sample.cpu:.3f} "
+                     f"own {sample.own:.3f}\n")
+    sys.stderr.flush()
+
+
+def measure(rounds: int, services: int) -> dict[str, dict[str, list[Sample]]]:
+    """Samples per variant ('' = every piece on) and workload, ``rounds`` each."""
+    variants = ["", *PIECES]
+    times: dict[str, dict[str, list[Sample]]] = {v: {"shop": [], "scale": []} for v in variants}
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = write_spec(services, Path(tmp))
+        manifests: dict[str, str] = {}
+        for rnd in range(rounds):
+            for v in variants:
+                sample = run(_command(v, ["render", "--check", "specs/shop.yaml"]))
+                times[v]["shop"].append(sample)
+                _progress(v, "shop", sample)
+            for v in variants:
+                out = Path(tmp) / f"out-{v or 'all'}-{rnd}"
+                sample = run(_command(v, ["render", str(spec), "--out", str(out)]))
+                times[v]["scale"].append(sample)
+                _progress(v, "scale", sample)
+                digest = hashlib.sha256((out / "obsgen-manifest.json").read_bytes()).hexdigest()
+                if manifests.setdefault(v, digest) != digest or len(set(manifests.values())) != 1:
+                    raise SystemExit(f"variant {v or 'all on'}: the render differs from the others")
+    return times
+
+
+def _median(samples: list[Sample], field: str) -> float:
+    return statistics.median(getattr(x, field) for x in samples)
+
+
+def main() -> None:
+    """Measure and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--shop-rounds", type=int, default=10)
+    parser.add_argument("--services", type=int, default=1000)
+    args = parser.parse_args()
+    times = measure(args.rounds, args.services)
+    # shop is cheap: extra rounds of it alone narrow its medians
+    for _ in range(max(0, args.shop_rounds - args.rounds)):
+        for v in times:
+            sample = run(_command(v, ["render", "--check", "specs/shop.yaml"]))
+            times[v]["shop"].append(sample)
+            _progress(v, "shop", sample)
+    base = times[""]
+    headers = ["variant"]
+    for work in ("shop", f"{args.services:,} svc"):
+        headers += [f"{work} wall s", f"{work} CPU s", f"{work} parent CPU s"]
+    headers += ["saves (parent CPU)", "verdict"]
+    rows = []
+    for v, samples in times.items():
+        row = ["all pieces on" if not v else f"without {v}"]
+        for work in ("shop", "scale"):
+            row += [f"{_median(samples[work], f):.2f}" for f in ("wall", "cpu", "own")]
+        if v:
+            # the parent's CPU is the critical path: the wall time on an idle 2-core machine (the child
+            # works beside it); it is also the only measure for which the checking child can save anything
+            saved = [1 - _median(base[w], "own") / _median(samples[w], "own") for w in ("shop", "scale")]
+            row += [f"shop {saved[0]:+.0%}, {args.services:,} svc {saved[1]:+.0%}",
+                    "keep" if max(saved) >= KEEP_AT else "remove"]
+        else:
+            row += ["", ""]
+        rows.append(row)
+    print(f"shop: render --check, median of {len(base['shop'])}; {args.services:,} services: render into an empty "
+          f"directory, median of {len(base['scale'])}. CPU = user + system of the process tree; parent CPU = "
+          "without the checking child. 'saves' = 1 - (with it) / (without it).\n")
+    print(_table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
