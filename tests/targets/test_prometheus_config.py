@@ -55,7 +55,10 @@ def test_span_loss_alerts_are_ratios_not_any_single_span(spec: Path) -> None:
     rules = {r["alert"]: r["expr"] for g in telemetry["groups"] for r in g["rules"]}
     for name in (naming.ALERTS.collector_refusing_spans, naming.ALERTS.collector_export_failing,
                  naming.ALERTS.tail_sampling_dropped_too_early):
-        assert "\n/\n" in rules[name] and rules[name].endswith("> 0.01") and "> 0\n" not in rules[name], name
+        ratio, _, volume = rules[name].partition("\nand\n")
+        assert "\n/\n" in ratio and ratio.endswith("> 0.01\n)") and "> 0\n" not in rules[name], name
+        # and only above a minimum volume: a share of a trickle is noise
+        assert volume.endswith("> 1") and "rate(" in volume, name
 
 
 def test_promtool_accepts_the_config_of_both_layouts(promtool: str, tmp_path: Path) -> None:
