@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from obsgen.emit.escape import slug
 from obsgen.plan import naming
@@ -15,6 +16,9 @@ from obsgen.plan.service_graph import GraphEdge, graph_edges
 from obsgen.spec.durations import Duration, parse_duration
 from obsgen.spec.endpoints import Protocol, Route, endpoint_protocol, grpc_parts, parse_route
 from obsgen.spec.models import Call, Endpoint, Policy, ServiceKind, Spec, policy_value
+
+if TYPE_CHECKING:  # the estimate lives with the collector target, whose package imports the plan
+    from obsgen.targets.collector.memory import SamplerMemory
 
 # Upstream default buckets (reference collector.md §3.1 and tempo-grafana.md §1.8).
 COLLECTOR_DEFAULT_BUCKETS = ("2ms", "4ms", "6ms", "8ms", "10ms", "50ms", "100ms", "200ms", "400ms", "800ms",
@@ -145,6 +149,16 @@ class Plan:
     def edges(self) -> tuple[PlannedCall, ...]:
         """Every declared call."""
         return tuple(c for s in self.services for c in s.calls)
+
+    @cached_property
+    def sampler_memory(self) -> SamplerMemory:
+        """One tail sampler's memory estimate and the container limit decided from it, once: the collector
+        target sizes the sampler's memory_limiter from this limit and the Helm target gives the pod the same
+        limit and GOMEMLIMIT (``collector.memory_limit_mib`` when the spec sets it; otherwise, with a
+        kubernetes section, the smallest limit whose soft limit covers the estimate)."""
+        from obsgen.targets.collector.memory import sampler_memory
+
+        return sampler_memory(self.spec)
 
     @property
     def service_graph_source(self) -> str:

@@ -577,7 +577,11 @@ class Collector(SpecModel):
     replicas: Annotated[Int, Field(ge=1, le=1000)] = 1
     """Sampling replicas; more than one renders a load-balancing gateway tier and a sampler tier."""
     memory_limit_mib: Annotated[Int, Field(ge=64, le=1_048_576)] = 2048
-    """Container memory limit; the memory_limiter is sized from it."""
+    """Container memory limit; the memory_limiter and GOMEMLIMIT are sized from it. With a kubernetes section
+    and this field unset, the sampler tier's limit follows its tail-sampling memory estimate instead: the
+    smallest multiple of 64 MiB whose memory_limiter soft limit (limit_mib - spike_limit_mib, about 64% of
+    the container) covers the estimate; the gateway keeps this default. Set explicitly, it is kept, and a
+    sampler estimate above its soft limit is an error (OBS326; without kubernetes a warning, OBS410)."""
     metrics_export: Literal["remote_write", "scrape"] = "remote_write"
     """Push span metrics by remote write, or expose them for scraping on :8889."""
     resolver: Literal["dns", "k8s"] = "dns"
@@ -635,7 +639,8 @@ class KubernetesGateway(SpecModel):
 
 
 class KubernetesSampler(SpecModel):
-    """The Collector sampler tier: a StatefulSet behind a headless Service; memory from the sizing rule."""
+    """The Collector sampler tier: a StatefulSet behind a headless Service; memory request (and, unless
+    collector.memory_limit_mib is set, limit) from the sizing rule."""
 
     cpu: CpuQuantity = "1"
     """CPU request per sampler pod."""

@@ -87,7 +87,8 @@ def _check_memory(spec: Spec, add: Add) -> None:
         add("OBS326", ("collector", "memory_limit_mib"),
             f"a sampler needs about {memory.request_mib} MiB ({memory.num_traces} buffered traces) but its "
             f"memory_limiter starts refusing data at {memory.soft_limit_mib} MiB",
-            hint="raise collector.memory_limit_mib or collector.replicas, or lower sampling.decision_wait")
+            hint="raise collector.memory_limit_mib or collector.replicas, or lower sampling.decision_wait "
+                 "(or leave memory_limit_mib unset: then the samplers' limit follows the estimate)")
 
 
 def _check_tempo_names(spec: Spec, add: Add) -> None:

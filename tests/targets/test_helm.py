@@ -236,20 +236,25 @@ def test_memory_and_gomemlimit_come_from_the_sizing() -> None:
     values = _values(plan)
     spec = plan.spec
     memory = sampler_memory(spec)
+    assert memory == plan.sampler_memory
     sampler = values[names.SAMPLER_VALUES]
     # 4000 traces/s x 15s x 1.5 / 3 replicas = 30000 traces x 24 KiB = 704 MiB (rounded up).
     assert memory.num_traces == 30000 and memory.traces_mib == 704
     assert sampler["resources"]["requests"]["memory"] == f"{memory.request_mib}Mi"
-    assert sampler["resources"]["limits"]["memory"] == f"{spec.collector.memory_limit_mib}Mi"
+    # The example leaves collector.memory_limit_mib unset: the sampler's limit follows the estimate
+    # (tests/targets/test_sampler_limit.py), the gateway keeps collector.memory_limit_mib.
+    assert sampler["resources"]["limits"]["memory"] == f"{memory.limit_mib}Mi"
     config = rendered_config(plan, "sampler.yaml")
     assert config["processors"]["tail_sampling"]["num_traces"] == memory.num_traces  # type: ignore[index]
     limiter = config["processors"]["memory_limiter"]  # type: ignore[index]
-    assert limiter["limit_mib"] == memory_sizing(spec.collector.memory_limit_mib).limit_mib
+    assert limiter["limit_mib"] == memory_sizing(memory.limit_mib).limit_mib
     assert memory.request_mib <= limiter["limit_mib"] - limiter["spike_limit_mib"]
-    for path in (names.GATEWAY_VALUES, names.SAMPLER_VALUES):
+    limits = {names.GATEWAY_VALUES: spec.collector.memory_limit_mib, names.SAMPLER_VALUES: memory.limit_mib}
+    for path, limit in limits.items():
         assert values[path]["useGOMEMLIMIT"] is False
+        assert values[path]["resources"]["limits"]["memory"] == f"{limit}Mi"
         assert values[path]["extraEnvs"] == [
-            {"name": "GOMEMLIMIT", "value": f"{memory_sizing(spec.collector.memory_limit_mib).gomemlimit_mib}MiB"}]
+            {"name": "GOMEMLIMIT", "value": f"{memory_sizing(limit).gomemlimit_mib}MiB"}]
 
 
 def test_probes_hit_the_health_check_extension() -> None:

@@ -177,9 +177,15 @@ def otlp_receiver(ids: Ids) -> Component:
     )
 
 
-def memory_limiter(plan: Plan, ids: Ids) -> Component:
-    """memory_limiter sized from the container limit, arithmetic in the comment."""
-    sizing = memory_sizing(plan.spec.collector.memory_limit_mib)
+def memory_limiter(plan: Plan, ids: Ids, *, tail_sampling: bool) -> Component:
+    """memory_limiter sized from the container limit, arithmetic in the comment.
+
+    A tier that tail-samples (the single collector, a sampler) takes the plan's sampler limit, the one its
+    pod gets (with a kubernetes section it may follow the memory estimate); the gateway takes
+    ``collector.memory_limit_mib``.
+    """
+    limit = plan.spec.collector.memory_limit_mib
+    sizing = plan.sampler_memory.limiter() if tail_sampling else memory_sizing(limit)
     data = {"check_interval": "1s", "limit_mib": sizing.limit_mib, "spike_limit_mib": sizing.spike_limit_mib}
     return Component(ids.memory_limiter, body(data), tuple(sizing.comments()))
 

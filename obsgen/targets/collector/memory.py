@@ -3,8 +3,11 @@
 traces per second x decision_wait x headroom / replicas = the traces one sampler buffers
 (``collector.values.trace_buffer_sizing``, the same ``num_traces`` the rendered config has); times the memory
 of one buffered trace, plus the two decision caches, plus the process baseline. The Helm sampler's memory
-*request* is this estimate; its *limit* is ``collector.memory_limit_mib``, from which the rendered
-``memory_limiter`` is sized. The limiter refuses data from its soft limit (limit_mib - spike_limit_mib), so an
+*request* is this estimate. Its *limit*, from which the sampler's rendered ``memory_limiter`` and ``GOMEMLIMIT``
+are sized, is ``collector.memory_limit_mib`` when the spec sets it; with a ``kubernetes:`` section and no
+explicit limit it follows the estimate (``estimate_limit_mib``): the smallest multiple of ``LIMIT_STEP_MIB``
+whose soft limit covers the request. The plan decides it once (``Plan.sampler_memory``) for both the collector
+and the Helm target. The limiter refuses data from its soft limit (limit_mib - spike_limit_mib), so an
 estimate above it means a sampler that refuses data in steady state.
 
 Sources (contrib ``processor/tailsamplingprocessor`` v0.159.0):
@@ -35,10 +38,21 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from obsgen.spec.models import ServiceKind, Spec
+from obsgen.targets.collector.values import (
+    HARD_LIMIT_SHARE,
+    SPIKE_SHARE,
+    MemorySizing,
+    memory_sizing,
+    trace_buffer_sizing,
+)
 
 TRACE_OVERHEAD_BYTES = 128 + 32 + 48
 SPAN_BYTES = 1024
 CACHE_ENTRY_BYTES = 80 + 20
+LIMIT_STEP_MIB = 64
+"""A limit sized from the estimate is a multiple of this (the schema's minimum ``memory_limit_mib``)."""
+MAX_LIMIT_MIB = 1_048_576
+"""The schema's maximum ``memory_limit_mib``: a derived limit is never more than a user could write."""
 DEFAULT_BASE_MIB = 256
 """Process baseline without a kubernetes section (``kubernetes.sampler.base_memory_mib``'s default)."""
 MIB = 1024 * 1024
@@ -82,9 +96,15 @@ class SamplerMemory:
     caches_mib: int
     base_mib: int
     limit_mib: int
-    """``collector.memory_limit_mib``: the container limit the limiter is sized from."""
+    """The sampler's container limit, from which its memory_limiter and GOMEMLIMIT are sized."""
+    limit_basis: str
+    """Where ``limit_mib`` came from (``collector.memory_limit_mib`` or the estimate), for comments."""
     soft_limit_mib: int
     gomemlimit_mib: int
+
+    def limiter(self) -> MemorySizing:
+        """The memory_limiter sized from ``limit_mib``: the sampler config's, and its GOMEMLIMIT."""
+        return memory_sizing(self.limit_mib, self.limit_basis)
 
     @property
     def request_mib(self) -> int:
@@ -104,15 +124,34 @@ class SamplerMemory:
         return (
             f"memory request = {self.num_traces} buffered traces (num_traces) x {self.trace_basis} = "
             f"{self.traces_mib} MiB + decision caches {self.caches_mib} MiB + baseline {self.base_mib} MiB = "
-            f"{self.request_mib} MiB; limit = collector.memory_limit_mib {self.limit_mib} MiB (memory_limiter "
+            f"{self.request_mib} MiB; limit = {self.limit_mib} MiB ({self.limit_basis}; memory_limiter "
             f"soft limit {self.soft_limit_mib} MiB, GOMEMLIMIT {self.gomemlimit_mib}MiB)"
         )
 
 
+def limit_is_explicit(spec: Spec) -> bool:
+    """Whether the spec itself wrote ``collector.memory_limit_mib`` (pydantic's ``model_fields_set``)."""
+    return "memory_limit_mib" in spec.collector.model_fields_set
+
+
+def estimate_limit_mib(request_mib: int) -> int:
+    """The smallest multiple of LIMIT_STEP_MIB whose memory_limiter soft limit covers ``request_mib``.
+
+    The soft limit is about 64% of the container (the 80% hard limit minus its 20% spike), so start from
+    request / 0.64 and step up past the rounding down in ``memory_sizing``.
+    """
+    share = HARD_LIMIT_SHARE * (1 - SPIKE_SHARE)
+    limit = max(LIMIT_STEP_MIB, math.ceil(Fraction(request_mib) / share / LIMIT_STEP_MIB) * LIMIT_STEP_MIB)
+    while limit < MAX_LIMIT_MIB:
+        sizing = memory_sizing(limit)
+        if sizing.limit_mib - sizing.spike_limit_mib >= request_mib:
+            break
+        limit += LIMIT_STEP_MIB
+    return min(limit, MAX_LIMIT_MIB)
+
+
 def sampler_memory(spec: Spec) -> SamplerMemory:
     """The memory estimate of one sampler replica."""
-    from obsgen.targets.collector.values import memory_sizing, trace_buffer_sizing
-
     sampling = spec.sampling
     buffer = trace_buffer_sizing(sampling.expected_traces_per_second, sampling.decision_wait, sampling.headroom,
                                  spec.collector.replicas)
@@ -128,16 +167,27 @@ def sampler_memory(spec: Spec) -> SamplerMemory:
         basis = f"(~{spans} spans x ~{SPAN_BYTES} B + {TRACE_OVERHEAD_BYTES} B)"
         base = DEFAULT_BASE_MIB
     cache_entries = 2 * buffer.decision_cache_size
-    limiter = memory_sizing(spec.collector.memory_limit_mib)
+    buffered = buffer_mib(buffer.num_traces, trace_bytes)
+    caches = caches_mib(cache_entries)
+    if k8s is not None and not limit_is_explicit(spec):
+        # obsgen sizes the pod, so the limit follows the estimate: the limiter never refuses in steady state.
+        request = buffered + caches + base
+        limit = estimate_limit_mib(request)
+        limit_basis = (f"collector.memory_limit_mib unset: the smallest multiple of {LIMIT_STEP_MIB} MiB whose "
+                       f"soft limit covers the {request} MiB estimate")
+    else:
+        limit, limit_basis = spec.collector.memory_limit_mib, "collector.memory_limit_mib"
+    limiter = memory_sizing(limit, limit_basis)
     return SamplerMemory(
         num_traces=buffer.num_traces,
         trace_bytes=trace_bytes,
         trace_basis=basis,
         cache_entries=cache_entries,
-        traces_mib=buffer_mib(buffer.num_traces, trace_bytes),
-        caches_mib=caches_mib(cache_entries),
+        traces_mib=buffered,
+        caches_mib=caches,
         base_mib=base,
-        limit_mib=spec.collector.memory_limit_mib,
+        limit_mib=limit,
+        limit_basis=limit_basis,
         soft_limit_mib=limiter.limit_mib - limiter.spike_limit_mib,
         gomemlimit_mib=limiter.gomemlimit_mib,
     )

@@ -59,7 +59,7 @@ def single(plan: Plan) -> Config:
     cfg = Config(_title(plan, "single collector, tail sampling"))
     cfg.extensions.append(health_check())
     cfg.receivers.append(otlp_receiver(ids))
-    cfg.processors += [memory_limiter(plan, ids), tail_sampling(plan, ids, 1), batch(ids)]
+    cfg.processors += [memory_limiter(plan, ids, tail_sampling=True), tail_sampling(plan, ids, 1), batch(ids)]
     cfg.exporters.append(tempo_exporter(plan, ids))
     sampling_processors = [ids.memory_limiter, ids.tail_sampling, ids.batch]
     if not in_collector:
@@ -93,7 +93,7 @@ def gateway(plan: Plan) -> Config:
     cfg = Config(_title(plan, f"gateway tier in front of {plan.spec.collector.replicas} sampler replicas"))
     cfg.extensions.append(health_check())
     cfg.receivers.append(otlp_receiver(ids))
-    cfg.processors += [memory_limiter(plan, ids), batch(ids)]
+    cfg.processors += [memory_limiter(plan, ids, tail_sampling=False), batch(ids)]
     cfg.exporters.append(load_balancing(plan, ids))
     exporters = [ids.load_balancing]
     if in_collector:
@@ -119,7 +119,8 @@ def sampler(plan: Plan) -> Config:
     cfg = Config(_title(plan, f"sampler tier, one of {replicas} replicas behind the gateway"))
     cfg.extensions.append(health_check())
     cfg.receivers.append(otlp_receiver(ids))
-    cfg.processors += [memory_limiter(plan, ids), tail_sampling(plan, ids, replicas), batch(ids)]
+    cfg.processors += [memory_limiter(plan, ids, tail_sampling=True), tail_sampling(plan, ids, replicas),
+                       batch(ids)]
     cfg.exporters.append(tempo_exporter(plan, ids))
     sampling_processors = [ids.memory_limiter, ids.tail_sampling, ids.batch]
     if not in_collector:

@@ -59,12 +59,14 @@ class MemorySizing:
     limit_mib: int
     spike_limit_mib: int
     gomemlimit_mib: int
+    source: str = "collector.memory_limit_mib"
+    """Where the container limit came from, for the comment."""
 
     def comments(self) -> list[str]:
         """The arithmetic, for a YAML comment above the processor."""
         soft = self.limit_mib - self.spike_limit_mib
         return [
-            f"Container memory limit {self.container_mib} MiB (collector.memory_limit_mib).",
+            f"Container memory limit {self.container_mib} MiB ({self.source}).",
             f"limit_mib = 80% of it = {self.limit_mib} MiB: the hard limit; above it a GC is forced at once.",
             f"spike_limit_mib = 20% of limit_mib = {self.spike_limit_mib} MiB, so the soft limit is "
             f"{soft} MiB: from there on data is refused (clients retry) and GCs are forced, which leaves "
@@ -74,11 +76,11 @@ class MemorySizing:
         ]
 
 
-def memory_sizing(container_mib: int) -> MemorySizing:
+def memory_sizing(container_mib: int, source: str = "collector.memory_limit_mib") -> MemorySizing:
     """Size the memory_limiter from the container limit (integer MiB, rounded down)."""
     limit = math.floor(container_mib * HARD_LIMIT_SHARE)
     spike = max(1, math.floor(limit * SPIKE_SHARE))
-    return MemorySizing(container_mib, limit, spike, math.floor(limit * GOMEMLIMIT_SHARE))
+    return MemorySizing(container_mib, limit, spike, math.floor(limit * GOMEMLIMIT_SHARE), source)
 
 
 @dataclass(frozen=True)

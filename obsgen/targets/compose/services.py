@@ -111,19 +111,24 @@ def collectors(plan: Plan) -> dict[str, dict[str, object]]:
         "mem_limit": f"{collector.memory_limit_mib}m",
         "restart": "unless-stopped",
     }
+    # The single collector and the samplers tail-sample: their limit is the plan's sampler limit, the one
+    # their memory_limiter is sized from.
+    sampling: dict[str, object] = {"environment": {"GOMEMLIMIT": stack.gomemlimit(plan, tail_sampling=True)},
+                                   "mem_limit": f"{plan.sampler_memory.limit_mib}m"}
     backends = [TEMPO, PROMETHEUS]
     receive = {"ports": [_publish(stack.OTLP_GRPC_PORT, stack.OTLP_GRPC_PORT),
                          _publish(stack.OTLP_HTTP_PORT, stack.OTLP_HTTP_PORT)]}
     if collector.replicas <= 1:
         config = _rendered(f"{stack.COLLECTOR_DIRECTORY}/config.yaml")
-        return {COLLECTOR: {**common, "volumes": [_bind(config, COLLECTOR_CONFIG)], **receive,
+        return {COLLECTOR: {**common, **sampling, "volumes": [_bind(config, COLLECTOR_CONFIG)], **receive,
                             **_network(plan, COLLECTOR), "depends_on": _healthy(*backends)}}
     gateway = _rendered(f"{stack.COLLECTOR_DIRECTORY}/gateway.yaml")
     sampler = _rendered(f"{stack.COLLECTOR_DIRECTORY}/sampler.yaml")
     return {
         # every replica answers to the sampler_service alias, so the gateway's dns resolver and
         # Prometheus' dns_sd job see one address per replica, as with a headless Kubernetes Service
-        SAMPLER: {**common, "volumes": [_bind(sampler, COLLECTOR_CONFIG)], "deploy": {"replicas": collector.replicas},
+        SAMPLER: {**common, **sampling, "volumes": [_bind(sampler, COLLECTOR_CONFIG)],
+                  "deploy": {"replicas": collector.replicas},
                   **_network(plan, SAMPLER), "depends_on": _healthy(*backends)},
         GATEWAY: {**common, "volumes": [_bind(gateway, COLLECTOR_CONFIG)], **receive, **_network(plan, GATEWAY),
                   "depends_on": {SAMPLER: {"condition": "service_started"}, **_healthy(PROMETHEUS)}},

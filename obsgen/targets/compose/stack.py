@@ -46,8 +46,11 @@ def scrape_port() -> int:
     return int(SCRAPE_ENDPOINT.rsplit(":", 1)[1])
 
 
-def gomemlimit(plan: Plan) -> str:
-    """GOMEMLIMIT for a Collector container, as the rendered memory_limiter comment asks for."""
+def gomemlimit(plan: Plan, *, tail_sampling: bool = False) -> str:
+    """GOMEMLIMIT for a Collector container, as its rendered memory_limiter comment asks for (a tail-sampling
+    container's limiter is sized from the plan's sampler limit)."""
+    if tail_sampling:
+        return f"{plan.sampler_memory.gomemlimit_mib}MiB"
     return f"{memory_sizing(plan.spec.collector.memory_limit_mib).gomemlimit_mib}MiB"
 
 

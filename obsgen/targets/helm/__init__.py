@@ -16,7 +16,6 @@ from obsgen.emit.artifacts import Artifact, header_lines
 from obsgen.emit.templates import dump_yaml
 from obsgen.plan import Plan
 from obsgen.spec.versions import version_tuple
-from obsgen.targets.collector.memory import sampler_memory
 from obsgen.targets.collector.strict.config import validate_collector_config
 from obsgen.targets.helm import names
 from obsgen.targets.helm.chart_merge import CHART_DEFAULT_CONFIG, helm_merge, tpl_read
@@ -74,7 +73,7 @@ def render(plan: Plan) -> list[Artifact]:
         return []
     charts = k8s.charts
     version = version_tuple(spec.stack.collector)
-    memory = sampler_memory(spec)
+    memory = plan.sampler_memory
     service = sampler_service(spec)
     sampler_notes = [
         *_collector_notes(plan, charts.opentelemetry_collector, service.name, "sampler"),

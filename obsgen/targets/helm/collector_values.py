@@ -15,7 +15,6 @@ import yaml
 from obsgen.plan import Plan
 from obsgen.targets.collector import target as collector
 from obsgen.targets.collector.components import HEALTH_CHECK_ENDPOINT, OTLP_GRPC_PORT, TELEMETRY_PORT
-from obsgen.targets.collector.memory import sampler_memory
 from obsgen.targets.collector.values import memory_sizing
 from obsgen.targets.helm.chart_merge import CHART_DEFAULT_CONFIG, nulls_for_chart_defaults, tpl_literal
 from obsgen.targets.helm.names import sampler_service
@@ -113,7 +112,7 @@ def sampler_values(plan: Plan) -> dict[str, object]:
     spec = plan.spec
     k8s = spec.kubernetes
     assert k8s is not None
-    memory = sampler_memory(spec)
+    memory = plan.sampler_memory  # the limit sampler.yaml's memory_limiter is sized from
     service = sampler_service(spec)
     values: dict[str, object] = {
         "mode": "statefulset",

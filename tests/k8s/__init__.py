@@ -1,0 +1,1 @@
+"""Pinned Kubernetes API data for the objects obsgen writes directly (not through a chart)."""
