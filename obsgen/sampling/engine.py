@@ -423,8 +423,11 @@ class Ottl(Node):
         return Decision.NOT_SAMPLED
 
 
-class And(Node):
-    """``and.go``: NotSampled (or InvertNotSampled) from a sub-policy -> NotSampled at once; else Sampled."""
+class _AllOf(Node):
+    """A combinator that decides ``on_all`` when every sub-policy samples, and NotSampled as soon as one does
+    not (``and.go`` and ``drop.go`` share this loop; only the all-matched decision differs)."""
+
+    on_all: Decision
 
     def __init__(self, subs: list[Node]) -> None:
         self.subs = subs
@@ -439,7 +442,13 @@ class And(Node):
             d = evaluate(sub, ctx)
             if d in (Decision.NOT_SAMPLED, Decision.INVERT_NOT_SAMPLED):
                 return Decision.NOT_SAMPLED
-        return Decision.SAMPLED
+        return self.on_all
+
+
+class And(_AllOf):
+    """``and.go``: NotSampled (or InvertNotSampled) from a sub-policy -> NotSampled at once; else Sampled."""
+
+    on_all = Decision.SAMPLED
 
 
 class Not(Node):
@@ -458,23 +467,10 @@ class Not(Node):
         return {Decision.SAMPLED: Decision.NOT_SAMPLED, Decision.NOT_SAMPLED: Decision.SAMPLED}.get(d, d)
 
 
-class Drop(Node):
+class Drop(_AllOf):
     """``drop.go``: NotSampled as soon as a sub-policy does not sample; Dropped when all do."""
 
-    def __init__(self, subs: list[Node]) -> None:
-        self.subs = subs
-        self.pure = all(s.pure for s in subs)
-        self.stateless = all(s.stateless for s in subs)
-
-    def children(self) -> Sequence[Node]:
-        return self.subs
-
-    def evaluate(self, ctx: TraceCtx) -> Decision:
-        for sub in self.subs:
-            d = evaluate(sub, ctx)
-            if d in (Decision.NOT_SAMPLED, Decision.INVERT_NOT_SAMPLED):
-                return Decision.NOT_SAMPLED
-        return Decision.DROPPED
+    on_all = Decision.DROPPED
 
 
 class Composite(Node):
