@@ -52,6 +52,26 @@ def dashboard_uid(plan: Plan, service_key: str | None, kind: str) -> str:
     return f"{prefix}-{digest}"
 
 
+def templated_service_uid(plan: Plan) -> str:
+    """The UID of the one service dashboard every service shares (its ``service`` variable picks one).
+
+    ``<system>-service``: never equal to a per-service ``<system>-svc-<key>`` nor to the overview's or
+    the sampling dashboard's UID.
+    """
+    parts = [plan.name, "service"]
+    readable = "-".join(parts)
+    if len(readable) <= MAX_UID and _LOSSLESS.match(plan.name):
+        return readable
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:_HASH_LEN]
+    prefix = _readable("-".join(_readable(p) for p in parts))[: MAX_UID - _HASH_LEN - 1].rstrip("-")
+    return f"{prefix}-{digest}"
+
+
+def service_dashboard_url(plan: Plan) -> str:
+    """Absolute URL of the templated service dashboard, without its ``var-service`` query parameter."""
+    return f"{plan.spec.backends.grafana.url.rstrip('/')}/d/{templated_service_uid(plan)}"
+
+
 def dashboard_file(plan: Plan, service_key: str | None, kind: str) -> str:
     """The artifact path of a dashboard, relative to the output directory."""
     return f"{DASHBOARDS_DIR}/{dashboard_uid(plan, service_key, kind)}.json"
