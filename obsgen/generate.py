@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import json
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -114,8 +110,7 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
     names = targets if targets is not None else registry.names()
     early = [n for n in names if n in _CHECKED_IN_BACKGROUND]
     try:
-        with _fewer_collections():
-            return _generate(result, plan, shown, names, early)
+        return _generate(result, plan, shown, names, early)
     except UnsafeText as exc:  # the spec checks should have refused this text where it was written
         result.diagnostics.append(Diagnostic("OBS705", f"spec text cannot be written safely: {exc}", file=shown,
                                              hint="a spec check let this text through; please report it"))
@@ -204,35 +199,6 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
         if art.path.startswith(RULES_PREFIX):
             checked.lint += rule_lint.lint_rule_file(doc, art.path)
     return checked
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic GC rarely while rendering.
-
-    A large render allocates millions of small objects that live until it ends (plan, artifact text,
-    parsed YAML); with the default threshold of 700 allocations the collector rescans them thousands
-    of times, which was ~40% of a 1,000-service render. The data has no reference cycles to free.
-    Renders may overlap (threads): the first to start raises the threshold, the last to end restores it.
-    """
-    global _renders, _saved_threshold
-    with _gc_lock:
-        if _renders == 0:
-            _saved_threshold = gc.get_threshold()
-            gc.set_threshold(max(_saved_threshold[0], 100_000), *_saved_threshold[1:])
-        _renders += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _renders -= 1
-            if _renders == 0:
-                gc.set_threshold(*_saved_threshold)
-
-
-_gc_lock = threading.Lock()
-_renders = 0
-_saved_threshold: tuple[int, ...] = gc.get_threshold()
 
 
 def _reject_duplicates(artifacts: list[Artifact]) -> None:
