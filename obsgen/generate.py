@@ -142,6 +142,10 @@ def _generate(result: Result, plan: Plan, shown: str, names: list[str], early: l
         raise
     artifacts += early_artifacts
     result.diagnostics += here.diagnostics + there.diagnostics
+    if "compose" in names and result.loaded is not None:  # a target leaves nothing out without saying so
+        from obsgen.targets.compose import omissions
+
+        result.diagnostics += omissions.diagnostics(plan, result.loaded)
     result.facts = here.facts + there.facts
     if result.ok:  # artifacts the tools would reject make cross-checks and lint noise
         result.diagnostics += crosscheck.check(plan, result.facts, result.loaded, shown)
