@@ -87,6 +87,7 @@ CODES: dict[str, str] = {
     "OBS423": "traffic model sends no traffic",
     "OBS424": "traffic call the topology does not declare",
     "OBS425": "attribute takes its value from a derived attribute",
+    "OBS426": "traffic model breaches an SLO objective",
     # 5xx: metrics, SLOs
     "OBS500": "SLO latency threshold is not a histogram bucket",
     "OBS501": "high-cardinality dimension",

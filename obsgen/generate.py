@@ -21,7 +21,7 @@ from obsgen.emit.artifacts import Artifact
 from obsgen.emit.escape import UnsafeText
 from obsgen.emit.readback import load_yaml
 from obsgen.plan import Plan, build_plan
-from obsgen.spec import filename, semantic, urls
+from obsgen.spec import filename, semantic, traffic_slos, urls
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
@@ -74,6 +74,7 @@ def plan_spec(path: Path, display: str | None = None, data: bytes | None = None)
         return result
     result.plan = build_plan(spec, default_name=path.stem, spec_file=path.name)
     result.diagnostics.extend(budget_diagnostics(result.plan, loaded))
+    result.diagnostics.extend(traffic_slos.check(spec, loaded))
     return result
 
 
