@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.spec.endpoints import parse_route
@@ -77,12 +78,20 @@ def _objectives(spec: Spec) -> Iterator[Objective]:
             where = f"{key}'s {slo.endpoint} requests" if slo.endpoint else f"{key}'s requests"
             if slo.availability is not None:
                 yield Objective((*loc, "availability"), slo.name, reported, span_name, 1 - slo.availability / 100,
-                                lambda _ns, failed: failed, f"of {where} fail")
+                                _failed, f"of {where} fail")
             if slo.latency is not None:
                 threshold = slo.latency.threshold
                 yield Objective((*loc, "latency"), slo.name, reported, span_name, 1 - slo.latency.percentile / 100,
-                                lambda ns, _failed, limit=threshold.ns: ns > limit,
+                                partial(_slower_than, threshold.ns),
                                 f"of {where} take longer than {threshold}")
+
+
+def _failed(_duration_ns: int, failed: bool) -> bool:
+    return failed
+
+
+def _slower_than(limit_ns: int, duration_ns: int, _failed: bool) -> bool:
+    return duration_ns > limit_ns
 
 
 def _measure(spec: Spec, objectives: list[Objective]) -> None:
@@ -97,13 +106,11 @@ def _measure(spec: Spec, objectives: list[Objective]) -> None:
     by_template = {i: found for i, found in by_template.items() if found}
     if not by_template:
         return
-    traces = 0
-    for draw in model.draws(SEED, duration_s=2 * MAX_TRACES / model.rate + 1):
+    for traces, draw in enumerate(model.draws(SEED, duration_s=2 * MAX_TRACES / model.rate + 1), start=1):
         for template, _parent, start, end, failed in draw.spans:
             for objective in by_template.get(template, ()):
                 objective.spans += 1
                 objective.bad += objective.is_bad(end - start, failed)
-        traces += 1
         if traces >= MAX_TRACES:
             break
         # after a warm-up in which every reachable objective shows up, stop once each has enough spans
