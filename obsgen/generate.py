@@ -17,7 +17,7 @@ from obsgen.emit.artifacts import Artifact
 from obsgen.emit.escape import UnsafeText
 from obsgen.emit.readback import load_yaml
 from obsgen.plan import Plan, build_plan
-from obsgen.spec import filename, semantic, urls
+from obsgen.spec import filename, semantic, traffic_slos, urls
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
@@ -70,6 +70,7 @@ def plan_spec(path: Path, display: str | None = None, data: bytes | None = None)
         return result
     result.plan = build_plan(spec, default_name=path.stem, spec_file=path.name)
     result.diagnostics.extend(budget_diagnostics(result.plan, loaded))
+    result.diagnostics.extend(traffic_slos.check(spec, loaded))
     return result
 
 
@@ -137,6 +138,10 @@ def _generate(result: Result, plan: Plan, shown: str, names: list[str], early: l
         raise
     artifacts += early_artifacts
     result.diagnostics += here.diagnostics + there.diagnostics
+    if "compose" in names and result.loaded is not None:  # a target leaves nothing out without saying so
+        from obsgen.targets.compose import omissions
+
+        result.diagnostics += omissions.diagnostics(plan, result.loaded)
     result.facts = here.facts + there.facts
     if result.ok:  # artifacts the tools would reject make cross-checks and lint noise
         result.diagnostics += crosscheck.check(plan, result.facts, result.loaded, shown)
