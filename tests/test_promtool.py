@@ -107,12 +107,13 @@ def test_hostile_names_survive_promtool(promtool: str, tmp_path: Path) -> None:
     # the shared alerts name the service by label; promtool has just proven these expansions, and the link's
     # query value is Go's url.QueryEscape of the hostile name (written out here, not computed by obsgen)
     tests = yaml.safe_load((prom / "tests" / "services.yaml").read_text())["tests"]
+    hostile = 'Pay {{ $labels.x }} "svc" \\ #1: ünï {'
     annotations = [a["exp_annotations"] for t in tests for c in t["alert_rule_test"] for a in c["exp_alerts"]
-                   if a["exp_labels"].get("service", a["exp_labels"].get("client")) == 'Pay {{ $labels.x }} "svc" \\ #1: ünï {']
+                   if a["exp_labels"].get("service", a["exp_labels"].get("client")) == hostile]
     assert annotations
     escaped = "Pay+%7B%7B+%24labels.x+%7D%7D+%22svc%22+%5C+%231%3A+%C3%BCn%C3%AF+%7B"
     assert all(a["dashboard_url"].endswith("?var-service=" + escaped) for a in annotations)
-    assert any(a["summary"] == 'No span metrics from Pay {{ $labels.x }} "svc" \\ #1: ünï {' for a in annotations)
+    assert any(a["summary"] == f"No span metrics from {hostile}" for a in annotations)
 
 
 def test_promtool_catches_a_broken_rule(promtool: str, tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ from obsgen.emit.templates import render_template
 from obsgen.plan import Plan
 from obsgen.targets.prometheus import config as prometheus_config
 from obsgen.targets.prometheus.rules.common import dashboard_uid
+from obsgen.targets.prometheus.rules.declared import declared_service_groups
 from obsgen.targets.prometheus.rules.health import health_group
 from obsgen.targets.prometheus.rules.model import RULES_DIR, TESTS_DIR, RuleFile
 from obsgen.targets.prometheus.rules.recordings import declared_call_groups, recording_groups
-from obsgen.targets.prometheus.rules.declared import declared_service_groups
 from obsgen.targets.prometheus.rules.service import services_group
 from obsgen.targets.prometheus.rules.slo import slo_groups
 from obsgen.targets.prometheus.strict import check_rule_file, check_test_file

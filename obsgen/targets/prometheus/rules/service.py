@@ -256,7 +256,8 @@ def edge_alerts(plan: Plan) -> list[Alert]:
         failing_cases += [Scenario(f"{edge}: failing", _edge_traffic(plan, e, flow(min(1.0, 4 * thr)))),
                           Scenario(f"{edge}: healthy", _edge_traffic(plan, e, flow(thr / 4)))]
         if low is not None:
-            failing_cases.append(Scenario(f"{edge}: failing on too little traffic", _edge_traffic(plan, e, flow(1.0, low))))
+            failing_cases.append(Scenario(f"{edge}: failing on too little traffic",
+                                          _edge_traffic(plan, e, flow(1.0, low))))
         silent_cases += [Scenario(f"{edge}: declared, no traffic", _edge_traffic(plan, e, ())),
                          Scenario(f"{edge}: traffic", _edge_traffic(plan, e, flow(0.0)))]
     client, server = Label(sg.client_label), Label(sg.server_label)

@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 
 from obsgen.plan import Plan, PlannedService, PlannedSLO, naming
+from obsgen.spec.rule_lint import MAX_RULES_PER_GROUP
 from obsgen.targets.prometheus import compat as prometheus_compat
 from obsgen.targets.prometheus import sim
-from obsgen.spec.rule_lint import MAX_RULES_PER_GROUP
 from obsgen.targets.prometheus.rules import declared, slo_meta
 from obsgen.targets.prometheus.rules.common import (
     enough_traffic,
@@ -259,7 +259,8 @@ def slo_groups(plan: Plan) -> tuple[Group, ...]:
     groups += [Group(f"{plan.name}-slo-window-{window}", (rule,)) for window, rule in window_rules(plan)]
     groups.append(Group(f"{plan.name}-slo-period-burn-rates", tuple(
         slo_meta.period_burn_rate_recording(plan, w) for w in dict.fromkeys(s.window for s in plan.slos))))
-    groups.append(Group(f"{plan.name}-slo-alerts", tuple(a for shape in shapes(plan) for a in burn_alerts(plan, shape))))
+    groups.append(Group(f"{plan.name}-slo-alerts",
+                        tuple(a for shape in shapes(plan) for a in burn_alerts(plan, shape))))
     return tuple(groups)
 
 
