@@ -66,7 +66,7 @@ def with_info(traffic: Traffic, *info: CounterFlow) -> Traffic:
     return Traffic(traffic.spans, traffic.edges, tuple(counters))
 
 
-def declared_services(plan: Plan, traffic: Traffic) -> list[dict[str, str]]:
+def declared_services(traffic: Traffic) -> list[dict[str, str]]:
     """The labels of every declared-service series the traffic feeds, in order."""
     return [dict(c.labels) for c in traffic.counters if c.metric == naming.DECLARED_SERVICE]
 

@@ -84,7 +84,7 @@ def representatives(plan: Plan, services: tuple[PlannedService, ...] | list[Plan
     return list(seen.values())
 
 
-def _team_join(plan: Plan, on: str, info: str) -> str:
+def _team_join(on: str, info: str) -> str:
     return f"* on ({on}) group_left ({naming.TEAM_LABEL})\n  {info}"
 
 
@@ -100,11 +100,11 @@ def error_ratio_alert(plan: Plan) -> Alert | None:
     guard = traffic_guard(plan, naming.recorded("service", "requests", "5m"), (svc,))
     info = selector(naming.DECLARED_SERVICE, [(declared.ERROR_RATIO_LABEL, "=", "true")])
     ratio = f"{naming.recorded('service', 'error_ratio', '5m')} > {num(thr)}{guard}".replace("\n", "\n  ")
-    expr = f"(\n  {ratio}\n)\n{_team_join(plan, svc, info)}"
+    expr = f"(\n  {ratio}\n)\n{_team_join(svc, info)}"
 
     def predict(traffic: Traffic) -> list:
         out = []
-        for labels in declared.declared_services(plan, traffic):
+        for labels in declared.declared_services(traffic):
             if labels[declared.ERROR_RATIO_LABEL] != "true":
                 continue
             name = labels[svc]
@@ -117,27 +117,23 @@ def error_ratio_alert(plan: Plan) -> Alert | None:
 
     low = low_traffic_per_minute(plan)
     scenarios: list[Scenario] = []
+
+    def case(service: PlannedService, name: str, error_share: float, per_minute: float = REQUESTS_PER_MINUTE,
+             samples: bool = False) -> Scenario:
+        traffic = Traffic(spans=(_service_flow(plan, service, error_share=error_share, per_minute=per_minute),))
+        return Scenario(f"{service.key}: {name}", declared.with_info(traffic, declared.service_info(plan, service)),
+                        _recorded_samples(plan, service, error_share) if samples else ())
+
     for service in representatives(plan, covered):
-        info_flow = declared.service_info(plan, service)
-
-        def case(name: str, error_share: float, per_minute: float = REQUESTS_PER_MINUTE,
-                 samples: bool = False, service: PlannedService = service, info_flow: object = info_flow) -> Scenario:
-            traffic = Traffic(spans=(_service_flow(plan, service, error_share=error_share, per_minute=per_minute),))
-            return Scenario(f"{service.key}: {name}", declared.with_info(traffic, info_flow),  # type: ignore[arg-type]
-                            _recorded_samples(plan, service, error_share) if samples else ())
-
-        scenarios += [case("errors over threshold", min(1.0, 4 * thr), samples=True),
-                      case("errors under threshold", thr / 4)]
+        scenarios += [case(service, "errors over threshold", min(1.0, 4 * thr), samples=True),
+                      case(service, "errors under threshold", thr / 4)]
         if low is not None:
-            scenarios.append(case("errors over threshold on too little traffic", 1.0, low))
+            scenarios.append(case(service, "errors over threshold on too little traffic", 1.0, low))
     # a service its service-wide SLO covers has no error-ratio alert: failing, it stays silent here
     uncovered = [s for s in plan.instrumented if not declared.has_error_ratio_alert(s)]
     if uncovered:
-        s = uncovered[0]
-        scenarios.append(Scenario(
-            f"{s.key}: errors over threshold, covered by its availability SLO",
-            declared.with_info(Traffic(spans=(_service_flow(plan, s, error_share=min(1.0, 4 * thr)),)),
-                               declared.service_info(plan, s))))
+        scenarios.append(case(uncovered[0], "errors over threshold, covered by its availability SLO",
+                              min(1.0, 4 * thr)))
     name = Label(svc)
     return make_alert(
         plan, None, name=naming.ALERTS.service_error_ratio, expr=expr, shared=True,
@@ -159,7 +155,7 @@ def span_metrics_absent_alert(plan: Plan) -> Alert:
 
     def predict(traffic: Traffic) -> list:
         return [(((svc, labels[svc]), *declared.team_labels(labels)), 0.0)
-                for labels in declared.declared_services(plan, traffic) if not sim.span_rate(traffic, labels[svc])]
+                for labels in declared.declared_services(traffic) if not sim.span_rate(traffic, labels[svc])]
 
     scenarios: list[Scenario] = []
     for service in representatives(plan, plan.instrumented):
@@ -195,13 +191,13 @@ def _alerted_calls(plan: Plan) -> str:
     sg = naming.SERVICE_GRAPH
     svc = plan.span_metrics.service_label
     callers = (f'label_replace({naming.DECLARED_SERVICE}, "{sg.client_label}", "$1", "{svc}", "(.*)")')
-    return f"{naming.DECLARED_CALL}\n{_team_join(plan, sg.client_label, callers)}"
+    return f"{naming.DECLARED_CALL}\n{_team_join(sg.client_label, callers)}"
 
 
 def _edge_predictions(plan: Plan, traffic: Traffic) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
     """(client, server, team labels) of every alerted declared call the traffic feeds."""
     svc = plan.span_metrics.service_label
-    callers = {labels[svc]: labels for labels in declared.declared_services(plan, traffic)}
+    callers = {labels[svc]: labels for labels in declared.declared_services(traffic)}
     return [(client, server, declared.team_labels(callers[client]))
             for client, server in declared.declared_calls(traffic) if client in callers]
 

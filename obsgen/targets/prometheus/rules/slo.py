@@ -314,7 +314,7 @@ def burn_alerts(plan: Plan, shape: Shape) -> list[Alert]:
         conditions = " or ".join(_condition_text(t, b) for t in pairs)
 
         def predict(traffic: Traffic, pairs: list[BurnTier] = pairs) -> list:
-            teams = {i[sm.service_label]: declared.team_labels(i) for i in declared.declared_services(plan, traffic)}
+            teams = {i[sm.service_label]: declared.team_labels(i) for i in declared.declared_services(traffic)}
             out = []
             for svc, member in shape.members:
                 if svc.name not in teams:  # no declared-service series: the team join drops it
