@@ -2,8 +2,9 @@
 
 Rules are built as data (so the promtool tests can be derived from the same objects that are
 written) and only turned into YAML by the template. Alert text is a sequence of parts: literal spec
-text (escaped for Prometheus' Go templates) and the alert's value with a humanize function, so the
-same object renders the annotation template and the exact string promtool must see.
+text (escaped for Prometheus' Go templates), the alert's value with a humanize function, and labels of
+the alert's series (a rule over many services names each by ``$labels``), so the same object renders the
+annotation template and the exact string promtool must see.
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ class Label:
     the service it fires for. ``urlquery`` escapes it for a URL query value.
 
     Prometheus expands annotations with Go's text/template (template/template.go, ``Expand``: v3.5.0
-    ``text_template.New(te.name).Funcs(te.funcMap)``), so text/template's builtin ``urlquery``
-    (``url.QueryEscape`` of the value, text/template/funcs.go) is available beside Prometheus' own
-    functions; it is what makes a hostile service name a correct ``var-service=`` link.
+    ``text_template.New(te.name).Funcs(te.funcMap)`` with ``missingkey=zero``), so text/template's builtin
+    ``urlquery`` (``url.QueryEscape`` of the value, text/template/funcs.go) is available beside Prometheus'
+    own functions; it is what makes a hostile service name a correct ``var-service=`` link.
     """
 
     name: str

@@ -1,8 +1,15 @@
-"""SLO rules: SLI recordings per window and multiwindow, multi-burn-rate alerts (SRE workbook ch. 5).
+"""SLO rules: SLI recordings per window and multiwindow, multi-burn-rate alerts (SRE workbook ch. 5),
+per SLO *shape* rather than per SLO (issue 15).
 
-Per SLO objective (availability and/or latency) the group records events and bad events per second
-over the 5m base window from raw span metrics, then the error ratio over every window the burn-rate
-tiers need, derived from those recorded series. Alerts read only the recorded ratios.
+Only what differs between SLOs is a rule per SLO objective (availability and/or latency): its events and bad
+events per second over the 5m base window, read from raw span metrics (their selectors differ), and its
+objective (rules.slo_meta). The error ratio over every window the burn-rate tiers need is one rule per
+window over every SLO, from those recorded series (``slo_window`` selects the SLOs that need a window when
+SLO windows differ). The burn-rate alerts are one page and one ticket rule per shape, i.e. per distinct
+(kind, budget, SLO window): the thresholds stay literal per shape, and each rule selects its SLOs by their
+objective series, ``== <objective>``. Sloth and Pyrra generate a group per SLO instead; at 1,000 services
+that was 668 groups and their tests, for 2 shapes. Alerts read only the recorded ratios, and take their
+``team`` from the declared-service series (rules.declared).
 """
 
 from __future__ import annotations
