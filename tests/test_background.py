@@ -141,8 +141,7 @@ def test_a_violation_found_in_the_second_process_is_reported(monkeypatch: pytest
     assert found and all("unknown field 'evaluation_intervall'" in d.message for d in found)
     assert {d.message.split(":")[0] for d in found} == {
         f"prometheus/tests/{stem}.yaml" for stem in
-        ("service-crm-system", "service-frontend", "service-inventory-system", "service-main-service",
-         "service-payments-service", "telemetry")}
+        ("services", "slos", "telemetry")}
 
 
 def test_a_failure_here_cancels_the_child(monkeypatch: pytest.MonkeyPatch,

@@ -54,7 +54,9 @@ def _recorded_from_text(plan: object, files: dict[str, str]) -> int:
     endpoints = sum(max(1, len(s.endpoints)) for s in svcs)
     edges = len(plan.declared_calls)  # type: ignore[attr-defined]
     les = len(collector_buckets(files)[0]) + 1
-    by_name: dict[str, int] = {}
+    # per recorded name, the series its rules write: (their slo_window, how many), so a rule over every SLO
+    # (rules.slo) that selects some windows counts only the series of those
+    by_name: dict[str, list[tuple[str | None, int]]] = {}
     total = 0
     for path, text in sorted(files.items()):
         if not path.startswith("prometheus/rules/"):
@@ -64,6 +66,7 @@ def _recorded_from_text(plan: object, files: dict[str, str]) -> int:
                 if "record" not in rule:
                     continue
                 expr = rule["expr"]
+                window = rule.get("labels", {}).get("slo_window")
                 match = re.match(r"\s*sum by \(([^)]*)\)", expr)
                 if re.fullmatch(r"vector\([0-9.e+-]+\)", expr.strip()):  # a constant: declared call, SLO objective
                     n = 1
@@ -78,12 +81,17 @@ def _recorded_from_text(plan: object, files: dict[str, str]) -> int:
                     if "le" in keys:
                         n *= les
                 else:  # ratio, quantile or average of recorded series: as many as the first it reads
-                    first = re.search(r"[a-z_]+:[a-z_0-9]+:[a-z_0-9]+", expr)
+                    first = re.search(r"[a-z_]+:[a-z_0-9]+:[a-z_0-9]+(\{[^}]*\})?", expr)
                     assert first, expr
-                    n = by_name[first.group(0)]
+                    only = re.search(r'slo_window=~?"([^"]*)"', first.group(1) or "")
+                    read = [(w, k) for w, k in by_name[first.group(0).split("{")[0]]
+                            if only is None or w in only.group(1).split("|")]
                     if "histogram_quantile" in expr:
-                        n //= les
-                by_name[rule["record"]] = n
+                        read = [(w, k // les) for w, k in read]
+                    by_name.setdefault(rule["record"], []).extend(read)
+                    total += sum(k for _, k in read)
+                    continue
+                by_name.setdefault(rule["record"], []).append((window, n))
                 total += n
     return total
 

@@ -100,7 +100,7 @@ def _sli_errors_expr(version: str, tmp_path: Path, *, scrape: bool) -> str:
     result = generate(spec, targets=["rules"])
     assert result.ok
     doc = yaml.safe_load(next(a.text for a in result.artifacts
-                              if a.path == "prometheus/rules/service-main-service.yaml"))
+                              if a.path == "prometheus/rules/slos.yaml"))
     return next(r["expr"] for g in doc["groups"] for r in g["rules"]
                 if r.get("record") == "slo:obsgen_sli_errors:rate5m" and r["labels"]["slo"] == "checkout-latency")
 

@@ -88,13 +88,13 @@ def test_2x_and_3x_pins_render_different_bucket_matchers_for_scraped_span_metric
     v3 = _rules(_shop_pinned(tmp_path, "3.5.0", scrape=True))
     assert v2.keys() == v3.keys()
     changed = sorted(path for path in v2 if v2[path] != v3[path])
-    # main-service's checkout SLO has a 1s threshold: the only boundary the majors store differently
-    assert changed == ["prometheus/rules/service-main-service.yaml"]
-    assert 'le=~"1|1\\\\.0"' in _sli_expr(v2, "service-main-service", "checkout-latency")
-    assert 'le="1.0"' in _sli_expr(v3, "service-main-service", "checkout-latency")
+    # main-service's checkout SLO (in slos.yaml) has a 1s threshold: the only boundary the majors store differently
+    assert changed == ["prometheus/rules/slos.yaml"]
+    assert 'le=~"1|1\\\\.0"' in _sli_expr(v2, "slos", "checkout-latency")
+    assert 'le="1.0"' in _sli_expr(v3, "slos", "checkout-latency")
     assert v2[changed[0]].replace('le=~"1|1\\\\.0"', 'le="1.0"') == v3[changed[0]]
     for text in (v2, v3):
-        assert 'le="0.5"' in _sli_expr(text, "service-payments-service", "payments-latency")
+        assert 'le="0.5"' in _sli_expr(text, "slos", "payments-latency")
 
 
 def test_2x_and_3x_pins_render_the_same_bytes_for_remote_write(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_2x_and_3x_pins_render_the_same_bytes_for_remote_write(tmp_path: Path) -
     v2, v3 = _rules(_shop_pinned(tmp_path, "2.42.0")), _rules(_shop_pinned(tmp_path, "3.5.0"))
     assert v3 == _rules(SHOP)
     assert v2 == v3
-    assert 'le="1"' in _sli_expr(v3, "service-main-service", "checkout-latency")
+    assert 'le="1"' in _sli_expr(v3, "slos", "checkout-latency")
 
 
 @pytest.mark.parametrize("scrape", [False, True])

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from obsgen import output
 from obsgen.generate import generate
@@ -77,8 +78,10 @@ def _check_all(promtool: str, prom: Path) -> None:
     rules = sorted(str(p.relative_to(prom)) for p in (prom / "rules").glob("*.yaml"))
     tests = sorted(str(p.relative_to(prom)) for p in (prom / "tests").glob("*.yaml"))
     assert rules and tests
-    # every rule file with alerts has a test file; the recordings and the declared calls have none
-    assert {Path(t).stem for t in tests} == {Path(r).stem for r in rules} - {"recordings", "declared-calls"}
+    # every rule file with alerts has a test file; the recordings and the declared series have none (the
+    # shared alerts' tests feed the declared series they need: rules.declared)
+    assert {Path(t).stem for t in tests} == {Path(r).stem for r in rules} - {"recordings", "declared-calls",
+                                                                              "declared-services"}
     _promtool_ok(promtool, "check", "rules", *rules, cwd=prom)
     text = _promtool_ok(promtool, "test", "rules", *tests, cwd=prom)
     assert text.count("SUCCESS") == len(tests)
@@ -101,14 +104,24 @@ def test_hostile_names_survive_promtool(promtool: str, tmp_path: Path) -> None:
     spec.write_text(HOSTILE_SPEC)
     prom = _render(spec, tmp_path / "out")
     _check_all(promtool, prom)
+    # the shared alerts name the service by label; promtool has just proven these expansions, and the link's
+    # query value is Go's url.QueryEscape of the hostile name (written out here, not computed by obsgen)
+    tests = yaml.safe_load((prom / "tests" / "services.yaml").read_text())["tests"]
+    hostile = 'Pay {{ $labels.x }} "svc" \\ #1: ünï {'
+    annotations = [a["exp_annotations"] for t in tests for c in t["alert_rule_test"] for a in c["exp_alerts"]
+                   if a["exp_labels"].get("service", a["exp_labels"].get("client")) == hostile]
+    assert annotations
+    escaped = "Pay+%7B%7B+%24labels.x+%7D%7D+%22svc%22+%5C+%231%3A+%C3%BCn%C3%AF+%7B"
+    assert all(a["dashboard_url"].endswith("?var-service=" + escaped) for a in annotations)
+    assert any(a["summary"] == f"No span metrics from {hostile}" for a in annotations)
 
 
 def test_promtool_catches_a_broken_rule(promtool: str, tmp_path: Path) -> None:
     """The generated tests are not vacuous: a changed threshold makes them fail."""
     prom = _render(ROOT / "specs" / "shop.yaml", tmp_path / "out")
-    rule = prom / "rules" / "service-frontend.yaml"
+    rule = prom / "rules" / "services.yaml"
     rule.write_text(rule.read_text().replace("> 0.05\n", "> 0.5\n"))
-    proc = subprocess.run([promtool, "test", "rules", "tests/service-frontend.yaml"], cwd=prom,
+    proc = subprocess.run([promtool, "test", "rules", "tests/services.yaml"], cwd=prom,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
     assert "ServiceHighErrorRatio" in proc.stdout + proc.stderr

@@ -433,23 +433,23 @@ def test_a_rule_test_the_real_promtool_fails_is_mapped_to_the_artifact(empty_pat
     """A changed alert threshold (the generator and its test out of step) fails ``promtool test rules``.
     promtool 3.5 does not name the test file in a failure: the FAIL line names the artifact."""
     artifacts, plan = _artifacts(SHOP)
-    test_file = next(a for a in artifacts if a.path == "prometheus/tests/service-frontend.yaml")
+    test_file = next(a for a in artifacts if a.path == "prometheus/tests/services.yaml")
     needed = {test_file.path, *(f"prometheus/{p.removeprefix('../')}"
                                 for p in yaml.safe_load(test_file.text)["rule_files"])}
     chosen = []
     for art in artifacts:
-        if art.path == "prometheus/rules/service-frontend.yaml":
+        if art.path == "prometheus/rules/services.yaml":
             assert "> 0.05\n" in art.text
             art = Artifact(art.path, art.text.replace("> 0.05\n", "> 0.5\n"))
         if art.path in needed:
             chosen.append(art)
     report = verify.verify_artifacts(chosen, plan, {}, environ=_real_env(empty_path))  # type: ignore[arg-type]
     by_path = {(o.check.artifact, o.check.label): o for o in report.outcomes}
-    failed = by_path[("prometheus/tests/service-frontend.yaml", "test rules")]
+    failed = by_path[("prometheus/tests/services.yaml", "test rules")]
     assert failed.status is verify.Status.FAIL
     assert "ServiceHighErrorRatio" in failed.message
     assert failed.message.startswith("  FAILED:") and "obsgen-verify-" not in failed.message
-    assert by_path[("prometheus/rules/service-frontend.yaml", "check rules")].status is verify.Status.OK
+    assert by_path[("prometheus/rules/services.yaml", "check rules")].status is verify.Status.OK
 
 
 def test_a_rule_file_the_real_promtool_rejects_is_mapped_to_the_artifact(empty_path: str) -> None:

@@ -100,8 +100,9 @@ def recorded_series(plan: Plan, recordings: Iterable[Recording]) -> int:
 
     A rule reading no series (``vector(1)`` of a declared call) writes one; a rule named after a level
     (``service:``, ``endpoint:``, ``edge:``) one per value of it, times the histogram's bucket series
-    (boundaries and ``+Inf``) when it records buckets; an SLO rule (``slo:``) reads one SLO's series and
-    writes one.
+    (boundaries and ``+Inf``) when it records buckets; an SLO rule (``slo:``) with an ``slo`` rule label
+    writes one, and one over every SLO (a window ratio or period burn rate, rules.slo) one per SLO objective
+    that has its window.
     """
     levels = _levels(plan)
     buckets = len(plan.buckets) + 1
@@ -112,10 +113,29 @@ def recorded_series(plan: Plan, recordings: Iterable[Recording]) -> int:
             continue
         level, _, measure = rec.name.partition(":")
         count = levels.get(level, 1)
+        if level == "slo" and "slo" not in rec.rule_labels:
+            count = _slo_objectives_reading(plan, rec)
         if "_bucket" in measure.partition(":")[0]:
             count *= buckets
         total += count
     return total
+
+
+def _slo_objectives_reading(plan: Plan, rec: Recording) -> int:
+    """SLO objectives a rule over every SLO writes a series for: those whose windows include the window of the
+    ratio it records (``slo:obsgen_sli_error:ratio_rate1h``) or, for the period burn rate, whose SLO window is
+    the one of the ratio it reads."""
+    from obsgen.plan import naming
+
+    ratio = naming.recorded("slo", "sli_error", "5m").removesuffix("5m")
+    source = rec.name if rec.name.startswith(ratio) else next((i for i in rec.inputs if i.startswith(ratio)), "")
+    window = source.removeprefix(ratio)
+    count = 0
+    for slo in plan.slos:
+        kinds = (slo.availability is not None) + (slo.latency_threshold is not None)
+        windows = naming.slo_windows(slo.window) if rec.name.startswith(ratio) else [naming.slo_window_text(slo.window)]
+        count += kinds if window in windows else 0
+    return count
 
 
 def series_by_metric(plan: Plan) -> dict[str, int]:

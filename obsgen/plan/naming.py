@@ -263,6 +263,11 @@ DECLARED_CALL = "edge:obsgen_declared_call:info"
 server labels: dashboards compare the observed graph with the declared one by reading these, instead
 of carrying every declared edge in their queries (5,000 terms for 1,000 services)."""
 
+DECLARED_SERVICE = "service:obsgen_declared_service:info"
+"""A constant series (value 1) per instrumented service, labelled with its ``service_name``, its ``team`` (the
+routing label that differs between services) and whether the shared error-ratio alert covers it: the alerts
+that are one rule over every service read what differs per service from these, by label."""
+
 SLO_LABEL = "slo"
 SLO_KIND_LABEL = "slo_kind"  # "availability" | "latency"
 

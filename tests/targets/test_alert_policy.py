@@ -3,6 +3,7 @@ none does) and the minimum-traffic guard of every ratio alert."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,19 @@ def test_no_threshold_alert_beside_the_burn_rate_alerts_of_an_slo(spec: Path) ->
 
 
 def test_error_ratio_alert_only_where_no_service_wide_availability_slo() -> None:
-    shop = _alerts(ROOT / "specs" / "shop.yaml")
+    result = generate(ROOT / "specs" / "shop.yaml", targets=["rules"])
+    declared = yaml.safe_load(next(a.text for a in result.artifacts
+                                   if a.path == "prometheus/rules/declared-services.yaml"))
+    covered = {r["labels"]["service_name"]: r["labels"]["obsgen_error_ratio_alert"]
+               for g in declared["groups"] for r in g["rules"]}
     # payments-service has a service-wide availability SLO: burn rate only
-    payments = shop["prometheus/rules/service-payments-service.yaml"]
-    assert naming.ALERTS.service_error_ratio not in {r["alert"] for r in payments}
+    assert covered["payments-service"] == "false"
     # frontend's SLO covers one endpoint only: the service-wide error ratio stays
-    assert naming.ALERTS.service_error_ratio in {r["alert"] for r in shop["prometheus/rules/service-frontend.yaml"]}
+    assert covered["frontend"] == "true"
+    # and the one shared rule reads that label
+    ratio = [r for r in _alerts(ROOT / "specs" / "shop.yaml")["prometheus/rules/services.yaml"]
+             if r["alert"] == naming.ALERTS.service_error_ratio]
+    assert len(ratio) == 1 and 'obsgen_error_ratio_alert="true"' in ratio[0]["expr"]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
@@ -47,9 +55,10 @@ def test_every_ratio_alert_needs_traffic(spec: Path) -> None:
     for rules in _alerts(spec).values():
         for r in rules:
             if r["alert"] in RATIO_ALERTS:
-                tail = r["expr"].rsplit("\nand on (", 1)
-                assert len(tail) == 2 and tail[1].endswith(":rate5m{" + tail[1].split("{", 1)[1].split("}")[0]
-                                                          + "} >= 0.1"), r["expr"]
+                # the guard closes the condition, before the team join of the shared rules
+                condition = r["expr"].rsplit("\n)\n* on (", 1)[0]
+                tail = re.split(r"\n *and on \(", condition)
+                assert len(tail) >= 2 and re.search(r":rate5m(\{[^}]*\})? >= 0\.1$", tail[-1]), r["expr"]
 
 
 def _spec(tmp_path: Path, alerting: str) -> Path:
@@ -62,17 +71,19 @@ def _spec(tmp_path: Path, alerting: str) -> Path:
 def test_the_guard_is_configurable_and_can_be_turned_off(tmp_path: Path) -> None:
     custom = [r for rs in _alerts(_spec(tmp_path, "alerting: {min_request_rate: 2.5}\n")).values() for r in rs
               if r["alert"] in RATIO_ALERTS]
-    assert custom and all(r["expr"].endswith(" >= 2.5") for r in custom)
+    assert custom and all(r["expr"].rsplit("\n)\n* on (", 1)[0].endswith(" >= 2.5") for r in custom)
     off = [r for rs in _alerts(_spec(tmp_path, "alerting: {min_request_rate: 0}\n")).values() for r in rs
            if r["alert"] in RATIO_ALERTS]
-    assert off and all("and on (" not in r["expr"] for r in off)
+    assert off and all(not re.search(r"requests:rate5m(\{[^}]*\})? >=", r["expr"]) for r in off)
 
 
 def test_every_ratio_alert_has_a_silent_low_traffic_test(tmp_path: Path) -> None:
     result = generate(_spec(tmp_path, ""), targets=["rules"])
-    tests = yaml.safe_load(next(a.text for a in result.artifacts if a.path == "prometheus/tests/service-api.yaml"))
-    low = {t["name"].split(":")[0] for t in tests["tests"] if "too little traffic" in t["name"]}
+    low = set()
+    for stem in ("services", "slos"):
+        tests = yaml.safe_load(next(a.text for a in result.artifacts if a.path == f"prometheus/tests/{stem}.yaml"))
+        low |= {t["name"].split(":")[0] for t in tests["tests"] if "too little traffic" in t["name"]}
+        for t in tests["tests"]:
+            if "too little traffic" in t["name"]:
+                assert all(c["exp_alerts"] == [] for c in t["alert_rule_test"])
     assert low == {naming.ALERTS.service_error_ratio, naming.ALERTS.edge_failing, naming.ALERTS.slo_latency_burn}
-    for t in tests["tests"]:
-        if "too little traffic" in t["name"]:
-            assert all(c["exp_alerts"] == [] for c in t["alert_rule_test"])

@@ -50,10 +50,12 @@ def test_budget_and_compliance_read_the_slo_window_series_the_rules_record() -> 
     assert len(overview) == 3  # objective, compliance, budget columns
     assert overview[0] == rules_slo_meta.OBJECTIVE and overview[2] == f"1 - {rules_slo_meta.PERIOD_BURN_RATE}"
     assert rules_slo_meta.PERIOD_BURN_RATE in overview[1] and rules_slo_meta.OBJECTIVE in overview[1]
+    # one period burn rate per SLO window, over every SLO with that window (rules.slo_meta)
     burn = [r.expr for f in rules.rule_files(plan) for g in f.groups for r in g.rules
             if getattr(r, "record", None) == rules_slo_meta.PERIOD_BURN_RATE
-            and ("slo", "payments-availability") in r.labels]
-    assert burn == [f'{series}{{slo="payments-availability", slo_kind="availability"}}\n/\n0.005']
+            and (rules_slo_meta.WINDOW_LABEL, slo.window.prom()) in r.labels]
+    assert burn == [f'{series}{{slo_window="{slo.window.prom()}"}}\n/ on (service_name, slo, slo_kind) group_left ()\n'
+                    f'  (1 - {rules_slo_meta.OBJECTIVE})']
 
 
 def test_the_overview_slo_queries_do_not_grow_with_the_slos() -> None:

@@ -12,6 +12,7 @@ import yaml
 from obsgen.generate import generate, plan_spec
 from obsgen.plan import naming
 from obsgen.spec.durations import parse_duration
+from obsgen.targets.prometheus.rules import slo_meta
 from tests.conftest import ROOT
 from tests.test_promtool import HOSTILE_SPEC
 
@@ -68,7 +69,9 @@ def _rendered(spec: Path) -> dict[str, dict]:
     return {a.path: yaml.safe_load(a.text) for a in result.artifacts}
 
 
-_IDENTITY = {naming.SEVERITY_LABEL, naming.SLO_LABEL, naming.SLO_KIND_LABEL}
+# a burn-rate rule covers one SLO shape (rules.slo): its shape labels tell its rules apart
+_IDENTITY = {naming.SEVERITY_LABEL, naming.SLO_LABEL, naming.SLO_KIND_LABEL, slo_meta.WINDOW_LABEL,
+             slo_meta.OBJECTIVE_LABEL}
 
 
 def _coverage_gaps(docs: dict[str, dict]) -> list[str]:
@@ -102,7 +105,9 @@ def test_every_alert_of_the_hostile_spec_has_a_firing_and_a_silent_test(tmp_path
     spec.write_text(HOSTILE_SPEC)
     docs = _rendered(spec)
     assert _coverage_gaps(docs) == []
-    worker = docs["prometheus/rules/service-worker.yaml"]
-    pages = [r for g in worker["groups"] for r in g["rules"]
-             if r.get("labels", {}).get("severity") == "page" and r["alert"] == naming.ALERTS.slo_availability_burn]
+    slos = docs["prometheus/rules/slos.yaml"]
+    # worker-availability's shape: 90% availability over the default 30d
+    pages = [r for g in slos["groups"] for r in g["rules"]
+             if r.get("labels", {}).get("severity") == "page" and r["alert"] == naming.ALERTS.slo_availability_burn
+             and r["labels"]["slo_objective"] == "0.9" and r["labels"]["slo_window"] == "30d"]
     assert len(pages) == 1 and ">= 1\n" in pages[0]["expr"] and "14.4 *" not in pages[0]["expr"]

@@ -19,9 +19,12 @@ import yaml
 from obsgen import output
 from obsgen.generate import generate
 from obsgen.plan import naming
+from obsgen.targets.prometheus.rules import slo_meta
 from tests.truth.sources import CASES, IDS, with_source
 
-_IDENTITY = {naming.SEVERITY_LABEL, naming.SLO_LABEL, naming.SLO_KIND_LABEL}
+# an SLO burn-rate rule covers one SLO shape (rules.slo): its shape labels tell its rules apart
+_IDENTITY = {naming.SEVERITY_LABEL, naming.SLO_LABEL, naming.SLO_KIND_LABEL, slo_meta.WINDOW_LABEL,
+             slo_meta.OBJECTIVE_LABEL}
 # promtool's expanding notation "start+stepxN" (also "start-stepxN"); "vxN" repeats a value (no growth)
 _STEP = re.compile(r"(-?[0-9.e+]+|_|stale)([+-][0-9.e]+)x([0-9]+)")
 

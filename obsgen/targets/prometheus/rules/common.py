@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from obsgen.plan import Plan, PlannedService, naming
 from obsgen.targets.grafana.dashboards import uids as dashboard_uids
-from obsgen.targets.prometheus.rules.model import Alert, Part, Prediction, Scenario, num
+from obsgen.targets.prometheus.rules.model import Alert, Label, Part, Prediction, Scenario, num
 
 # Labels an alert expression yields or obsgen sets itself: a routing label with one of these names
 # would overwrite the series' own label (Prometheus lets rule labels win), so it is not applied.
@@ -12,6 +12,7 @@ _OWN_LABELS = frozenset({
     "alertname", naming.SEVERITY_LABEL, naming.SLO_LABEL, naming.SLO_KIND_LABEL, naming.LE_LABEL,
     naming.JOB_LABEL, naming.INSTANCE_LABEL, naming.TEMPO_TENANT_LABEL,
     naming.SERVICE_GRAPH.client_label, naming.SERVICE_GRAPH.server_label,
+    "slo_window", "slo_objective",  # rules.slo_meta: the SLO shape on burn-rate alerts
 })
 
 
@@ -27,6 +28,38 @@ def routing_labels(plan: Plan, service: PlannedService | None) -> dict[str, str]
     if service is not None and service.team:
         labels[naming.TEAM_LABEL] = service.team
     return labels
+
+
+def resolved_team(plan: Plan, service: PlannedService) -> str | None:
+    """The ``team`` routing label of ``service``'s alerts: its own team, else alerting.labels.team."""
+    return routing_labels(plan, service).get(naming.TEAM_LABEL)
+
+
+def shared_routing_labels(plan: Plan) -> dict[str, str]:
+    """The routing labels of an alert that is one rule over many services: alerting.labels without ``team``.
+
+    ``team`` differs per service, so it comes from the series (``group_left (team)`` of
+    ``naming.DECLARED_SERVICE``): a rule label of the same name would override the series' value
+    (Prometheus applies rule labels over the expression's, rules/alerting.go ``Eval``).
+    """
+    return {k: v for k, v in routing_labels(plan, None).items() if k != naming.TEAM_LABEL}
+
+
+LINK_TEMPLATED_SERVICE_DASHBOARD = False
+"""Whether shared alerts link to the one templated service dashboard (``uids.service_dashboard_url``).
+
+False until the Grafana target renders that dashboard (issue 15, another branch): the cross-check (OBS703)
+rightly refuses a link to a dashboard obsgen does not render, so until then the link is the overview's, with
+the same ``var-service`` parameter (a dashboard ignores a variable it does not define). Flip it where that
+dashboard lands; nothing else changes."""
+
+
+def service_dashboard_link(plan: Plan, label: str) -> tuple[Part, ...]:
+    """The service dashboard showing the service named by the alert series' ``label``:
+    ``<grafana>/d/<system>-service?var-service=<the label, URL-query-escaped when expanded>``."""
+    base = (dashboard_uids.service_dashboard_url(plan) if LINK_TEMPLATED_SERVICE_DASHBOARD
+            else dashboard_uids.dashboard_url(plan, None, "overview"))
+    return (base + "?var-service=", Label(label, urlquery=True))
 
 
 def dashboard_uid(plan: Plan, service_key: str | None) -> str:
@@ -63,9 +96,14 @@ def make_alert(
     scenarios: tuple[Scenario, ...],
     extra_labels: dict[str, str] | None = None,
     dashboard_kind: str | None = None,
+    shared: bool = False,
+    dashboard_url: tuple[Part, ...] | None = None,
 ) -> Alert:
-    """An alert with the spec's routing labels, severity, runbook and dashboard link."""
-    labels: dict[str, str] = routing_labels(plan, service)
+    """An alert with the spec's routing labels, severity, runbook and dashboard link.
+
+    ``shared``: one rule over many services, whose ``team`` comes from the series (``shared_routing_labels``).
+    """
+    labels: dict[str, str] = shared_routing_labels(plan) if shared else routing_labels(plan, service)
     labels.update(extra_labels or {})
     labels[naming.SEVERITY_LABEL] = severity
     return Alert(
@@ -76,7 +114,7 @@ def make_alert(
         summary=summary,
         description=description,
         runbook_url=runbook_url(plan, name),
-        dashboard_url=dashboard_link(plan, service.key if service else None, dashboard_kind),
+        dashboard_url=dashboard_url or (dashboard_link(plan, service.key if service else None, dashboard_kind),),
         predict=predict,
         scenarios=scenarios,
     )

@@ -2,14 +2,16 @@
 
 Rules are built as data (so the promtool tests can be derived from the same objects that are
 written) and only turned into YAML by the template. Alert text is a sequence of parts: literal spec
-text (escaped for Prometheus' Go templates) and the alert's value with a humanize function, so the
-same object renders the annotation template and the exact string promtool must see.
+text (escaped for Prometheus' Go templates), the alert's value with a humanize function, and labels of
+the alert's series (a rule over many services names each by ``$labels``), so the same object renders the
+annotation template and the exact string promtool must see.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -79,7 +81,22 @@ class Value:
     format: ValueFormat
 
 
-Part = str | Value
+@dataclass(frozen=True)
+class Label:
+    """One label of the alert's series (``$labels.<name>``): what lets one rule over every service name
+    the service it fires for. ``urlquery`` escapes it for a URL query value.
+
+    Prometheus expands annotations with Go's text/template (template/template.go, ``Expand``: v3.5.0
+    ``text_template.New(te.name).Funcs(te.funcMap)`` with ``missingkey=zero``), so text/template's builtin
+    ``urlquery`` (``url.QueryEscape`` of the value, text/template/funcs.go) is available beside Prometheus'
+    own functions; it is what makes a hostile service name a correct ``var-service=`` link.
+    """
+
+    name: str
+    urlquery: bool = False
+
+
+Part = str | Value | Label
 
 
 go_template_literal = go_template_text
@@ -91,17 +108,31 @@ def template_text(parts: tuple[Part, ...]) -> str:
     for part in parts:
         if isinstance(part, Value):
             out.append("{{ $value | " + part.format.value + " }}")
+        elif isinstance(part, Label):
+            # a label name is [a-zA-Z_][a-zA-Z0-9_]*: a valid template field name as it is
+            out.append("{{ $labels." + part.name + (" | urlquery" if part.urlquery else "") + " }}")
         else:
             out.append(go_template_literal(part))
     return "".join(out)
 
 
-def expanded_text(parts: tuple[Part, ...], value: float) -> str:
-    """What Prometheus' template expansion prints for ``parts`` when the alert value is ``value``."""
+def go_urlquery(text: str) -> str:
+    """Go's ``url.QueryEscape`` (net/url/url.go, ``escape(s, encodeQueryComponent)``): every byte but
+    ``A-Za-z0-9-_.~`` as upper-case ``%XX`` of its UTF-8 bytes, and a space as ``+``."""
+    return urllib.parse.quote_plus(text, safe="")
+
+
+def expanded_text(parts: tuple[Part, ...], value: float, labels: Mapping[str, str] | None = None) -> str:
+    """What Prometheus' template expansion prints for ``parts`` when the alert value is ``value`` and
+    its series' labels are ``labels``."""
     out = []
     for part in parts:
         if isinstance(part, Value):
             out.append(humanize(part.format, value))
+        elif isinstance(part, Label):
+            # a missing label prints as the empty string: $labels is a map[string]string
+            text = (labels or {}).get(part.name, "")
+            out.append(go_urlquery(text) if part.urlquery else text)
         else:
             out.append(part)
     return "".join(out)
@@ -247,7 +278,7 @@ class Alert:
     summary: tuple[Part, ...]
     description: tuple[Part, ...]
     runbook_url: str
-    dashboard_url: str
+    dashboard_url: tuple[Part, ...]
     predict: Prediction = field(compare=False, repr=False)
     scenarios: tuple[Scenario, ...] = field(default=(), compare=False, repr=False)
 
@@ -259,7 +290,7 @@ class Alert:
             "for": self.for_,
             "labels": {k: template_text(v) for k, v in sorted(self.labels)},
             "annotations": {
-                "dashboard_url": go_template_literal(self.dashboard_url),
+                "dashboard_url": template_text(self.dashboard_url),
                 "description": template_text(self.description),
                 "runbook_url": go_template_literal(self.runbook_url),
                 "summary": template_text(self.summary),
@@ -270,15 +301,17 @@ class Alert:
         """The firing alerts promtool must report for ``traffic`` once ``for`` has elapsed."""
         out = []
         for expr_labels, value in self.predict(traffic):
-            labels = dict(expr_labels)
-            labels.update({k: expanded_text(v, value) for k, v in self.labels})
+            # templates see the expression's labels ($labels); rule labels then override them
+            series = dict(expr_labels)
+            labels = dict(series)
+            labels.update({k: expanded_text(v, value, series) for k, v in self.labels})
             out.append({
                 "exp_labels": dict(sorted(labels.items())),
                 "exp_annotations": {
-                    "dashboard_url": self.dashboard_url,
-                    "description": expanded_text(self.description, value),
+                    "dashboard_url": expanded_text(self.dashboard_url, value, series),
+                    "description": expanded_text(self.description, value, series),
                     "runbook_url": self.runbook_url,
-                    "summary": expanded_text(self.summary, value),
+                    "summary": expanded_text(self.summary, value, series),
                 },
             })
         return out

@@ -1,22 +1,38 @@
-"""Per-service alerts: the error ratio (only where no SLO covers the service), span metrics absent,
-and the service-graph alerts of the edges the service declares.
+"""The service alerts, one rule each over every service: the error ratio (only where no service-wide SLO
+covers the service), span metrics absent, and the service-graph alerts of every declared call.
+
+These alerts differ between services only by the service's name and its ``team``, so each is one rule
+that aggregates ``by (service_name)`` / ``(client, server)`` (issue 15: one copy per service was a third of a
+1,000-service render). What differs per service comes in by label from the declared series
+(rules.declared): ``group_left (team)`` copies the routing label, the declared series decide which
+services and calls are alerted at all, and the absence alerts are "declared, unless observed":
+``<declared> * 0 unless on (...) <recorded rate> > 0`` (the value is the observed rate, 0, as before).
+Annotations name the service with ``{{ $labels.<label> }}``.
+
+Tests per shape: one representative service per distinct ``team`` (per distinct routing label set) and,
+for the edge alerts, one representative declared call per distinct caller team; every case feeds only its
+representative's declared series (rules.declared), so promtool's whole-set comparison sees only them.
 """
 
 from __future__ import annotations
 
-from obsgen.plan import Plan, PlannedService, naming
+from obsgen.plan import GraphEdge, Plan, PlannedService, naming
 from obsgen.targets.prometheus import sim
+from obsgen.targets.prometheus.rules import declared
 from obsgen.targets.prometheus.rules.common import (
     enough_traffic,
     low_traffic_per_minute,
     make_alert,
     pct,
+    resolved_team,
+    service_dashboard_link,
     traffic_guard,
 )
 from obsgen.targets.prometheus.rules.model import (
     Alert,
     EdgeFlow,
     Group,
+    Label,
     Scenario,
     SpanFlow,
     Traffic,
@@ -60,163 +76,215 @@ def _recorded_samples(plan: Plan, service: PlannedService, error_share: float) -
     return tuple(out)
 
 
-def error_ratio_alert(plan: Plan, service: PlannedService) -> Alert:
-    """Server-span error ratio over alerting.error_ratio_threshold for 10m, with enough traffic."""
-    sm = plan.span_metrics
-    thr = plan.spec.alerting.error_ratio_threshold
-    series = naming.recorded("service", "error_ratio", "5m")
+def representatives(plan: Plan, services: tuple[PlannedService, ...] | list[PlannedService]) -> list[PlannedService]:
+    """The first of ``services`` per distinct ``team``: the only thing a shared rule's result differs by."""
+    seen: dict[str | None, PlannedService] = {}
+    for s in services:
+        seen.setdefault(resolved_team(plan, s), s)
+    return list(seen.values())
 
-    mine = [(sm.service_label, "=", service.name)]
-    guard = traffic_guard(plan, selector(naming.recorded("service", "requests", "5m"), mine), (sm.service_label,))
+
+def _team_join(on: str, info: str) -> str:
+    return f"* on ({on}) group_left ({naming.TEAM_LABEL})\n  {info}"
+
+
+def error_ratio_alert(plan: Plan) -> Alert | None:
+    """Server-span error ratio over alerting.error_ratio_threshold for 10m, with enough traffic, for every
+    service the declared-service series marks (None: no service has the alert)."""
+    covered = [s for s in plan.instrumented if declared.has_error_ratio_alert(s)]
+    if not covered:
+        return None
+    sm = plan.span_metrics
+    svc = sm.service_label
+    thr = plan.spec.alerting.error_ratio_threshold
+    guard = traffic_guard(plan, naming.recorded("service", "requests", "5m"), (svc,))
+    info = selector(naming.DECLARED_SERVICE, [(declared.ERROR_RATIO_LABEL, "=", "true")])
+    ratio = f"{naming.recorded('service', 'error_ratio', '5m')} > {num(thr)}{guard}".replace("\n", "\n  ")
+    expr = f"(\n  {ratio}\n)\n{_team_join(svc, info)}"
 
     def predict(traffic: Traffic) -> list:
-        total = sim.span_rate(traffic, service.name, naming.KIND_SERVER)
-        bad = sim.span_rate(traffic, service.name, naming.KIND_SERVER, errors=True)
-        if not total or bad is None or not bad / total > thr or not enough_traffic(plan, total):
-            return []
-        return [(((sm.service_label, service.name),), bad / total)]
+        out = []
+        for labels in declared.declared_services(traffic):
+            if labels[declared.ERROR_RATIO_LABEL] != "true":
+                continue
+            name = labels[svc]
+            total = sim.span_rate(traffic, name, naming.KIND_SERVER)
+            bad = sim.span_rate(traffic, name, naming.KIND_SERVER, errors=True)
+            if not total or bad is None or not bad / total > thr or not enough_traffic(plan, total):
+                continue
+            out.append((((svc, name), *declared.team_labels(labels)), bad / total))
+        return out
 
     low = low_traffic_per_minute(plan)
-    quiet = () if low is None else (
-        Scenario(f"{service.key}: errors over threshold on too little traffic",
-                 Traffic(spans=(_service_flow(plan, service, error_share=1.0, per_minute=low),))),)
+    scenarios: list[Scenario] = []
+
+    def case(service: PlannedService, name: str, error_share: float, per_minute: float = REQUESTS_PER_MINUTE,
+             samples: bool = False) -> Scenario:
+        traffic = Traffic(spans=(_service_flow(plan, service, error_share=error_share, per_minute=per_minute),))
+        return Scenario(f"{service.key}: {name}", declared.with_info(traffic, declared.service_info(plan, service)),
+                        _recorded_samples(plan, service, error_share) if samples else ())
+
+    for service in representatives(plan, covered):
+        scenarios += [case(service, "errors over threshold", min(1.0, 4 * thr), samples=True),
+                      case(service, "errors under threshold", thr / 4)]
+        if low is not None:
+            scenarios.append(case(service, "errors over threshold on too little traffic", 1.0, low))
+    # a service its service-wide SLO covers has no error-ratio alert: failing, it stays silent here
+    uncovered = [s for s in plan.instrumented if not declared.has_error_ratio_alert(s)]
+    if uncovered:
+        scenarios.append(case(uncovered[0], "errors over threshold, covered by its availability SLO",
+                              min(1.0, 4 * thr)))
+    name = Label(svc)
     return make_alert(
-        plan, service, name=naming.ALERTS.service_error_ratio,
-        expr=f"{selector(series, mine)} > {num(thr)}{guard}",
+        plan, None, name=naming.ALERTS.service_error_ratio, expr=expr, shared=True,
         for_=RED_FOR, severity=naming.SEVERITY_TICKET,
-        summary=(f"{service.name}: error ratio above {pct(thr)}",),
-        description=(Value(ValueFormat.PERCENT),
-                     f" of {service.name} server spans ended in error over the last 5m (threshold {pct(thr)})."),
-        predict=predict,
-        scenarios=(
-            Scenario(f"{service.key}: errors over threshold",
-                     Traffic(spans=(_service_flow(plan, service, error_share=min(1.0, 4 * thr)),)),
-                     _recorded_samples(plan, service, min(1.0, 4 * thr))),
-            Scenario(f"{service.key}: errors under threshold",
-                     Traffic(spans=(_service_flow(plan, service, error_share=thr / 4),))),
-            *quiet,
-        ),
+        summary=(name, f": error ratio above {pct(thr)}"),
+        description=(Value(ValueFormat.PERCENT), " of ", name,
+                     f" server spans ended in error over the last 5m (threshold {pct(thr)})."),
+        predict=predict, scenarios=tuple(scenarios), dashboard_url=service_dashboard_link(plan, svc),
     )
 
 
-def span_metrics_absent_alert(plan: Plan, service: PlannedService, own: Traffic) -> Alert:
-    """No span metrics at all (any span kind) from an instrumented service for 15m."""
+def span_metrics_absent_alert(plan: Plan) -> Alert:
+    """No span metrics at all (any span kind) from a declared (instrumented) service for 15m."""
     sm = plan.span_metrics
-    series = selector(naming.recorded("service", "spans", "5m"), [(sm.service_label, "=", service.name)])
+    svc = sm.service_label
+    spans = naming.recorded("service", "spans", "5m")
+    expr = (f"group by ({svc}, {naming.TEAM_LABEL}) ({naming.DECLARED_SERVICE}) * 0\n"
+            f"unless on ({svc})\n  {spans} > 0")
 
     def predict(traffic: Traffic) -> list:
-        rate = sim.span_rate(traffic, service.name)
-        return [] if rate else [(((sm.service_label, service.name),), 0.0)]
+        return [(((svc, labels[svc]), *declared.team_labels(labels)), 0.0)
+                for labels in declared.declared_services(traffic) if not sim.span_rate(traffic, labels[svc])]
 
+    scenarios: list[Scenario] = []
+    for service in representatives(plan, plan.instrumented):
+        info = declared.service_info(plan, service)
+        scenarios += [
+            Scenario(f"{service.key}: declared, no span metrics", declared.with_info(Traffic(), info)),
+            Scenario(f"{service.key}: span metrics flowing",
+                     declared.with_info(Traffic(spans=(_service_flow(plan, service),)), info)),
+        ]
+    name = Label(svc)
     return make_alert(
-        plan, service, name=naming.ALERTS.span_metrics_absent,
-        # absent() * 0 makes both branches report the observed rate (0) rather than absent's 1
-        expr=f"absent({series}) * 0\nor\n{series} == 0",
+        plan, None, name=naming.ALERTS.span_metrics_absent, expr=expr, shared=True,
         for_=ABSENT_FOR, severity=naming.SEVERITY_TICKET,
-        summary=(f"No span metrics from {service.name}",),
-        description=(f"{service.name} reported ", Value(ValueFormat.NUMBER),
+        summary=("No span metrics from ", name),
+        description=(name, " reported ", Value(ValueFormat.NUMBER),
                      f" spans/s in span metrics ({sm.calls}) for {ABSENT_FOR}: its instrumentation, the Collector "
                      "pipeline or remote write is broken."),
-        predict=predict,
-        scenarios=(
-            Scenario("span metrics from no service", Traffic()),
-            Scenario(f"span metrics from {service.name}", own),
-        ),
+        predict=predict, scenarios=tuple(scenarios), dashboard_url=service_dashboard_link(plan, svc),
     )
 
 
-def edge_alerts(plan: Plan, service: PlannedService, own_edges: Traffic) -> list[Alert]:
-    """Failing and silent edges from ``service``, one pair per edge the service graph can report.
+def alerted_edges(plan: Plan) -> list[GraphEdge]:
+    """The service-graph edges the edge alerts cover: every declared one whose caller is instrumented."""
+    return [e for e in plan.graph_edges if plan.by_key[e.caller].instrumented]
+
+
+def _alerted_calls(plan: Plan) -> str:
+    """The declared calls whose client is a declared (instrumented) service, with that service's team.
 
     Server names are the connector's (obsgen.plan.service_graph): a database's db.name, an external node's
     peer.service, and for a queue each consumer (producer -> consumer), never the queue itself.
     """
     sg = naming.SERVICE_GRAPH
-    thr = plan.spec.alerting.error_ratio_threshold
-    alerts: list[Alert] = []
-    low = low_traffic_per_minute(plan)
-    for graph_edge in plan.graph_edges:
-        if graph_edge.caller != service.key:
-            continue
-        client, server = graph_edge.client, graph_edge.server
-        matchers = [(sg.client_label, "=", client), (sg.server_label, "=", server)]
-        labels = ((sg.client_label, client), (sg.server_label, server))
-        edge = f"{client} -> {server}"
+    svc = plan.span_metrics.service_label
+    callers = (f'label_replace({naming.DECLARED_SERVICE}, "{sg.client_label}", "$1", "{svc}", "(.*)")')
+    return f"{naming.DECLARED_CALL}\n{_team_join(sg.client_label, callers)}"
 
-        def failing(traffic: Traffic, client: str = client, server: str = server, labels: tuple = labels) -> list:
+
+def _edge_predictions(plan: Plan, traffic: Traffic) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """(client, server, team labels) of every alerted declared call the traffic feeds."""
+    svc = plan.span_metrics.service_label
+    callers = {labels[svc]: labels for labels in declared.declared_services(traffic)}
+    return [(client, server, declared.team_labels(callers[client]))
+            for client, server in declared.declared_calls(traffic) if client in callers]
+
+
+def _edge_traffic(plan: Plan, edge: GraphEdge, flows: tuple[EdgeFlow, ...]) -> Traffic:
+    return declared.with_info(Traffic(edges=flows), declared.call_info(edge.client, edge.server),
+                              declared.service_info(plan, plan.by_key[edge.caller]))
+
+
+def edge_alerts(plan: Plan) -> list[Alert]:
+    """Failing and silent declared edges, one rule each over every alerted declared call."""
+    edges = alerted_edges(plan)
+    if not edges:
+        return []
+    sg = naming.SERVICE_GRAPH
+    keys = (sg.client_label, sg.server_label)
+    thr = plan.spec.alerting.error_ratio_threshold
+    low = low_traffic_per_minute(plan)
+    calls = _alerted_calls(plan).replace("\n", "\n    ")
+    guard = traffic_guard(plan, naming.recorded("edge", "requests", "5m"), keys)
+    ratio = f"{naming.recorded('edge', 'error_ratio', '5m')} > {num(thr)}{guard}".replace("\n", "\n  ")
+    on = ", ".join(keys)
+    failing_expr = (f"(\n  {ratio}\n)\n* on ({on}) group_left ({naming.TEAM_LABEL})\n  (\n    {calls}\n  )")
+    requests = naming.recorded("edge", "requests", "5m")
+    silent_expr = f"(\n  {calls.replace(chr(10) + '    ', chr(10) + '  ')}\n) * 0\nunless on ({on})\n  {requests} > 0"
+
+    def failing(traffic: Traffic) -> list:
+        out = []
+        for client, server, team in _edge_predictions(plan, traffic):
             total = sim.edge_rate(traffic, client, server)
             bad = sim.edge_rate(traffic, client, server, failed=True)
-            if not total or bad is None or not bad / total > thr or not enough_traffic(plan, total):
-                return []
-            return [(labels, bad / total)]
+            if total and bad is not None and bad / total > thr and enough_traffic(plan, total):
+                out.append((((sg.client_label, client), (sg.server_label, server), *team), bad / total))
+        return out
 
-        guard = traffic_guard(plan, selector(naming.recorded("edge", "requests", "5m"), matchers),
-                              (sg.client_label, sg.server_label))
-        quiet = () if low is None else (
-            Scenario(f"{edge}: failing on too little traffic", Traffic(edges=(EdgeFlow(client, server, low, 1.0),))),)
+    def silent(traffic: Traffic) -> list:
+        return [(((sg.client_label, client), (sg.server_label, server), *team), 0.0)
+                for client, server, team in _edge_predictions(plan, traffic)
+                if not sim.edge_rate(traffic, client, server)]
 
-        alerts.append(make_alert(
-            plan, service, name=naming.ALERTS.edge_failing,
-            expr=f"{selector(naming.recorded('edge', 'error_ratio', '5m'), matchers)} > {num(thr)}{guard}",
-            for_=RED_FOR, severity=naming.SEVERITY_TICKET, extra_labels=dict(labels),
-            summary=(f"{edge}: failed requests above {pct(thr)}",),
-            description=(Value(ValueFormat.PERCENT),
-                         f" of requests from {client} to {server} failed over the last 5m (service graph; "
-                         f"threshold {pct(thr)})."),
-            predict=failing,
-            scenarios=(
-                Scenario(f"{edge}: failing", Traffic(edges=(EdgeFlow(client, server, EDGE_REQUESTS_PER_MINUTE,
-                                                                     min(1.0, 4 * thr)),))),
-                Scenario(f"{edge}: healthy", Traffic(edges=(EdgeFlow(client, server, EDGE_REQUESTS_PER_MINUTE,
-                                                                     thr / 4),))),
-                *quiet,
-            ),
-        ))
-        requests = selector(naming.recorded("edge", "requests", "5m"), matchers)
+    by_team: dict[str | None, GraphEdge] = {}
+    for e in edges:
+        by_team.setdefault(resolved_team(plan, plan.by_key[e.caller]), e)
+    failing_cases: list[Scenario] = []
+    silent_cases: list[Scenario] = []
+    for e in by_team.values():
+        edge = f"{e.client} -> {e.server}"
 
-        def silent(traffic: Traffic, client: str = client, server: str = server, labels: tuple = labels) -> list:
-            return [] if sim.edge_rate(traffic, client, server) else [(labels, 0.0)]
+        def flow(share: float, per_minute: float = EDGE_REQUESTS_PER_MINUTE, e: GraphEdge = e) -> tuple[EdgeFlow, ...]:
+            return (EdgeFlow(e.client, e.server, per_minute, share),)
 
-        alerts.append(make_alert(
-            plan, service, name=naming.ALERTS.edge_no_traffic,
-            expr=f"absent({requests}) * 0\nor\n{requests} == 0",
-            for_=NO_TRAFFIC_FOR, severity=naming.SEVERITY_TICKET, extra_labels=dict(labels),
-            summary=(f"No traffic on declared edge {edge}",),
-            description=("The service graph saw ", Value(ValueFormat.NUMBER),
-                         f" requests/s from {client} to {server} for {NO_TRAFFIC_FOR}, although the spec declares "
-                         "the call (renamed service, broken context propagation, or a stale spec)."),
-            predict=silent,
-            scenarios=(
-                Scenario("traffic on no edge", Traffic()),
-                Scenario(f"traffic on every edge {service.name} declares", own_edges),
-            ),
-        ))
-    return alerts
-
-
-def own_traffic(plan: Plan, service: PlannedService) -> Traffic:
-    """Healthy traffic from ``service`` and on every edge it declares.
-
-    Only the service's own series: each test file then grows with its service, not with the
-    topology (feeding every service into every file made rendering quadratic).
-    """
-    servers = sorted({e.server for e in plan.graph_edges if e.caller == service.key})
-    return Traffic(
-        spans=(_service_flow(plan, service),),
-        edges=tuple(EdgeFlow(service.name, server, EDGE_REQUESTS_PER_MINUTE) for server in servers),
-    )
+        failing_cases += [Scenario(f"{edge}: failing", _edge_traffic(plan, e, flow(min(1.0, 4 * thr)))),
+                          Scenario(f"{edge}: healthy", _edge_traffic(plan, e, flow(thr / 4)))]
+        if low is not None:
+            failing_cases.append(Scenario(f"{edge}: failing on too little traffic",
+                                          _edge_traffic(plan, e, flow(1.0, low))))
+        silent_cases += [Scenario(f"{edge}: declared, no traffic", _edge_traffic(plan, e, ())),
+                         Scenario(f"{edge}: traffic", _edge_traffic(plan, e, flow(0.0)))]
+    client, server = Label(sg.client_label), Label(sg.server_label)
+    link = service_dashboard_link(plan, sg.client_label)
+    return [
+        make_alert(
+            plan, None, name=naming.ALERTS.edge_failing, expr=failing_expr, shared=True,
+            for_=RED_FOR, severity=naming.SEVERITY_TICKET,
+            summary=(client, " -> ", server, f": failed requests above {pct(thr)}"),
+            description=(Value(ValueFormat.PERCENT), " of requests from ", client, " to ", server,
+                         f" failed over the last 5m (service graph; threshold {pct(thr)})."),
+            predict=failing, scenarios=tuple(failing_cases), dashboard_url=link,
+        ),
+        make_alert(
+            plan, None, name=naming.ALERTS.edge_no_traffic, expr=silent_expr, shared=True,
+            for_=NO_TRAFFIC_FOR, severity=naming.SEVERITY_TICKET,
+            summary=("No traffic on declared edge ", client, " -> ", server),
+            description=("The service graph saw ", Value(ValueFormat.NUMBER), " requests/s from ", client, " to ",
+                         server, f" for {NO_TRAFFIC_FOR}, although the spec declares the call (renamed service, "
+                         "broken context propagation, or a stale spec)."),
+            predict=silent, scenarios=tuple(silent_cases), dashboard_url=link,
+        ),
+    ]
 
 
-def service_group(plan: Plan, service: PlannedService) -> Group:
-    """Every non-SLO alert about one instrumented service and the edges it declares."""
-    own = own_traffic(plan, service)
+def services_group(plan: Plan) -> Group:
+    """Every non-SLO alert about the instrumented services and their declared calls, one rule each."""
     rules: list[Alert] = []
-    # SRE workbook ("Alerting on SLOs"): where an SLO covers the service, its burn-rate alerts are the
-    # alerts; a threshold alert beside them pages on the same event, sooner and noisier. The error-ratio
-    # alert stays only for services no service-wide availability SLO covers (a latency threshold alert
-    # never: a latency threshold exists only as an SLO's, which has its burn-rate alerts).
-    if not any(slo.availability is not None and slo.endpoint is None for slo in service.slos):
-        rules.append(error_ratio_alert(plan, service))
-    rules.append(span_metrics_absent_alert(plan, service, own))
-    rules += edge_alerts(plan, service, Traffic(edges=own.edges))
-    return Group(f"{plan.name}-service-{service.key}", tuple(rules))
+    ratio = error_ratio_alert(plan)
+    if ratio is not None:
+        rules.append(ratio)
+    rules.append(span_metrics_absent_alert(plan))
+    rules += edge_alerts(plan)
+    return Group(f"{plan.name}-services", tuple(rules))
