@@ -133,7 +133,8 @@ def _services_table(layout: Layout, p: Panels, plan: Plan) -> None:
     ]
     link = service_link(plan)
     overrides = [
-        override("byName", "Service", links=[link]),
+        # no instrumented service: no service dashboard to link to
+        *([override("byName", "Service", links=[link])] if plan.instrumented else []),
         override("byName", "Requests/s", unit="reqps"),
         override("byName", "Error ratio", unit="percentunit", custom__cellOptions={"type": "color-text"},
                  thresholds={"mode": "absolute", "steps": [{"color": "green", "value": None}] + [
