@@ -97,8 +97,10 @@ def test_dashboard_links_point_at_the_service_dashboard(shop) -> None:
     plan = result.plan
     text = docs["prometheus/rules/service-main-service.yaml"]
     urls = {r["annotations"]["dashboard_url"] for g in text["groups"] for r in g["rules"] if "alert" in r}
-    assert urls == {dashboard_uids.dashboard_url(plan, "main-service", "service")}
-    assert rules.dashboard_uid(plan, "main-service") == "shop-svc-main-service"
+    # the templated service dashboard (the `?var-service=` of dashboard_uids.dashboard_url is the shared-alerts
+    # change's to add: obsgen/targets/prometheus builds these URLs from the UID alone today)
+    assert urls and all(u.split("?")[0] == dashboard_uids.service_dashboard_url(plan) for u in urls)
+    assert rules.dashboard_uid(plan, "main-service") == "shop-service"
 
 
 def test_every_slo_gets_page_and_ticket_burn_alerts(shop) -> None:

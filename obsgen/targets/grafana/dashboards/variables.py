@@ -33,8 +33,11 @@ from obsgen.targets.grafana.compat import DataSourceRef
 
 SERVICE = "service"
 SLO = "slo"
-# Grafana's variable regex filter (a JS regex between slashes): values with a backtick are not offered.
-NO_BACKTICK = "/^[^`]*$/"
+# Grafana's variable regex filter (a JS regex between slashes, run with exec on each value: @grafana/scenes
+# packages/scenes/src/variables/variants/query/utils.ts, metricNamesToVariableValues, v6.38.0): a value it does
+# not match is not offered; without a capture group a matched value is kept whole. A lookahead over
+# ``[\s\S]`` (any character, line breaks included) rejects a backtick anywhere, with no ``$`` in the text.
+NO_BACKTICK = "/^(?![\\s\\S]*`)/"
 
 
 def ref(name: str) -> str:
