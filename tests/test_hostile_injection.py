@@ -138,7 +138,8 @@ def _tempo_loki_queries(out: Path) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("service_name", ["a$__interval", "${__user.login}", "[[__dashboard]]", 'q"$x\\y',
                                           "a|b.*c (d)/e", "ünï 😀 ^x$"])
 def test_tempo_and_loki_panels_take_the_name_only_at_view_time(tmp_path: Path, service_name: str) -> None:
-    code, err, out = _render(tmp_path, f"services:\n  api:\n    service_name: {json.dumps(service_name, ensure_ascii=False)}\n")
+    name = json.dumps(service_name, ensure_ascii=False)
+    code, err, out = _render(tmp_path, f"services:\n  api:\n    service_name: {name}\n")
     assert code == 0, err
     queries = _tempo_loki_queries(out)
     assert {lang for lang, _ in queries} == {"logql", "traceql"}

@@ -18,7 +18,7 @@ from grafanalib import core
 
 from obsgen.plan import Plan, naming
 from obsgen.spec.durations import Duration
-from obsgen.targets.grafana.compat import DataSourceRef, LokiTarget, TempoTarget, dashboards_by_tag
+from obsgen.targets.grafana.compat import DataSourceRef, LokiTarget, TempoTarget, dashboards_by_tag, threshold_steps
 from obsgen.targets.grafana.dashboards import variables as var
 from obsgen.targets.grafana.dashboards.links import SERVICE_NAME_ATTRIBUTE, loki_label
 from obsgen.targets.grafana.dashboards.panels import (
@@ -159,7 +159,7 @@ def _traces_and_logs(layout: Layout, plan: Plan) -> None:
         title="Recent traces", dataSource=tempo_ref, targets=[TempoTarget(traceql, "A", tempo_ref, TRACES_LIMIT)],
         description="The service's latest traces in Tempo (TraceQL on resource.service.name); a trace id opens "
                     "the trace, the panel menu opens the query in Explore.",
-        filterable=False, transformations=[],
+        filterable=False, transformations=[], thresholds=threshold_steps("green"),
     )
     label = loki_label(plan)
     loki = plan.spec.backends.loki

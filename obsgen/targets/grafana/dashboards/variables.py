@@ -74,11 +74,8 @@ def query_variable(name: str, label: str, query: str, datasource: DataSourceRef,
     ``repeat_all``: multi-valued with ``All`` selected, what a repeated row iterates over (each repeated row
     gets one value as a scoped variable); otherwise one value at a time.
     """
-    current: dict[str, Any] = ({"selected": True, "text": ["All"], "value": ["$__all"]} if repeat_all else {})
-    return {
-        "current": current,
+    out: dict[str, Any] = {
         "datasource": datasource.to_json_data(),
-        "definition": query,
         "hide": 2 if hidden else 0,
         "includeAll": repeat_all,
         "label": label,
@@ -92,6 +89,9 @@ def query_variable(name: str, label: str, query: str, datasource: DataSourceRef,
         "sort": 1,
         "type": "query",
     }
+    if repeat_all:
+        out["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
+    return dict(sorted(out.items()))
 
 
 def service_variables(plan: Plan, datasource: DataSourceRef, spans_series: str, slo_series: str | None
