@@ -151,3 +151,14 @@ def _with_name(tmp_path: Path, name: str) -> Plan:
     path = tmp_path / "shop.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return _plan(path)
+
+
+def test_a_service_name_with_a_backtick_is_a_warning_naming_the_dashboard(tmp_path: Path) -> None:
+    from tests.test_hostile import run_cli
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text('services:\n  api:\n    service_name: "a `b`"\n  db: {kind: database, service_name: "x`y"}\n')
+    rc, _, err = run_cli(["validate", str(spec)])
+    assert rc == 0, err
+    assert f"{spec}:3:19: warning OBS203 services.api.service_name: service.name 'a `b`' has a backtick" in err
+    assert "x`y" not in err  # a database has no dashboard view of its own
