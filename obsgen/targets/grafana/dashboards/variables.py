@@ -21,7 +21,7 @@ Prometheus, Loki and Tempo use) reads a backslash before punctuation as that cha
 whole value: PromQL and LogQL label matchers are anchored by Prometheus's ``labels.NewMatcher``; TraceQL's
 ``=~`` is not, so the TraceQL form adds ``\\A`` and ``\\z``. The one character no raw string can hold is the
 backtick: the variable's own ``regex`` filter drops every value that contains one, so Grafana never offers such
-a value, and ``obsgen validate`` warns about an instrumented service whose ``service.name`` has a backtick (OBS203, a warning).
+a value, and ``obsgen validate`` warns (OBS203) about an instrumented service whose ``service.name`` has one.
 """
 
 from __future__ import annotations
