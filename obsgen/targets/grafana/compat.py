@@ -206,20 +206,6 @@ def transformation(kind: str, options: dict[str, Any], ref_ids: Sequence[str] = 
     return out
 
 
-def explore_url(datasource_uid: str, query: dict[str, Any]) -> str:
-    """A Grafana Explore URL (schemaVersion 1 ``panes``) running ``query`` over the dashboard's range.
-
-    The pane JSON is percent-encoded (so spec text in it can never be a Grafana variable); only the
-    ``${__from}``/``${__to}`` placeholders are left for Grafana to fill with the current range.
-    """
-    from_marker, to_marker = "@@FROM@@", "@@TO@@"
-    pane = {"a": {"datasource": datasource_uid, "queries": [{**query, "refId": "A"}],
-                  "range": {"from": from_marker, "to": to_marker}}}
-    encoded = url_component(json.dumps(pane, sort_keys=True, separators=(",", ":")))
-    encoded = encoded.replace(url_component(from_marker), "${__from}").replace(url_component(to_marker), "${__to}")
-    return f"/explore?schemaVersion=1&orgId=1&panes={encoded}"
-
-
 # ------------------------------------------------------------------------------------------------
 # Encoding
 
