@@ -313,6 +313,14 @@ def test_every_panel_query_has_data_in_some_phase(observed: dict[str, Any]) -> N
         if not hits:
             empty.append(f"{q['dashboard']} / {q['panel']} ({q['ref']}) {q['choice']}: {q['expr']}")
     assert not empty, "panel queries without data in both phases:\n" + "\n".join(empty)
+    # the templated service dashboard ran for every value its variables offer: every instrumented service, and
+    # for each the SLOs it declares (the hidden slo variable a row repeats over)
+    spec = _spec(name)
+    templated = [q for q in observed["panels"] if q["dashboard"].endswith("-service.json")]
+    services = {svc.service_name or key for key, svc in spec.services.items() if svc.kind.value == "service"}
+    assert services <= {q["choice"].get("service") for q in templated}
+    slos = {slo.name for svc in spec.services.values() for slo in svc.slos}
+    assert slos and slos <= {q["choice"].get("slo") for q in templated}
     # ONLY_FAILED depends on which services the run failed (all of them, when a failure propagates to the root)
     stale = [reason for (reason, _), n in zip(exceptions, used, strict=True) if n == 0 and reason != ONLY_FAILED]
     assert not stale, f"exceptions that no longer apply (remove them): {stale}"
