@@ -1,8 +1,8 @@
 """Stable Grafana dashboard UIDs and file names, derived from the spec alone.
 
 A UID is what alert links, dashboard links and bookmarks point at, so it depends only on the system
-name, the dashboard kind and (for service dashboards) the service key: never on order, time or
-anything else that could change between renders. Grafana allows at most 40 characters of
+name and the dashboard kind: never on order, time or anything else that could change between renders.
+Every service shares the one templated service dashboard; a link picks the service with ``?var-service=``. Grafana allows at most 40 characters of
 ``[a-zA-Z0-9-_]``; a readable form is used when it fits and is lossless, otherwise a truncated
 form plus a hash of the full identity keeps distinct dashboards distinct.
 """
