@@ -2,7 +2,8 @@
 
 A UID is what alert links, dashboard links and bookmarks point at, so it depends only on the system
 name and the dashboard kind: never on order, time or anything else that could change between renders.
-Every service shares the one templated service dashboard; a link picks the service with ``?var-service=``. Grafana allows at most 40 characters of
+Every service shares the one templated service dashboard; a link picks the service with ``?var-service=``.
+Grafana allows at most 40 characters of
 ``[a-zA-Z0-9-_]``; a readable form is used when it fits and is lossless, otherwise a truncated
 form plus a hash of the full identity keeps distinct dashboards distinct.
 """
