@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import re2
 import yaml
 from markdown_it import MarkdownIt
 
-from tests import lezer_grammars
-from tests.test_escape import go_unquote
+from tests import grafana_formats, lezer_grammars
 from tests.test_hostile import run_cli, snapshot
 
 _GRAFANA_VARIABLE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^\}]+))?(?::([^\}]+))?\}")
@@ -116,38 +115,45 @@ def test_a_name_key_makes_any_safe_file_name_fine(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# Grafana variables inside the LogQL/TraceQL of Explore links
+# Grafana variables inside the LogQL/TraceQL of the service dashboard's Tempo and Loki panels
 
 
-def _explore_queries(out: Path) -> list[tuple[str, str]]:
-    """(lang, query) of every Explore link of every dashboard."""
+def _tempo_loki_queries(out: Path) -> list[tuple[str, str]]:
+    """(lang, query) of every Tempo and Loki panel target of every dashboard."""
     found = []
     for path in sorted((out / "grafana" / "dashboards").glob("*.json")):
-        for link in json.loads(path.read_text(encoding="utf-8")).get("links", []):
-            url = link.get("url", "")
-            if not url.startswith("/explore"):
-                continue
-            (panes,) = parse_qs(urlsplit(url).query)["panes"]
-            for pane in json.loads(panes).values():
-                for query in pane["queries"]:
-                    if "expr" in query:
-                        found.append(("logql", query["expr"]))
-                    else:
-                        found.append(("traceql", query["query"]))
+        stack = list(json.loads(path.read_text(encoding="utf-8")).get("panels", []))
+        while stack:
+            panel = stack.pop(0)
+            stack += panel.get("panels") or []
+            for target in panel.get("targets") or []:
+                kind = target["datasource"]["type"]
+                if kind == "loki":
+                    found.append(("logql", target["expr"]))
+                elif kind == "tempo":
+                    found.append(("traceql", target["query"]))
     return found
 
 
-@pytest.mark.parametrize("service_name", ["a$__interval", "${__user.login}", "[[__dashboard]]", 'q"$x\\y'])
-def test_explore_link_queries_hold_no_grafana_variable(tmp_path: Path, service_name: str) -> None:
-    code, err, out = _render(tmp_path, f"services:\n  api:\n    service_name: {json.dumps(service_name)}\n")
+@pytest.mark.parametrize("service_name", ["a$__interval", "${__user.login}", "[[__dashboard]]", 'q"$x\\y',
+                                          "a|b.*c (d)/e", "ünï 😀 ^x$"])
+def test_tempo_and_loki_panels_take_the_name_only_at_view_time(tmp_path: Path, service_name: str) -> None:
+    name = json.dumps(service_name, ensure_ascii=False)
+    code, err, out = _render(tmp_path, f"services:\n  api:\n    service_name: {name}\n")
     assert code == 0, err
-    queries = _explore_queries(out)
+    queries = _tempo_loki_queries(out)
     assert {lang for lang, _ in queries} == {"logql", "traceql"}
+    formatted = []
     for lang, query in queries:
-        assert _GRAFANA_VARIABLE.search(query) is None and "$" not in query and "[[" not in query, query
-        if lang == "logql":
-            literal = re.fullmatch(r'\{service_name=(".*")\}', query)
-            assert literal and go_unquote(literal.group(1)) == service_name
-    trees = lezer_grammars.parse_many(queries)
-    for (_, query), tree in zip(queries, trees, strict=True):
+        # no spec text: the only variable is ${service:regex}, inside a backtick string
+        assert {m.group(0) for m in _GRAFANA_VARIABLE.finditer(query)} == {"${service:regex}"}, query
+        assert "api" not in query and service_name not in query
+        # as Grafana runs it for this service (the regex format), the raw string's regex is exactly the name
+        text = query.replace("${service:regex}", grafana_formats.escape_regex(service_name))
+        (regex,) = re.findall(r"=~ ?`([^`]*)`", text)
+        assert re2.fullmatch(regex if lang == "traceql" else f"(?:{regex})", service_name), text
+        assert not re2.search(regex, service_name + "x") if lang == "traceql" else True
+        formatted.append((lang, text))
+    trees = lezer_grammars.parse_many(formatted)
+    for (_, query), tree in zip(formatted, trees, strict=True):
         assert not [n for n in tree if n.name == "⚠"], query

@@ -105,11 +105,29 @@ class Recording:
         return labels - {"le"}
 
 
+def _variable_value(match: re.Match[str]) -> str:
+    # A dashboard variable (``${service:regex}`` in a raw-string ``=~`` matcher) may hold any value its own
+    # query offers, which that query's check covers: ``.*`` keeps the matcher's label checked and no literal
+    # value. Grafana's built-ins (``__``) become a plain token.
+    name = match.group(0).lstrip("${").split(":")[0].split(".")[0]
+    return "x" if name.startswith("__") else ".*"
+
+
 def grafana_to_promql(expr: str) -> str:
-    """Replace Grafana variables with values PromQL parses: durations -> 5m, ``$__tags`` -> nothing, vars -> x."""
+    """Replace Grafana variables with values PromQL parses: durations -> 5m, ``$__tags`` -> nothing, built-ins
+    -> x, dashboard variables -> ``.*`` (any value)."""
     text = _GRAFANA_DURATION.sub("5m", expr)
     text = text.replace("${__tags}", "").replace("$__tags", "")
-    return _GRAFANA_VAR.sub("x", text)
+    return _GRAFANA_VAR.sub(_variable_value, text)
+
+
+def _label_values_selector(metric: str, label: str) -> str:
+    """``label_values(metric, label)`` as a selector that also requires ``label`` on the series."""
+    metric = metric.strip()
+    if metric.endswith("}"):
+        return f'{metric[:-1].rstrip().rstrip(",")}, {label}!=""}}' if not metric.endswith("{}") else \
+            f'{metric[:-2]}{{{label}!=""}}'
+    return f'{metric}{{{label}!=""}}'
 
 
 def _rule_queries(art: Artifact, doc: object) -> Iterator[Query]:
@@ -131,6 +149,9 @@ def _dashboard_queries(art: Artifact, doc: object) -> Iterator[Query]:
     for panel in panels(_get(doc, "panels")):
         for t, target in enumerate(_list(panel.get("targets"))):
             expr = _get(target, "expr")
+            ds_type = _get(_get(target, "datasource") or panel.get("datasource"), "type")
+            if ds_type not in (None, "prometheus"):
+                continue  # a Loki target's expr is LogQL
             if isinstance(expr, str) and expr.strip():
                 yield Query.of(art.path, f"panel {panel.get('title')!r} target {t}", grafana_to_promql(expr))
     for var in _list(_get(_get(doc, "templating"), "list")):
@@ -140,7 +161,8 @@ def _dashboard_queries(art: Artifact, doc: object) -> Iterator[Query]:
         if _get(var, "type") == "query" and isinstance(query, str):
             match = re.fullmatch(r"\s*label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\)\s*", query)
             if match:
-                yield Query.of(art.path, f"variable {_get(var, 'name')!r}", grafana_to_promql(match.group(1)))
+                yield Query.of(art.path, f"variable {_get(var, 'name')!r}",
+                               grafana_to_promql(_label_values_selector(match.group(1), match.group(2))))
 
 
 def _datasource_queries(art: Artifact, doc: object) -> Iterator[Query]:

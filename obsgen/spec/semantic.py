@@ -104,6 +104,15 @@ class _Checker:
                          f"service_name {svc.service_name!r} is not one line of printable text",
                          hint="no control characters, line breaks, bidi controls or surrounding spaces: "
                               "service.name becomes a label value and a title in every backend")
+            if svc.kind is ServiceKind.SERVICE and "`" in name:
+                # obsgen.targets.grafana.dashboards.variables: every query reads the service variable in a
+                # backtick raw string, which cannot hold one; the variable does not offer such a name
+                self.add("OBS203", ("services", key, "service_name") if svc.service_name is not None
+                         else ("services", key),
+                         f"service.name {name!r} has a backtick: the service dashboard cannot show this service",
+                         hint="the dashboard's queries hold the name in backtick strings (PromQL, LogQL, TraceQL); "
+                              "alerts, rules and the overview are not affected", warning=True,
+                         key=svc.service_name is None)
             if name in reported:
                 self.add("OBS303", ("services", key), f"service.name {name!r} is also reported by {reported[name]!r}",
                          key=True)

@@ -153,8 +153,23 @@ def _errors_of_services_that_never_failed(name: str, observed: dict[str, Any]) -
 
     def match(q: dict[str, Any]) -> bool:
         expr = q["expr"]
-        return ('status_code="STATUS_CODE_ERROR"' in expr and " or " not in expr and 'service_name="' in expr
-                and not any(f'service_name="{f}"' in expr for f in failed))
+        if 'status_code="STATUS_CODE_ERROR"' not in expr or " or " in expr:
+            return False
+        service = q["choice"].get("service")
+        if service is not None:  # the templated service dashboard, for the service variable's value
+            return service not in failed
+        return 'service_name="' in expr and not any(f'service_name="{f}"' in expr for f in failed)
+    return match
+
+
+def _downstream_of_services_that_declare_no_call(name: str) -> Predicate:
+    """The service dashboard keeps the declared calls of the chosen service; one that declares none has none."""
+    spec = _spec(name)
+    callers = {svc.service_name or key for key, svc in spec.services.items() if svc.calls}
+
+    def match(q: dict[str, Any]) -> bool:
+        service = q["choice"].get("service")
+        return service is not None and service not in callers and "edge:obsgen_declared_call:info" in q["expr"]
     return match
 
 
@@ -195,8 +210,14 @@ ONLY_FAILED = ("an error series of a service no failure reached: errors there wo
                "alert, which the failing phase must not")
 
 
+NO_CALLS = "the service dashboard's downstream panels for a service the spec declares no call of"
+
+
 def _exceptions(name: str, observed: dict[str, Any]) -> list[tuple[str, Predicate]]:
-    return [*COMMON, (ONLY_FAILED, _errors_of_services_that_never_failed(name, observed)), *EXCEPTIONS[name],
+    spec = _spec(name)
+    silent = [svc for svc in spec.services.values() if svc.kind.value == "service" and not svc.calls]
+    return [*COMMON, (ONLY_FAILED, _errors_of_services_that_never_failed(name, observed)),
+            *([(NO_CALLS, _downstream_of_services_that_declare_no_call(name))] if silent else []), *EXCEPTIONS[name],
             *SENDER_EXCEPTIONS.get((name, observed["sender"]), [])]
 
 
@@ -292,6 +313,14 @@ def test_every_panel_query_has_data_in_some_phase(observed: dict[str, Any]) -> N
         if not hits:
             empty.append(f"{q['dashboard']} / {q['panel']} ({q['ref']}) {q['choice']}: {q['expr']}")
     assert not empty, "panel queries without data in both phases:\n" + "\n".join(empty)
+    # the templated service dashboard ran for every value its variables offer: every instrumented service, and
+    # for each the SLOs it declares (the hidden slo variable a row repeats over)
+    spec = _spec(name)
+    templated = [q for q in observed["panels"] if q["dashboard"].endswith("-service.json")]
+    services = {svc.service_name or key for key, svc in spec.services.items() if svc.kind.value == "service"}
+    assert services <= {q["choice"].get("service") for q in templated}
+    slos = {slo.name for svc in spec.services.values() for slo in svc.slos}
+    assert slos and slos <= {q["choice"].get("slo") for q in templated}
     # ONLY_FAILED depends on which services the run failed (all of them, when a failure propagates to the root)
     stale = [reason for (reason, _), n in zip(exceptions, used, strict=True) if n == 0 and reason != ONLY_FAILED]
     assert not stale, f"exceptions that no longer apply (remove them): {stale}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -43,13 +44,46 @@ def test_every_variable_syntax_is_substituted() -> None:
 
 def test_values_are_escaped_as_grafanas_prometheus_datasource_does() -> None:
     single = gi.Variable("svc", multi=False, include_all=False, values=("it's", "a\\b"))
-    assert [t for _, t in single.choices()] == ["it\\\\'s", "a\\\\b"]
+    assert [v.default for _, v in single.choices()] == ["it\\\\'s", "a\\\\b"]
     multi = gi.Variable("svc", multi=True, include_all=True, values=("Edge Gateway (prod)", "search"))
-    choices = dict(multi.choices())
+    choices = {label: v.default for label, v in multi.choices()}
     assert choices["Edge Gateway (prod)"] == "Edge Gateway \\\\(prod\\\\)"
     assert choices["All"] == "(Edge Gateway \\\\(prod\\\\)|search)"
     custom_all = gi.Variable("svc", multi=False, include_all=True, values=("a",), all_value=".*")
-    assert dict(custom_all.choices())["All"] == ".*"
+    assert {label: v.default for label, v in custom_all.choices()}["All"] == ".*"
+
+
+def test_an_explicit_format_wins_over_the_data_sources_escaping() -> None:
+    single = dict(gi.Variable("svc", multi=False, include_all=False, values=('a"b\\c.d',)).choices())
+    out = gi.substitute("x{a=~`${svc:regex}`, b=\"$svc\", c=\"${svc:raw}\"}", {"svc": single['a"b\\c.d']})
+    assert out == 'x{a=~`a"b\\\\c\\.d`, b="a"b\\\\c.d", c="a"b\\c.d"}'
+    multi = dict(gi.Variable("s", multi=True, include_all=True, values=("a.b", "c")).choices())
+    assert gi.substitute("${s:regex}", {"s": multi["All"]}) == "(a\\.b|c)"
+    with pytest.raises(ValueError, match="lucene"):
+        gi.substitute("${svc:lucene}", {"svc": single['a"b\\c.d']})
+
+
+def test_a_variable_whose_query_names_another_is_asked_per_value_and_repeats_take_one_value() -> None:
+    dashboard = {
+        "templating": {"list": [
+            {"type": "query", "name": "service", "query": {"query": "label_values(spans, service_name)"}},
+            {"type": "query", "name": "slo", "multi": True, "includeAll": True,
+             "query": {"query": "label_values(objective{service_name=~`${service:regex}`}, slo)"}},
+        ]},
+        "panels": [{"type": "row", "repeat": "slo", "panels": []}],
+    }
+    slos = {"api": ["api-avail", "api-lat"], "db.x": ["db-avail"]}
+
+    def label_values(label: str, match: Sequence[str]) -> list[str]:
+        if label == "service_name":
+            return ["api", "db.x"]
+        (selector,) = match
+        return [s for name, found in slos.items() for s in found if f"`{name.replace('.', chr(92) + '.')}`" in selector]
+
+    variables = gi.dashboard_variables(dashboard, label_values, {})
+    got = [(choice, promql) for choice, promql in gi.expansions("burn{slo=~`${slo:regex}`}", variables, {})]
+    assert got == [({"slo": "api-avail"}, "burn{slo=~`api-avail`}"), ({"slo": "api-lat"}, "burn{slo=~`api-lat`}"),
+                   ({"slo": "db-avail"}, "burn{slo=~`db-avail`}")]
 
 
 def test_query_variables_take_their_values_from_label_values() -> None:

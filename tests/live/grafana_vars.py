@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from tests import grafana_formats
+
 # What Grafana would send for a 1 h dashboard range at a 1 m step (a 15 s scrape interval).
 BUILTINS: dict[str, str] = {
     "__rate_interval": "1m",
@@ -29,8 +31,9 @@ SERVICES = ("frontend", "main-service", "payments-service", "inventory-system", 
 # $name, ${name}, ${name:format}, [[name]]; names start with a letter or _ (``$1`` in label_replace is not one)
 _VAR = re.compile(r"\$\{(?P<b>[A-Za-z_]\w*)(?::(?P<bf>\w+))?\}|\[\[(?P<o>[A-Za-z_]\w*)(?::(?P<of>\w+))?\]\]"
                   r"|\$(?P<p>[A-Za-z_]\w*)")
-# a label matcher whose quoted value contains a variable: name, operator, value
-_MATCHER = re.compile(r'(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>=~|!~|!=|=)\s*"(?P<value>(?:[^"\\]|\\.)*)"')
+# a label matcher whose quoted (or backtick raw) value contains a variable: name, operator, value
+_MATCHER = re.compile(r'(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>=~|!~|!=|=)\s*'
+                      r'(?:"(?P<value>(?:[^"\\]|\\.)*)"|`(?P<raw>[^`]*)`)')
 
 
 class UnknownVariable(ValueError):
@@ -55,7 +58,7 @@ def instantiate(expr: str, values: dict[str, str]) -> str:
     """Substitute built-ins and ``values``; other variables in matcher values become ``=~".+"``."""
 
     def matcher(m: re.Match[str]) -> str:
-        value = m.group("value")
+        value = m.group("value") if m.group("value") is not None else m.group("raw")
         names = {_name(v) for v in _VAR.finditer(value)} - set(BUILTINS) - set(values)
         if not names:
             return m.group(0)
@@ -70,7 +73,9 @@ def instantiate(expr: str, values: dict[str, str]) -> str:
         if name in BUILTINS:
             return BUILTINS[name]
         if name in values:
-            return values[name]
+            fmt = m.group("bf") or m.group("of")
+            # ${service:regex}: the value as Grafana's format writes it (tests/grafana_formats.py)
+            return grafana_formats.apply(fmt, values[name]) if fmt else values[name]
         raise UnknownVariable(f"Grafana variable ${name} outside a label matcher: {expr}")
 
     return _VAR.sub(replace, expr)

@@ -303,3 +303,23 @@ def test_datasource_reference_rules() -> None:
     }
     original = copy.deepcopy(_dash())
     assert validate_dashboard(original, known_datasource_uids=None) == []
+
+
+def test_variables_repeats_and_variable_uses() -> None:
+    doc = _dash()
+    doc["templating"]["list"] += [
+        {"name": "service", "type": "query", "query": "label_values(up, job)", "multi": False},
+        {"name": "slo", "type": "query", "query": "label_values(up, slo)", "multi": True, "includeAll": True},
+    ]
+    doc["panels"][0]["targets"][0]["expr"] = "up{job=~`${service:regex}`} * $__interval_ms"
+    doc["panels"][2]["repeat"] = "slo"
+    assert validate_dashboard(doc, known_datasource_uids=["tempo"]) == []
+    doc["panels"][2]["repeat"] = "service"  # one value: nothing to repeat over
+    doc["panels"][0]["targets"][0]["expr"] = "up{job=~`${sevrice:regex}`}"  # a typo Grafana would leave in
+    doc["templating"]["list"].append({"name": "x", "type": "query", "qeury": "up"})
+    assert [(e.path, e.message) for e in validate_dashboard(doc, known_datasource_uids=["tempo"])] == [
+        ("templating.list[3].qeury", "unknown template variable key"),
+        ("templating.list[3].query", "a query variable needs a query"),
+        ("panels[0].targets[0].expr", "'${sevrice:regex}' is not a variable of this dashboard"),
+        ("panels[2].repeat", "repeat over 'service', which holds one value only (not multi)"),
+    ]

@@ -15,7 +15,6 @@ from obsgen.spec.durations import parse_duration
 from obsgen.targets.grafana.dashboards import uids as dashboard_uids
 from obsgen.targets.prometheus import promql
 from obsgen.targets.prometheus import target as rules
-from obsgen.targets.prometheus.rules import common
 from obsgen.targets.prometheus.rules import slo as rules_slo
 from obsgen.targets.prometheus.rules.model import (
     ValueFormat,
@@ -103,15 +102,14 @@ def test_every_alert_has_for_severity_routing_and_annotations(shop) -> None:
 def test_dashboard_links_point_at_the_service_dashboard(shop) -> None:
     result, docs = shop
     plan = result.plan
-    base = (dashboard_uids.service_dashboard_url(plan) if common.LINK_TEMPLATED_SERVICE_DASHBOARD
-            else dashboard_uids.dashboard_url(plan, None, "overview"))
+    base = dashboard_uids.service_dashboard_url(plan)
     for stem, label in (("services", None), ("slos", "service_name")):
         text = docs[f"prometheus/rules/{stem}.yaml"]
         urls = {r["annotations"]["dashboard_url"] for g in text["groups"] for r in g["rules"] if "alert" in r}
         services = {f"{base}?var-service={{{{ $labels.service_name | urlquery }}}}"}
         edges = {f"{base}?var-service={{{{ $labels.client | urlquery }}}}"}
         assert urls == (services if label else services | edges)
-    assert rules.dashboard_uid(plan, "main-service") == "shop-svc-main-service"
+    assert rules.dashboard_uid(plan, "main-service") == "shop-service"
 
 
 def test_every_slo_gets_page_and_ticket_burn_alerts(shop) -> None:

@@ -13,6 +13,7 @@
 // these files without their .d.ts suffix, which TypeScript cannot resolve; hence the relative paths.)
 import type { Dashboard, FieldConfig, FieldConfigSource, Panel, RowPanel } from "@grafana/schema";
 import type * as gauge from "./node_modules/@grafana/schema/dist/types/raw/composable/gauge/panelcfg/x/GaugePanelCfg_types.gen";
+import type * as logs from "./node_modules/@grafana/schema/dist/types/raw/composable/logs/panelcfg/x/LogsPanelCfg_types.gen";
 import type * as nodeGraph from "./node_modules/@grafana/schema/dist/types/raw/composable/nodegraph/panelcfg/x/NodeGraphPanelCfg_types.gen";
 import type * as stat from "./node_modules/@grafana/schema/dist/types/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen";
 import type * as table from "./node_modules/@grafana/schema/dist/types/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen";
@@ -37,7 +38,7 @@ export type Defaulted<T> =
   T;
 
 // A panel of plugin `Type` with the plugin's `Options` and custom field config `Custom`. A plugin without
-// custom field config (stat, gauge, nodeGraph) may still carry the empty `custom: {}` Grafana writes.
+// custom field config (stat, gauge, nodeGraph, logs) may still carry the empty `custom: {}` Grafana writes.
 type PluginPanel<Type extends string, Options, Custom> = Omit<JsonOf<Panel>, "type" | "options" | "fieldConfig"> & {
   type: Type;
   options?: Defaulted<JsonOf<Options>>;
@@ -51,7 +52,8 @@ export type PanelJson =
   | PluginPanel<"stat", stat.Options, Record<string, never>>
   | PluginPanel<"gauge", gauge.Options, Record<string, never>>
   | PluginPanel<"table", table.Options, table.FieldConfig>
-  | PluginPanel<"nodeGraph", nodeGraph.Options, Record<string, never>>;
+  | PluginPanel<"nodeGraph", nodeGraph.Options, Record<string, never>>
+  | PluginPanel<"logs", logs.Options, Record<string, never>>;
 
 export type RowPanelJson = JsonOf<Omit<RowPanel, "panels">> & { panels: PanelJson[] };
 

@@ -109,6 +109,35 @@ class PrometheusTarget:
         return out
 
 
+@attr.s(frozen=True)
+class TempoTarget:
+    """A Tempo TraceQL search as Grafana stores it (a table of the matching traces)."""
+
+    query: str = attr.ib()
+    refId: str = attr.ib()  # Grafana field names are camelCase
+    datasource: DataSourceRef = attr.ib()
+    limit: int = attr.ib(default=20)
+
+    def to_json_data(self) -> dict[str, Any]:
+        """Grafana JSON."""
+        return {"datasource": self.datasource, "limit": self.limit, "query": self.query, "queryType": "traceql",
+                "refId": self.refId, "tableType": "traces"}
+
+
+@attr.s(frozen=True)
+class LokiTarget:
+    """A Loki LogQL range query as Grafana stores it."""
+
+    expr: str = attr.ib()
+    refId: str = attr.ib()  # Grafana field names are camelCase
+    datasource: DataSourceRef = attr.ib()
+
+    def to_json_data(self) -> dict[str, Any]:
+        """Grafana JSON."""
+        return {"datasource": self.datasource, "editorMode": "code", "expr": self.expr, "queryType": "range",
+                "refId": self.refId}
+
+
 # ------------------------------------------------------------------------------------------------
 # Panels grafanalib lacks
 
@@ -177,20 +206,6 @@ def transformation(kind: str, options: dict[str, Any], ref_ids: Sequence[str] = 
     return out
 
 
-def explore_url(datasource_uid: str, query: dict[str, Any]) -> str:
-    """A Grafana Explore URL (schemaVersion 1 ``panes``) running ``query`` over the dashboard's range.
-
-    The pane JSON is percent-encoded (so spec text in it can never be a Grafana variable); only the
-    ``${__from}``/``${__to}`` placeholders are left for Grafana to fill with the current range.
-    """
-    from_marker, to_marker = "@@FROM@@", "@@TO@@"
-    pane = {"a": {"datasource": datasource_uid, "queries": [{**query, "refId": "A"}],
-                  "range": {"from": from_marker, "to": to_marker}}}
-    encoded = url_component(json.dumps(pane, sort_keys=True, separators=(",", ":")))
-    encoded = encoded.replace(url_component(from_marker), "${__from}").replace(url_component(to_marker), "${__to}")
-    return f"/explore?schemaVersion=1&orgId=1&panes={encoded}"
-
-
 # ------------------------------------------------------------------------------------------------
 # Encoding
 
@@ -219,6 +234,9 @@ def _clean_panel(panel: dict[str, Any]) -> dict[str, Any]:
         for key in ("columns", "fontSize", "mappings", "color"):
             panel.pop(key, None)
     if panel.get("type") == "row":
+        # a repeated row takes only ``repeat`` (the schema's RowPanel has no direction or width per row)
+        panel.pop("repeatDirection", None)
+        panel.pop("maxPerRow", None)
         # a row header queries nothing; a null datasource would read as "the default datasource"
         for key in ("datasource", "targets", "transformations", "fieldConfig", "links", "transparent", "editable"):
             panel.pop(key, None)

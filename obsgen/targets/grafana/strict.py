@@ -518,6 +518,20 @@ def _all_panels(panels: list) -> Iterator[dict]:
             yield from _all_panels(p.get("panels") or [])
 
 
+# Variable types a provisioned dashboard may declare (Grafana's VariableType, @grafana/schema 12.2.0), and the keys
+# of the variable model (VariableModel) that obsgen writes or could.
+_VARIABLE_TYPES = frozenset({"query", "adhoc", "groupby", "constant", "datasource", "interval", "textbox", "custom",
+                             "system", "snapshot", "switch"})
+_VARIABLE_KEYS = frozenset({
+    "type", "name", "label", "hide", "skipUrlSync", "description", "query", "datasource", "current", "multi",
+    "allowCustomValue", "options", "refresh", "sort", "includeAll", "allValue", "regex", "auto", "auto_min",
+    "auto_count", "definition", "staticOptions", "staticOptionsOrder",
+})
+# A Grafana variable reference in query text: $name, ${name}, ${name.path}, ${name:format}, [[name]], [[name:format]]
+# (the variable syntax of @grafana/scenes, packages/scenes/src/variables/constants.ts).
+_VAR_USE_RE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::\w+)?\]\]|\$\{(\w+)(?:\.[^:^}]+)?(?::[^}]+)?\}")
+
+
 def _check_templating(errors: list[StrictError], templating: object) -> dict[str, dict]:
     variables: dict[str, dict] = {}
     if templating is None:
@@ -532,8 +546,37 @@ def _check_templating(errors: list[StrictError], templating: object) -> dict[str
             continue
         if var["name"] in variables:
             _err(errors, ("templating", "list", i, "name"), f"duplicate template variable {var['name']!r}")
+        _check_keys(errors, var, _VARIABLE_KEYS, ("templating", "list", i), "template variable")
+        if var.get("type") not in _VARIABLE_TYPES:
+            _err(errors, ("templating", "list", i, "type"), f"unknown variable type {var.get('type')!r}")
+        elif var["type"] == "query" and not var.get("query"):
+            _err(errors, ("templating", "list", i, "query"), "a query variable needs a query")
         variables[var["name"]] = var
     return variables
+
+
+def _check_variable_uses(errors: list[StrictError], p: dict, ploc: Loc, variables: dict[str, dict]) -> None:
+    """A repeat names a multi-value (or include-all) variable; a query names only defined variables or built-ins
+    (``__``): Grafana leaves an unknown ``$x`` in the text, where it breaks or changes the query."""
+    repeat = p.get("repeat")
+    if repeat is not None:
+        var = variables.get(repeat) if isinstance(repeat, str) else None
+        if var is None:
+            _err(errors, (*ploc, "repeat"), f"repeat over an undefined variable {repeat!r}")
+        elif not (var.get("multi") or var.get("includeAll")):
+            _err(errors, (*ploc, "repeat"), f"repeat over {repeat!r}, which holds one value only (not multi)")
+    for j, target in enumerate(p.get("targets") or []):
+        if not isinstance(target, dict):
+            continue
+        for key in ("expr", "query"):
+            text = target.get(key)
+            if not isinstance(text, str):
+                continue
+            for m in _VAR_USE_RE.finditer(text):
+                name = m.group(1) or m.group(2) or m.group(3)
+                # $1 is label_replace's group reference: Grafana finds no such variable and leaves it
+                if not name.startswith("__") and not name.isdigit() and name not in variables:
+                    _err(errors, (*ploc, "targets", j, key), f"{m.group(0)!r} is not a variable of this dashboard")
 
 
 def _check_panels(errors: list[StrictError], panels: list, loc: Loc, variables: dict[str, dict],
@@ -547,6 +590,7 @@ def _check_panels(errors: list[StrictError], panels: list, loc: Loc, variables: 
             _err(errors, (*ploc, "id"), "panel id must be an integer")
         ptype = p.get("type")
         _check_keys(errors, p, _ROW_KEYS if ptype == "row" else _PANEL_KEYS, ploc, "row" if ptype == "row" else "panel")
+        _check_variable_uses(errors, p, ploc, variables)
         grid = p.get("gridPos")
         if not isinstance(grid, dict) or any(not _is_int(grid.get(k)) for k in ("x", "y", "w", "h")):
             _err(errors, (*ploc, "gridPos"), "gridPos must be {x, y, w, h} integers")

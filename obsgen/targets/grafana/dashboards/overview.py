@@ -6,8 +6,6 @@ from obsgen.plan import Plan, naming
 from obsgen.targets.grafana.compat import (
     dashboards_by_tag,
     override,
-    promql_replacement,
-    promql_string,
     transformation,
 )
 from obsgen.targets.grafana.dashboards.panels import (
@@ -29,19 +27,14 @@ from obsgen.targets.grafana.dashboards.queries import (
     SG,
     RecordedQueries,
     ServiceGraphQueries,
-    constant_series,
     slo_objectives,
-    union,
 )
-from obsgen.targets.grafana.dashboards.uids import dashboard_file, dashboard_uid
-from obsgen.targets.prometheus import quote as promql_quote
+from obsgen.targets.grafana.dashboards.uids import dashboard_file, dashboard_uid, service_dashboard_href
+from obsgen.targets.grafana.dashboards.variables import SERVICE
 from obsgen.targets.prometheus.rules import slo_meta
 
 MAX_SLO_TABLE_HEIGHT = 30
 """Grid units: a taller SLO table scrolls (one row per SLO objective would make it thousands of units high)."""
-
-# Synthetic label the services table links rows by; it exists only inside its query.
-DASHBOARD_LABEL = "dashboard"
 
 
 def value_column(ref: str) -> str:
@@ -108,40 +101,24 @@ def _topology_tables(layout: Layout, p: Panels, plan: Plan) -> None:
     layout.add(observed, 12 if edges else GRID_WIDTH, H_TABLE)
 
 
-def _dashboard_label(plan: Plan, expr: str) -> str:
-    """Tag each service's row with its dashboard UID, so the table can link rows to dashboards.
+def service_link(plan: Plan) -> dict[str, object]:
+    """The services table's link from a row to the templated service dashboard showing that row's service.
 
-    Services whose UID is ``<system>-svc-<service.name>`` share one regex ``label_replace`` (``$1`` is
-    the captured name). The others (a name the UID cannot hold as is, e.g. with ``_`` or capitals)
-    are joined with a table of constant ``{service, dashboard}`` series, one ``or`` term each: the
-    query grows by a term per such service but never nests deeper (one ``label_replace`` per service
-    nested the query a thousand levels deep for a thousand such services, past any parser's limit).
-    ``expr`` must be aggregated to one series per service without a metric name (``sum by``), as
-    the join drops ``__name__`` from the rows it labels.
+    ``${__value.raw:percentencode}``: the clicked cell's value (the service name) percent-encoded by Grafana's
+    ``percentencode`` format (``encodeURIComponentStrict`` in ``@grafana/scenes``
+    ``packages/scenes/src/variables/interpolation/formatRegistry.ts``, v6.38.0), so any name is one
+    ``var-service`` value; Grafana decodes it when it reads the URL.
     """
-    label = plan.span_metrics.service_label
-    prefix = f"{plan.name}-svc-"
-    simple, special = [], []
-    for service in plan.instrumented:
-        uid = dashboard_uid(plan, service.key, "service")
-        (simple if uid == prefix + service.name else special).append((service, uid))
-    if special:
-        table = union([constant_series(1, [(label, s.name), (DASHBOARD_LABEL, uid)]) for s, uid in special])
-        # rows of listed services get the table's dashboard label; every other row is kept as it was
-        expr = (f"(({expr}) * on ({label}) group_left ({DASHBOARD_LABEL}) ({table})) "
-                f"or on ({label}) ({expr})")
-    if simple:
-        names = "|".join(promql_quote.regex_quote(s.name) for s, _ in simple)
-        expr = (f'label_replace({expr}, "{DASHBOARD_LABEL}", {promql_replacement(prefix)[:-1]}\\x241", "{label}", '
-                f"{promql_string(f'({names})')})")
-    return expr
+    return {"title": "Open the service dashboard",
+            "url": f"{service_dashboard_href(plan)}?var-{SERVICE}=${{__value.raw:percentencode}}&${{__url_time_range}}",
+            "targetBlank": False}
 
 
 def _services_table(layout: Layout, p: Panels, plan: Plan) -> None:
     rec = RecordedQueries(plan)
     label = plan.span_metrics.service_label
     queries = {
-        "requests": _dashboard_label(plan, rec.service("requests")),
+        "requests": rec.service("requests"),
         "error_ratio": rec.service("error_ratio"),
         "p99": rec.service("latency_seconds_p99"),
     }
@@ -154,11 +131,10 @@ def _services_table(layout: Layout, p: Panels, plan: Plan) -> None:
             "renameByName": {label: "Service", **{value_column(r): n for r, n in names.items()}},
         }),
     ]
-    link = {"title": "Open the service dashboard", "url": f"/d/${{__data.fields.{DASHBOARD_LABEL}}}?"
-                                                          "${__url_time_range}", "targetBlank": False}
+    link = service_link(plan)
     overrides = [
-        override("byName", "Service", links=[link]),
-        override("byName", DASHBOARD_LABEL, custom__hidden=True),
+        # no instrumented service: no service dashboard to link to
+        *([override("byName", "Service", links=[link])] if plan.instrumented else []),
         override("byName", "Requests/s", unit="reqps"),
         override("byName", "Error ratio", unit="percentunit", custom__cellOptions={"type": "color-text"},
                  thresholds={"mode": "absolute", "steps": [{"color": "green", "value": None}] + [

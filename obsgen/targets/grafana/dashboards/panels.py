@@ -79,11 +79,18 @@ class Layout:
         self._x += w
         self._band = max(self._band, h)
 
-    def row(self, title: str) -> None:
-        """A (non-collapsed) row header across the full width."""
+    def row(self, title: str, *, repeat: str | None = None, raw_title: bool = False) -> None:
+        """A (non-collapsed) row header across the full width.
+
+        ``repeat``: a variable name; Grafana repeats the row and the panels under it once per value.
+        ``raw_title``: the title is obsgen's own text that may name a variable (not spec text).
+        """
         if self._x:
             self._newline()
-        self.add(core.RowPanel(title=display_text(title), collapsed=False), GRID_WIDTH, 1)
+        row = core.RowPanel(title=title if raw_title else display_text(title), collapsed=False)
+        if repeat is not None:
+            row.repeat = core.Repeat(variable=repeat)
+        self.add(row, GRID_WIDTH, 1)
         self._newline()
 
     def spread(self, panels: Sequence[core.Panel], h: int) -> None:
@@ -180,6 +187,7 @@ class DashboardSpec:
     links: list[core.DashboardLink]
     time_from: str = "now-1h"
     refresh: str = "1m"
+    variables: tuple[dict[str, Any], ...] = ()
 
 
 def system_tag(plan: Plan) -> str:
@@ -207,6 +215,8 @@ def build(plan: Plan, spec: DashboardSpec) -> Artifact:
         id=None,
     ).auto_panel_ids()
     data = to_json(dashboard)
+    if spec.variables:
+        data["templating"] = {"list": list(spec.variables)}
     uids = known_datasource_uids(plan)
 
     def check(doc: object) -> list:

@@ -1,4 +1,4 @@
-"""Grafana dashboards target: system overview, one dashboard per instrumented service, sampling health.
+"""Grafana dashboards target: system overview, one templated service dashboard, sampling health.
 
 Files go to ``grafana/dashboards/<uid>.json`` (the dashboard provider reads that directory, mounted
 at ``backends.grafana.dashboards_path``). Layout and queries live in this package's other modules;
@@ -19,10 +19,10 @@ from obsgen.targets.grafana.dashboards.service import service_dashboard
 
 
 def dashboards(plan: Plan) -> list[DashboardSpec]:
-    """Every dashboard of the plan: overview, one per instrumented service (spec order), sampling."""
+    """Every dashboard of the plan: overview, the templated service dashboard (when a service has spans), sampling."""
     return [
         overview_dashboard(plan),
-        *(service_dashboard(plan, s) for s in plan.instrumented),
+        *([service_dashboard(plan)] if plan.instrumented else []),
         sampling_dashboard(plan),
     ]
 

@@ -1,8 +1,9 @@
 """Stable Grafana dashboard UIDs and file names, derived from the spec alone.
 
 A UID is what alert links, dashboard links and bookmarks point at, so it depends only on the system
-name, the dashboard kind and (for service dashboards) the service key: never on order, time or
-anything else that could change between renders. Grafana allows at most 40 characters of
+name and the dashboard kind: never on order, time or anything else that could change between renders.
+Every service shares the one templated service dashboard; a link picks the service with ``?var-service=``.
+Grafana allows at most 40 characters of
 ``[a-zA-Z0-9-_]``; a readable form is used when it fits and is lossless, otherwise a truncated
 form plus a hash of the full identity keeps distinct dashboards distinct.
 """
@@ -13,6 +14,7 @@ import hashlib
 import re
 from typing import Literal
 
+from obsgen.emit.escape import url_component
 from obsgen.plan import Plan
 
 DashboardKind = Literal["overview", "service", "sampling"]
@@ -33,18 +35,25 @@ def _readable(text: str) -> str:
 def dashboard_uid(plan: Plan, service_key: str | None, kind: str) -> str:
     """The UID of one dashboard: ``kind`` is overview, sampling (``service_key`` None) or service.
 
-    Examples: ``shop-overview``, ``shop-sampling``, ``shop-svc-main-service``.
+    Examples: ``shop-overview``, ``shop-sampling``; every service's is the templated ``shop-service``
+    (``templated_service_uid``), its ``service`` variable picks the service.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown dashboard kind {kind!r} (one of {', '.join(KINDS)})")
     if (kind == "service") != (service_key is not None):
         raise ValueError("a service dashboard needs a service key, and only a service dashboard takes one")
-    if service_key is not None and service_key not in plan.by_key:
-        raise ValueError(f"unknown service {service_key!r}")
-    parts = [plan.name, "svc", service_key] if service_key is not None else [plan.name, kind]
+    if service_key is not None:
+        if service_key not in plan.by_key:
+            raise ValueError(f"unknown service {service_key!r}")
+        return templated_service_uid(plan)
+    parts = [plan.name, kind]
     readable = "-".join(parts)
     if len(readable) <= MAX_UID and all(_LOSSLESS.match(p) for p in parts):
         return readable
+    return _hashed(parts)
+
+
+def _hashed(parts: list[str]) -> str:
     # Not representable as-is (too long, upper case, dots, underscores): keep a readable prefix and
     # make it unique with a hash of the exact identity, NUL-separated so parts cannot run together.
     digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:_HASH_LEN]
@@ -62,9 +71,7 @@ def templated_service_uid(plan: Plan) -> str:
     readable = "-".join(parts)
     if len(readable) <= MAX_UID and _LOSSLESS.match(plan.name):
         return readable
-    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:_HASH_LEN]
-    prefix = _readable("-".join(_readable(p) for p in parts))[: MAX_UID - _HASH_LEN - 1].rstrip("-")
-    return f"{prefix}-{digest}"
+    return _hashed(parts)
 
 
 def service_dashboard_url(plan: Plan) -> str:
@@ -72,17 +79,36 @@ def service_dashboard_url(plan: Plan) -> str:
     return f"{plan.spec.backends.grafana.url.rstrip('/')}/d/{templated_service_uid(plan)}"
 
 
+def service_dashboard_href(plan: Plan) -> str:
+    """Grafana-relative path of the templated service dashboard (``/d/<uid>``), for links between dashboards."""
+    return f"/d/{templated_service_uid(plan)}"
+
+
+def service_dashboard_query(service_name: str) -> str:
+    """``?var-service=<name>``: the URL query that opens the templated service dashboard on one service.
+
+    For a name known at render time (alert annotations, static links): percent-encoded here, ``$`` included,
+    so Grafana neither interpolates it nor reads it as anything but one value.
+    """
+    return f"?var-service={url_component(service_name)}"
+
+
 def dashboard_file(plan: Plan, service_key: str | None, kind: str) -> str:
     """The artifact path of a dashboard, relative to the output directory."""
     return f"{DASHBOARDS_DIR}/{dashboard_uid(plan, service_key, kind)}.json"
 
 
+def _service_query(plan: Plan, service_key: str | None) -> str:
+    return "" if service_key is None else service_dashboard_query(plan.by_key[service_key].name)
+
+
 def dashboard_url(plan: Plan, service_key: str | None, kind: str) -> str:
-    """Absolute URL of a dashboard on the spec's Grafana (for alert annotations)."""
+    """Absolute URL of a dashboard on the spec's Grafana (for alert annotations); a service's opens the
+    templated dashboard on that service (``?var-service=``)."""
     base = plan.spec.backends.grafana.url.rstrip("/")
-    return f"{base}/d/{dashboard_uid(plan, service_key, kind)}"
+    return f"{base}/d/{dashboard_uid(plan, service_key, kind)}{_service_query(plan, service_key)}"
 
 
 def dashboard_href(plan: Plan, service_key: str | None, kind: str) -> str:
-    """Grafana-relative path of a dashboard (``/d/<uid>``), for links between dashboards."""
-    return f"/d/{dashboard_uid(plan, service_key, kind)}"
+    """Grafana-relative path of a dashboard (``/d/<uid>``, a service's with ``?var-service=``)."""
+    return f"/d/{dashboard_uid(plan, service_key, kind)}{_service_query(plan, service_key)}"

@@ -45,21 +45,10 @@ def shared_routing_labels(plan: Plan) -> dict[str, str]:
     return {k: v for k, v in routing_labels(plan, None).items() if k != naming.TEAM_LABEL}
 
 
-LINK_TEMPLATED_SERVICE_DASHBOARD = False
-"""Whether shared alerts link to the one templated service dashboard (``uids.service_dashboard_url``).
-
-False until the Grafana target renders that dashboard (issue 15, another branch): the cross-check (OBS703)
-rightly refuses a link to a dashboard obsgen does not render, so until then the link is the overview's, with
-the same ``var-service`` parameter (a dashboard ignores a variable it does not define). Flip it where that
-dashboard lands; nothing else changes."""
-
-
 def service_dashboard_link(plan: Plan, label: str) -> tuple[Part, ...]:
     """The service dashboard showing the service named by the alert series' ``label``:
     ``<grafana>/d/<system>-service?var-service=<the label, URL-query-escaped when expanded>``."""
-    base = (dashboard_uids.service_dashboard_url(plan) if LINK_TEMPLATED_SERVICE_DASHBOARD
-            else dashboard_uids.dashboard_url(plan, None, "overview"))
-    return (base + "?var-service=", Label(label, urlquery=True))
+    return (dashboard_uids.service_dashboard_url(plan) + "?var-service=", Label(label, urlquery=True))
 
 
 def dashboard_uid(plan: Plan, service_key: str | None) -> str:
