@@ -186,6 +186,7 @@ def _traceql(value: str) -> tuple[str, str] | None:
 @BATCH
 @given(batches)
 @example(["$__interval", "${__user.login}", "[[__dashboard]]", 'a"}|="x', "a\u2028b", "`", "\\", "a$", "$[.*"])
+@example(["\uffff", "a\\uffff"])
 def test_logql_and_traceql_strings_read_back_and_add_no_structure(values: list[str]) -> None:
     """Each query has the tree of the same query with a plain value, one String node spanning the literal,
     no Grafana variable syntax, and Loki/Tempo (Go's strconv.Unquote) read the value back."""
