@@ -43,21 +43,22 @@ def findings(tmp_path: Path, text: str) -> list[Diagnostic]:
 
 def test_shop_model_breaches_the_slos_the_brief_makes_it_breach() -> None:
     """The brief's BR payment failures (15% of 15% of payments) fail more than payments' 0.5% and, propagated,
-    checkout's 0.1%; inventory's p99 of 300 ms is slower than its 250 ms objective."""
+    checkout's 0.1%; the provider's slow calls break the checkout and payments latency objectives. Inventory
+    (p99 200 ms against a 250 ms objective) keeps its SLO."""
     loaded, spec, _ = load_spec(ROOT / "specs" / "shop.yaml", "specs/shop.yaml")
     assert spec is not None and loaded is not None
     found = {d.path: d for d in traffic_slos.check(spec, loaded)}
     assert set(found) == {
         "services.frontend.slos[0].availability", "services.main-service.slos[0].availability",
         "services.main-service.slos[1].latency", "services.payments-service.slos[0].availability",
-        "services.payments-service.slos[1].latency", "services.inventory-system.slos[0].latency"}
+        "services.payments-service.slos[1].latency"}
     payments = found["services.payments-service.slos[0].availability"]
     assert payments.severity is Severity.WARNING and payments.code == "OBS426"
     assert (payments.file, payments.line) == ("specs/shop.yaml", loaded.where(
         ("services", "payments-service", "slos", 0, "availability"))[0])
     assert "breaches SLO payments-availability" in payments.message and "the objective allows 0.50%" in payments.message
-    inventory = found["services.inventory-system.slos[0].latency"]
-    assert "longer than 250ms" in inventory.message and "allows 1.00%" in inventory.message
+    checkout = found["services.main-service.slos[1].latency"]
+    assert "longer than 1s" in checkout.message and "allows 1.00%" in checkout.message
 
 
 @pytest.mark.parametrize(("back_errors", "front", "threshold", "breached"), [
