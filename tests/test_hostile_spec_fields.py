@@ -59,7 +59,10 @@ BASE: dict[str, object] = {
     "attributes": {"tier": {"description": PLAIN, "values": [PLAIN, "gold"]}},
     "span_metrics": {"dimensions": [{"name": "tier", "default": PLAIN}]},
     "services": {
-        "front": {"service_name": PLAIN, "language": PLAIN, "runtime": PLAIN, "description": PLAIN, "team": PLAIN,
+        "front": {"service_name": PLAIN, "language": PLAIN, "runtime": PLAIN, "description": PLAIN,
+                  # two distinct teams whichever of them a case replaces: a service alert's promtool tests take
+                  # one service per distinct team, so equal teams would change the baseline's shape
+                  "team": "front-team",
                   "endpoints": [{"route": "GET /plain", "critical": True, "description": PLAIN}],
                   "calls": [{"service": "back", "endpoint": "POST /plain"}],
                   "slos": [{"name": "front-availability", "availability": 99.5, "endpoint": "GET /plain",
@@ -76,7 +79,7 @@ BASE: dict[str, object] = {
         {"name": "ottl", "ottl_condition": {"span": [f'attributes["tier"] == "{PLAIN}"']}},
     ]},
     "collector": {"replicas": 2, "resolver": "dns", "sampler_service": "otel-sampler.observability.svc"},
-    "alerting": {"runbook_base_url": "https://runbooks.example.com/x", "labels": {"team": PLAIN}},
+    "alerting": {"runbook_base_url": "https://runbooks.example.com/x", "labels": {"team": "default-team"}},
 }
 
 # Every free-text field, as (path, ...) lists of the places that must hold the same value.

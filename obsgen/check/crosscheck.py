@@ -221,7 +221,10 @@ def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
                 if isinstance(record, str):
                     labels = _get(rule, "labels")
                     own = frozenset(labels) if isinstance(labels, dict) else frozenset()
-                    facts.recordings.append(Recording.of(record, str(_get(rule, "expr")), own))
+                    rec = Recording.of(record, str(_get(rule, "expr")), own)
+                    facts.recordings.append(rec)
+                    if not rec.inputs and isinstance(labels, dict):
+                        facts.queries += _promised(plan, art.path, record, labels)
     if parts[:2] == ("grafana", "dashboards") and art.format == "json":
         facts.dashboard_uid = str(_get(doc, "uid"))
     _collect_references(doc, facts.datasource_uids, facts.linked_dashboards)
@@ -232,6 +235,25 @@ def extract(plan: Plan, art: Artifact, doc: object) -> Facts:
     facts.bucket_sets = _bucket_sets(plan, parts, doc)
     facts.connector = connector_section(art.path, doc)
     return facts
+
+
+def _promised(plan: Plan, artifact: str, record: str, labels: dict[object, object]) -> list[Query]:
+    """A constant series (``vector(1)``) whose rule labels name what the producers must write: the rules join
+    it by those labels with the producers' series (a declared call's ``client``/``server`` with the service
+    graph's edges, a declared service's ``service_name`` with its span metrics), so each value is read as
+    surely as a selector's: a node the connector names otherwise makes an absence alert that never clears."""
+    values = {str(k): str(v) for k, v in labels.items()}
+    sg, sm = naming.SERVICE_GRAPH, plan.span_metrics
+    where = f"constant series {record} " + ", ".join(f"{k}={v!r}" for k, v in sorted(values.items()))
+    out: list[Query] = []
+    if sg.client_label in values and sg.server_label in values:
+        matchers = (Match(sg.client_label, "=", values[sg.client_label]),
+                    Match(sg.server_label, "=", values[sg.server_label]))
+        out.append(Query(artifact, where, "", (Selector(sg.request_total, matchers),)))
+    if sm.service_label in values:
+        matchers = (Match(sm.service_label, "=", values[sm.service_label]),)
+        out.append(Query(artifact, where, "", (Selector(sm.calls, matchers),)))
+    return out
 
 
 _DASHBOARD_LINK = re.compile(r"/d/([A-Za-z0-9_-]+)")
