@@ -263,7 +263,15 @@ def rule_selectors(facts: list[crosscheck.Facts]) -> list[crosscheck.Selector]:
 
 
 def parse_artifact(artifact: Artifact) -> object:
-    """Parse an artifact back the way its consumer will (YAML or JSON)."""
+    """Parse an artifact back the way its consumer will (YAML or JSON), or take the document it carries
+    when the writer proved that parsing gives exactly that (``Artifact.document``)."""
+    if artifact.document is not None:
+        return artifact.document
+    return parse_text(artifact)
+
+
+def parse_text(artifact: Artifact) -> object:
+    """Parse an artifact's text back the way its consumer will (YAML or JSON)."""
     if artifact.format == "json":
         return json.loads(artifact.text)
     if artifact.format == "yaml":
