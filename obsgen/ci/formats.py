@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from importlib import metadata
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
@@ -93,8 +94,6 @@ def github_stale(spec: str, out_dir: str, advice: str) -> str:
 
 
 def _version() -> str:
-    from importlib import metadata  # only SARIF needs it: 20 ms of every command's start-up
-
     try:
         return metadata.version("obsgen")
     except metadata.PackageNotFoundError:  # running from a source tree that was never installed
