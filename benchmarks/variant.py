@@ -10,6 +10,8 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
   with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
 - ``background``: the rules target checked in this process (``OBSGEN_JOBS=1``) instead of a forked child.
 - ``gc``: the default cyclic-GC threshold during the render instead of ``_fewer_collections``.
+- ``documents`` (a before/after switch, not in ``PIECES``): artifacts carry no document
+  (``Artifact.document``), so every check parses its artifact's text back, as before issue 15's change.
 - ``shapes`` (a before/after switch, not in ``PIECES``): the cross-checks parse every PromQL query whole
   instead of once per shape (``obsgen/check/promql_shapes.py``).
 - ``teardown``: the process ends through the interpreter's normal exit (every object freed) instead of
@@ -29,7 +31,7 @@ from collections.abc import Callable, Iterator
 
 PIECES = ("emitters", "background", "gc", "teardown")
 # Not speed machinery of issue 15's list, but switchable the same way for before/after measurements.
-EXTRA = ("shapes",)
+EXTRA = ("documents", "shapes")
 
 
 def _module(*names: str) -> object:
@@ -60,6 +62,14 @@ def switch_off(pieces: set[str]) -> None:
         artifacts = _module("obsgen.emit.artifacts", "obsgen.artifacts")
         templates.block_yaml = reference.dump_yaml_reference  # type: ignore[attr-defined]
         artifacts.indented_json = _json_reference  # type: ignore[attr-defined]
+        if hasattr(artifacts, "yaml_document"):  # yaml_artifact/json_artifact: the reference text, parsed back
+            artifacts.yaml_document = lambda data: (reference.dump_yaml_reference(data), None)  # type: ignore[attr-defined]
+            artifacts.json_document = lambda data: (_json_reference(data), None)  # type: ignore[attr-defined]
+    if "documents" in pieces:
+        artifacts = _module("obsgen.emit.artifacts")
+        fast_yaml, fast_json = artifacts.yaml_document, artifacts.json_document  # type: ignore[attr-defined]
+        artifacts.yaml_document = lambda data: (fast_yaml(data)[0], None)  # type: ignore[attr-defined]
+        artifacts.json_document = lambda data: (fast_json(data)[0], None)  # type: ignore[attr-defined]
     generate = _module("obsgen.generate")
     if "gc" in pieces:
         generate._fewer_collections = _default_collections  # type: ignore[attr-defined]
