@@ -20,7 +20,6 @@ benchmarks/README.md, beside the memory obsgen estimates for the sampler (``obsg
 from __future__ import annotations
 
 import argparse
-import http.client
 import http.server
 import itertools
 import json
@@ -42,9 +41,10 @@ sys.path.insert(0, str(ROOT))
 
 from obsgen.generate import load_spec  # noqa: E402
 from obsgen.targets.collector.memory import estimate, spans_per_trace  # noqa: E402
+from tests import otlp_http as otlp  # noqa: E402
 from tests import realtools  # noqa: E402
 from tests.e2e import loopback  # noqa: E402
-from tests.e2e.procs import Proc, free_port, http_get  # noqa: E402
+from tests.servers import Server, free_port, http_get  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RATES = (2_000, 4_000, 8_000, 12_000, 16_000, 24_000, 32_000, 48_000)  # offered spans/s
@@ -77,19 +77,6 @@ class _Stub(http.server.BaseHTTPRequestHandler):
         pass
 
 
-KINDS = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
-
-
-def _attr(key: str, value: object) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"key": key, "value": {"boolValue": value}}
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    if isinstance(value, float):
-        return {"key": key, "value": {"doubleValue": value}}
-    return {"key": key, "value": {"stringValue": str(value)}}
-
-
 def _templates(spec_path: Path, count: int) -> list[tuple[str, str]]:
     """(resourceSpans JSON without brackets, its trace id) for ``count`` of the spec's synthetic traces
     (``obsgen.sampling.synth``, the generator ``obsgen traffic`` sends), as OTLP/HTTP JSON."""
@@ -102,19 +89,10 @@ def _templates(spec_path: Path, count: int) -> list[tuple[str, str]]:
         trace_id = trace.trace_id.hex()
         by_service: dict[str, list[dict[str, Any]]] = {}
         for span in trace.spans:
-            body: dict[str, Any] = {
-                "traceId": trace_id, "spanId": span.span_id.hex(), "name": span.name, "kind": KINDS[span.kind],
-                "startTimeUnixNano": str(span.start_ns), "endTimeUnixNano": str(span.end_ns),
-                "attributes": [_attr(k, v) for k, v in span.attributes.items()],
-            }
-            if span.parent_span_id:
-                body["parentSpanId"] = span.parent_span_id.hex()
-            if span.error:
-                body["status"] = {"code": 2}
-            by_service.setdefault(span.service, []).append(body)
-        resource_spans = [{"resource": {"attributes": [_attr("service.name", service)]},
-                           "scopeSpans": [{"scope": {"name": "obsgen-bench"}, "spans": spans}]}
-                          for service, spans in by_service.items()]
+            by_service.setdefault(span.service, []).append(otlp.span(
+                trace_id, span.span_id.hex(), span.parent_span_id.hex() if span.parent_span_id else None, span.name,
+                otlp.KINDS[span.kind], span.start_ns, span.end_ns, span.attributes, span.error))
+        resource_spans = [otlp.resource_spans(service, spans, "obsgen-bench") for service, spans in by_service.items()]
         out.append((json.dumps(resource_spans)[1:-1], trace_id))
     return out
 
@@ -122,24 +100,19 @@ def _templates(spec_path: Path, count: int) -> list[tuple[str, str]]:
 def _sender(port: int, rate: float, seconds: float, templates: list[tuple[str, str]], sent: Any, n: int) -> None:
     """Offer ``rate`` spans/s for ``seconds`` (a separate process: the GIL stays out of the Collector's way)."""
     spans_per_template = [t.count('"spanId"') for t, _ in templates]
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    deadline = time.monotonic() + seconds
-    tick, owed, i, total = 0.1, 0.0, 0, 0
+    poster = otlp.Poster(f"http://127.0.0.1:{port}", timeout=30)
+    i, total = 0, 0
     rng = __import__("random").Random(port * 100 + n)
-    while time.monotonic() < deadline:
-        started = time.monotonic()
-        owed += rate * tick
+    for budget in otlp.paced(rate, seconds, 0.1):
         parts = []
-        while owed > 0:
+        while budget.owed > 0:
             text, old = templates[i % len(templates)]
             parts.append(text.replace(old, f"{rng.getrandbits(128):032x}"))
-            owed -= spans_per_template[i % len(templates)]
+            budget.owed -= spans_per_template[i % len(templates)]
             total += spans_per_template[i % len(templates)]
             i += 1
-        body = ('{"resourceSpans":[' + ",".join(parts) + "]}").encode()
-        conn.request("POST", "/v1/traces", body, {"Content-Type": "application/json"})
-        conn.getresponse().read()
-        time.sleep(max(0.0, tick - (time.monotonic() - started)))
+        poster.post(('{"resourceSpans":[' + ",".join(parts) + "]}").encode())  # refusals: the Collector counts them
+    poster.close()
     sent.value = total
 
 
@@ -173,10 +146,10 @@ def main() -> int:
     config = loopback.rewrite_collector(rendered, ports, sink_grpc=f"127.0.0.1:{sink_grpc}",
                                         remote_write_url=f"http://127.0.0.1:{stub.server_address[1]}/api/v1/write")
     (work / "collector.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    sink = Proc("sink", [str(otelcol), f"--config={work / 'sink.yaml'}"], work / "sink.log",
-                f"http://127.0.0.1:{sink_health}/")
-    collector = Proc("collector", [str(otelcol), f"--config={work / 'collector.yaml'}"], work / "collector.log",
-                     f"http://127.0.0.1:{ports.health}/")
+    sink = Server("sink", [str(otelcol), f"--config={work / 'sink.yaml'}"], work / "sink.log",
+                  f"http://127.0.0.1:{sink_health}/")
+    collector = Server("collector", [str(otelcol), f"--config={work / 'collector.yaml'}"], work / "collector.log",
+                       f"http://127.0.0.1:{ports.health}/")
     sink.start()
     collector.start()
     assert collector.process is not None

@@ -1,21 +1,18 @@
 """A Prometheus 3 server that scrapes a synthetic target and evaluates rendered rule files.
 
 Used by ``benchmarks/rule_eval.py`` and by the live series-estimate test. Loopback only, a private data
-directory, stopped (SIGTERM, then SIGKILL) on exit. The binary: ``$OBSGEN_PROMETHEUS``, else the
-checkout's ``.tools/bin/prometheus`` (``make tools``), else the main checkout's beside this worktree.
+directory, stopped (SIGTERM, then SIGKILL) on exit; the process is run by the test harnesses'
+``tests/servers.Server``. The binary: ``$OBSGEN_PROMETHEUS``, else the checkout's ``.tools/bin/prometheus``
+(``make tools``), else the main checkout's beside this worktree.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
@@ -24,8 +21,11 @@ from typing import Any
 
 import yaml
 
+from tests.servers import LOOPBACK, Server, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 600.0  # loading ~25k rules on a loaded 2-core machine took over a minute
+STOP_TIMEOUT = 30.0  # seconds between SIGTERM and SIGKILL
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback must stay loopback
 
 
@@ -37,12 +37,6 @@ def find_prometheus() -> Path | None:
         if c and Path(c).is_file() and os.access(c, os.X_OK):
             return Path(c)
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Prometheus:
@@ -57,12 +51,17 @@ class Prometheus:
         self.scrape_timeout = scrape_timeout or scrape_interval
         self.workdir = Path(tempfile.mkdtemp(prefix="obsgen-prom-"))
         self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
+        self._server: Server | None = None
 
     @property
     def url(self) -> str:
         """Base URL."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The running server process."""
+        return self._server.process if self._server is not None else None
 
     def __enter__(self) -> Prometheus:
         config = {
@@ -72,41 +71,26 @@ class Prometheus:
             "scrape_configs": [{"job_name": "synthetic", "static_configs": [{"targets": [self.target]}]}],
         }
         (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
-        self.port = _free_port()
-        env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-        log = (self.workdir / "prometheus.log").open("wb")
-        self.process = subprocess.Popen(
-            [str(self.binary), f"--config.file={self.workdir / 'prometheus.yml'}",
-             f"--storage.tsdb.path={self.workdir / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
-             "--log.level=warn"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
-        log.close()
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited {self.process.returncode}:\n{self.log_tail()}")
-            with contextlib.suppress(OSError), _OPENER.open(self.url + "/-/ready", timeout=2) as resp:
-                if resp.status == 200:
-                    return self
-            time.sleep(0.1)
-        self.__exit__()
-        raise RuntimeError(f"prometheus not ready after {READY_TIMEOUT:.0f} s:\n{self.log_tail()}")
+        self.port = free_port()
+        self._server = Server("prometheus", [
+            str(self.binary), f"--config.file={self.workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={self.workdir / 'data'}", f"--web.listen-address={LOOPBACK}:{self.port}",
+            "--log.level=warn"], self.workdir / "prometheus.log", self.url + "/-/ready", stop_timeout=STOP_TIMEOUT)
+        try:
+            self._server.start(READY_TIMEOUT)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if self._server is not None:
+            self._server.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log_tail(self) -> str:
         """The end of the server's log."""
-        path = self.workdir / "prometheus.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+        return self._server.log_tail(3000) if self._server is not None else ""
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         """``GET /api/v1/<path>``: its ``data``."""

@@ -1,6 +1,6 @@
 """Run the ``obsgen`` command with pieces of speed machinery switched off (a benchmark-only hook).
 
-    python -m benchmarks.variant --off emitters,gc -- render --check specs/shop.yaml
+    python -m benchmarks.variant --off emitters,background -- render --check specs/shop.yaml
 
 Each piece is replaced by the reference path it stands in for, so a run without it does exactly the
 same work the slow way (the output is byte-identical: the differential tests prove the two paths
@@ -9,13 +9,10 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
 - ``emitters``: YAML through PyYAML's emitter (``dump_yaml_reference``), JSON through ``json.dumps``
   with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
 - ``background``: the rules target checked in this process (``OBSGEN_JOBS=1``) instead of a forked child.
-- ``gc``: the default cyclic-GC threshold during the render instead of ``_fewer_collections``.
 - ``documents`` (a before/after switch, not in ``PIECES``): artifacts carry no document
   (``Artifact.document``), so every check parses its artifact's text back, as before issue 15's change.
 - ``shapes`` (a before/after switch, not in ``PIECES``): the cross-checks parse every PromQL query whole
   instead of once per shape (``obsgen/check/promql_shapes.py``).
-- ``teardown``: the process ends through the interpreter's normal exit (every object freed) instead of
-  ``os._exit`` after flushing.
 """
 
 from __future__ import annotations
@@ -27,9 +24,8 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
 
-PIECES = ("emitters", "background", "gc", "teardown")
+PIECES = ("emitters", "background")
 # Not speed machinery of issue 15's list, but switchable the same way for before/after measurements.
 EXTRA = ("documents", "shapes")
 
@@ -44,11 +40,6 @@ def _module(*names: str) -> object:
 
 def _json_reference(data: object) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-@contextlib.contextmanager
-def _default_collections() -> Iterator[None]:
-    yield
 
 
 def switch_off(pieces: set[str]) -> None:
@@ -70,9 +61,6 @@ def switch_off(pieces: set[str]) -> None:
         fast_yaml, fast_json = artifacts.yaml_document, artifacts.json_document  # type: ignore[attr-defined]
         artifacts.yaml_document = lambda data: (fast_yaml(data)[0], None)  # type: ignore[attr-defined]
         artifacts.json_document = lambda data: (fast_json(data)[0], None)  # type: ignore[attr-defined]
-    generate = _module("obsgen.generate")
-    if "gc" in pieces:
-        generate._fewer_collections = _default_collections  # type: ignore[attr-defined]
     if "shapes" in pieces:
         shapes = _module("obsgen.check.promql_shapes")
         promql = _module("obsgen.targets.prometheus.promql")
@@ -90,11 +78,10 @@ def _record_children_cpu(path: str) -> None:
     """At exit, write the CPU seconds of the reaped children (obsgen's checking child) to ``path``.
 
     The benchmark takes the whole tree's CPU from ``wait4``; tree minus children is this process's own
-    CPU, the critical path when a second core is free. ``os._exit`` (obsgen's normal end) skips atexit,
-    so it is wrapped too, for this process only (the forked child ends with it as well).
+    CPU, the critical path when a second core is free. The forked child runs the same atexit handlers
+    only if it exits normally (it ends with ``os._exit``); the pid check keeps it out either way.
     """
     me = os.getpid()
-    real_exit = os._exit
 
     def write() -> None:
         if os.getpid() == me:
@@ -102,11 +89,6 @@ def _record_children_cpu(path: str) -> None:
             with open(path, "w", encoding="utf-8") as out:
                 out.write(f"{times.children_user + times.children_system}\n")
 
-    def exit_(code: int) -> None:
-        write()
-        real_exit(code)
-
-    os._exit = exit_  # type: ignore[assignment]
     atexit.register(write)
 
 
@@ -123,8 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         _record_children_cpu(os.environ["OBSGEN_BENCH_CHILD_CPU"])
     cli = _module("obsgen.cli")
     sys.argv = ["obsgen", *args]
-    run: Callable[[], None] = cli.main if "teardown" in pieces else cli.run  # type: ignore[attr-defined]
-    run()
+    cli.run()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

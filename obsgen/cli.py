@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 invalid spec or stale output, 2 usage or I/O error; `di
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -109,15 +110,21 @@ def _io_failure(diags: list[Diagnostic]) -> bool:
 
 
 def run() -> None:
-    """The ``obsgen`` command: ``main`` as a process, which ends without tearing down its heap.
+    """The ``obsgen`` command: ``main``, then a last flush that a reader gone away cannot turn into a traceback.
 
-    After a large render the interpreter would spend over a second freeing millions of objects one
-    by one at exit; the output is written and flushed by then, so the process just ends.
+    A pipe's reader may close early (``obsgen ... | head``) and a caller may close stdout (``>&-``). The
+    failed flush makes the exit code EXIT_IO; the broken stream is then pointed at /dev/null, so that the
+    interpreter's own flush at exit has nothing to complain about (the Python docs' "Note on SIGPIPE", in
+    the ``signal`` module, recommends exactly this).
     """
     try:
         main()  # click's standalone mode always ends in SystemExit
     except SystemExit as exc:
         code = exc.code
+    except OSError as exc:  # writing to stdout failed (a full disk, a reader gone away): no traceback
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            print(f"obsgen: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        code = EXIT_IO
     else:  # pragma: no cover - standalone mode never returns
         code = 0
     if code is None:
@@ -131,7 +138,9 @@ def run() -> None:
                 stream.flush()
         except (OSError, ValueError):  # the reader of a pipe went away; a stream closed by the caller
             code = code or EXIT_IO
-    os._exit(code)
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

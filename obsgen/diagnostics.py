@@ -66,6 +66,7 @@ CODES: dict[str, str] = {
     "OBS326": "sampler memory estimate above the memory limiter",
     "OBS327": "chart version the values were not checked against",
     "OBS328": "Tempo URL does not name the tempo-distributed Service",
+    "OBS330": "local stack file or setting left out (spec text Docker Compose or Grafana cannot run as written)",
     # 4xx: sampling
     "OBS400": "regex rejected by Go's regexp (RE2 syntax)",
     "OBS401": "regex is not anchored",
@@ -79,6 +80,7 @@ CODES: dict[str, str] = {
     "OBS409": "attribute type does not fit the policy",
     "OBS410": "sampler memory above the memory limiter",
     "OBS411": "keep policy can never match a declared span",
+    "OBS412": "critical endpoint no sampling policy keeps",
     # 42x: the traffic model (obsgen sampling simulate, obsgen traffic)
     "OBS420": "latency percentiles out of order",
     "OBS421": "attribute value shares above 100%",
@@ -86,6 +88,7 @@ CODES: dict[str, str] = {
     "OBS423": "traffic model sends no traffic",
     "OBS424": "traffic call the topology does not declare",
     "OBS425": "attribute takes its value from a derived attribute",
+    "OBS426": "traffic model breaches an SLO objective",
     # 5xx: metrics, SLOs
     "OBS500": "SLO latency threshold is not a histogram bucket",
     "OBS501": "high-cardinality dimension",

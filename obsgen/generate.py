@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import json
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -21,7 +17,7 @@ from obsgen.emit.artifacts import Artifact
 from obsgen.emit.escape import UnsafeText
 from obsgen.emit.readback import load_yaml
 from obsgen.plan import Plan, build_plan
-from obsgen.spec import filename, semantic, urls
+from obsgen.spec import filename, semantic, traffic_slos, urls
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
@@ -74,6 +70,7 @@ def plan_spec(path: Path, display: str | None = None, data: bytes | None = None)
         return result
     result.plan = build_plan(spec, default_name=path.stem, spec_file=path.name)
     result.diagnostics.extend(budget_diagnostics(result.plan, loaded))
+    result.diagnostics.extend(traffic_slos.check(spec, loaded))
     return result
 
 
@@ -114,8 +111,7 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
     names = targets if targets is not None else registry.names()
     early = [n for n in names if n in _CHECKED_IN_BACKGROUND]
     try:
-        with _fewer_collections():
-            return _generate(result, plan, shown, names, early)
+        return _generate(result, plan, shown, names, early)
     except UnsafeText as exc:  # the spec checks should have refused this text where it was written
         result.diagnostics.append(Diagnostic("OBS705", f"spec text cannot be written safely: {exc}", file=shown,
                                              hint="a spec check let this text through; please report it"))
@@ -145,6 +141,10 @@ def _generate(result: Result, plan: Plan, shown: str, names: list[str], early: l
         raise
     artifacts += early_artifacts + rendered_there
     result.diagnostics += here.diagnostics + there.diagnostics
+    if "compose" in names and result.loaded is not None:  # a target leaves nothing out without saying so
+        from obsgen.targets.compose import omissions
+
+        result.diagnostics += omissions.diagnostics(plan, result.loaded)
     result.facts = here.facts + there.facts
     if result.ok:  # artifacts the tools would reject make cross-checks and lint noise
         result.diagnostics += crosscheck.check(plan, result.facts, result.loaded, shown)
@@ -220,35 +220,6 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
         if art.path.startswith(RULES_PREFIX):
             checked.lint += rule_lint.lint_rule_file(doc, art.path)
     return checked
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic GC rarely while rendering.
-
-    A large render allocates millions of small objects that live until it ends (plan, artifact text,
-    parsed YAML); with the default threshold of 700 allocations the collector rescans them thousands
-    of times, which was ~40% of a 1,000-service render. The data has no reference cycles to free.
-    Renders may overlap (threads): the first to start raises the threshold, the last to end restores it.
-    """
-    global _renders, _saved_threshold
-    with _gc_lock:
-        if _renders == 0:
-            _saved_threshold = gc.get_threshold()
-            gc.set_threshold(max(_saved_threshold[0], 100_000), *_saved_threshold[1:])
-        _renders += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _renders -= 1
-            if _renders == 0:
-                gc.set_threshold(*_saved_threshold)
-
-
-_gc_lock = threading.Lock()
-_renders = 0
-_saved_threshold: tuple[int, ...] = gc.get_threshold()
 
 
 def _reject_duplicates(artifacts: list[Artifact]) -> None:

@@ -186,21 +186,6 @@ def test_no_child_when_no_target_is_checked_in_the_background(jobs: list[backgro
     assert jobs == []
 
 
-def test_overlapping_renders_restore_the_collector_threshold() -> None:
-    import gc
-
-    from obsgen.generate import _fewer_collections
-
-    before = gc.get_threshold()
-    first, second = _fewer_collections(), _fewer_collections()
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)  # the first to start ends first (threads)
-    assert gc.get_threshold()[0] >= 100_000  # the other render is still running
-    second.__exit__(None, None, None)
-    assert gc.get_threshold() == before
-
-
 _ORPHAN_PARENT = """
 import os, sys, time
 from obsgen.check import background

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from obsgen import targets
-from obsgen.cli import main
+from obsgen.cli import EXIT_IO, main
 from obsgen.emit.artifacts import Artifact, header_lines
 from obsgen.emit.templates import dump_yaml
 from obsgen.plan import Plan
@@ -289,7 +289,7 @@ def test_real_render_of_minimal_spec(tmp_path: Path) -> None:
 
 
 def test_the_command_exits_with_its_code_and_flushed_output(tmp_path: Path) -> None:
-    """`obsgen` ends with os._exit (no heap teardown): output must still be complete, codes unchanged."""
+    """`obsgen` ends through cli.run's last flush: output must be complete, codes unchanged."""
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nservices: {}\nbogus: 1\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "obsgen", "validate", "--format", "json", str(bad)],
@@ -308,3 +308,12 @@ def test_the_command_tolerates_a_closed_stdout() -> None:
                           cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device whose every write fails)")
+def test_a_failed_write_of_the_output_is_an_io_error_not_a_traceback() -> None:
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        proc = subprocess.run([sys.executable, "-m", "obsgen", "schema"], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == EXIT_IO and "cannot write the output" in proc.stderr

@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
     specs = [arg for arg in argv if not arg.startswith("-")]
     worst = 0
     for spec in specs:
-        # a child process per spec: the CLI ends its process when done (obsgen.cli.run)
+        # a child process per spec: each render gets a fresh interpreter, as `obsgen` on a command line does
         code = subprocess.run([sys.executable, "-m", "obsgen", "render", "--check", *options, spec],
                               check=False).returncode
         worst = max(worst, code)

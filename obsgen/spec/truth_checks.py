@@ -1,5 +1,5 @@
 """Spec checks that match what the tools do (issue 16): service-graph naming, policy attribute types,
-sampler memory and endpoint protocols. Called from ``semantic._Checker.run``.
+sampler memory, endpoint protocols and critical endpoints no policy keeps. Called from ``semantic._Checker.run``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def run(spec: Spec, add: Add) -> None:
     check_policy_attribute_types(spec, add)
     check_sampler_memory(spec, add)
     check_endpoint_protocols(spec, add)
+    check_critical_endpoints_kept(spec, add)
 
 
 def check_graph_naming(spec: Spec, add: Add) -> None:
@@ -157,3 +158,44 @@ def check_endpoint_protocols(spec: Spec, add: Add) -> None:
                     f"cannot tell whether {endpoint.route!r} is HTTP ('METHOD /path') or gRPC ('pkg.Service/Method'): "
                     "critical_endpoints matches it on the span name only", warning=True,
                     hint="write HTTP endpoints as 'POST /path' and gRPC ones as 'package.Service/Method'")
+
+
+def _keeps(policies: list[Policy]) -> Iterator[Policy]:
+    """The policies that can keep a trace: top level, and inside ``and`` and ``composite`` (never inside
+    ``drop`` or ``not``, where a match drops or refuses)."""
+    for policy in policies:
+        yield policy
+        value = policy_value(policy)
+        if policy.kind == "and":
+            yield from _keeps(value)
+        elif policy.kind == "composite":
+            yield from _keeps(value.policies)
+
+
+def check_critical_endpoints_kept(spec: Spec, add: Add) -> None:
+    """``critical: true`` does something only through a ``critical_endpoints`` sampling policy: an endpoint
+    marked critical that no such policy covers is sampled like any other (and a reviewer believes otherwise)."""
+    covered: set[str] | None = set()
+    for policy in _keeps(spec.sampling.policies):
+        if policy.kind == "always_sample":
+            return
+        if policy.kind == "critical_endpoints":
+            value = policy_value(policy)
+            if value is True or (value is not False and value.services is None):
+                covered = None
+                break
+            if value is not False:
+                covered |= set(value.services)
+    if covered is None:
+        return
+    for key, svc in spec.services.items():
+        if key in covered:
+            continue
+        for j, item in enumerate(svc.endpoints):
+            if isinstance(item, Endpoint) and item.critical:
+                route = item.route
+                add("OBS412", ("services", key, "endpoints", j, "critical"),
+                    f"{key} {route!r} is marked critical, but no critical_endpoints sampling policy covers "
+                    f"{key}: its traces are sampled like any other", warning=True,
+                    hint="add `- {name: critical-endpoints, critical_endpoints: true}` to sampling.policies "
+                         "(or list this service in its services), or drop `critical: true`")

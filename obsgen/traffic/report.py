@@ -6,7 +6,8 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from obsgen.traffic.sender import Sent, TraceLike
+from obsgen.sampling.synth import SynthTrace
+from obsgen.traffic.sender import Sent
 
 # Spans leaving this much later than they ended change what a receiver's per-second budgets see.
 LAG_WARNING_S = 1.0
@@ -23,7 +24,7 @@ class Tally:
     spans_by_service: Counter[str] = field(default_factory=Counter)
     errors_by_service: Counter[str] = field(default_factory=Counter)
 
-    def add(self, trace: TraceLike) -> None:
+    def add(self, trace: SynthTrace) -> None:
         self.traces += 1
         self.spans += len(trace.spans)
         errors = [s for s in trace.spans if s.error]

@@ -21,8 +21,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from obsgen.sampling.synth import SynthSpan, SynthTrace
 from obsgen.traffic.endpoint import Endpoint
 
 if TYPE_CHECKING:
@@ -41,27 +42,6 @@ MAX_QUEUE = 65_536
 
 class SdkMissing(Exception):
     """The optional extra (opentelemetry-sdk and an OTLP exporter) is not installed."""
-
-
-class SpanLike(Protocol):
-    """What the sender reads of a generated span (obsgen.sampling.synth.SynthSpan)."""
-
-    span_id: bytes
-    parent_span_id: bytes | None
-    service: str
-    name: str
-    kind: str
-    start_ns: int
-    end_ns: int
-    error: bool
-    attributes: dict[str, Any]
-
-
-class TraceLike(Protocol):
-    """What the sender reads of a generated trace (obsgen.sampling.synth.SynthTrace)."""
-
-    trace_id: bytes
-    spans: Sequence[SpanLike]
 
 
 def load_sdk(protocol: str) -> dict[str, ModuleType]:
@@ -181,7 +161,7 @@ class Sender:
             tracer = self._tracers[service] = provider.get_tracer("obsgen.traffic")
         return tracer
 
-    def begin(self, trace: TraceLike, shift_ns: int) -> list[tuple[int, Callable[[], None]]]:
+    def begin(self, trace: SynthTrace, shift_ns: int) -> list[tuple[int, Callable[[], None]]]:
         """Start every span of ``trace`` (offsets shifted by ``shift_ns``, the run's start on the wall clock);
         returns, per span, its end offset and the call that ends it, in the order they should go.
 
@@ -194,7 +174,7 @@ class Sender:
         trace_api, context_api = m["trace"], m["context"]
         by_id = {s.span_id: s for s in trace.spans}
         started: dict[bytes, Any] = {}
-        order: list[tuple[SpanLike, Any]] = []
+        order: list[tuple[SynthSpan, Any]] = []
         for span in _parents_first(trace.spans):
             parent = started.get(span.parent_span_id) if span.parent_span_id is not None else None
             if parent is not None:
@@ -221,7 +201,7 @@ class Sender:
             order.append((span, sdk_span))
         error = trace_api.Status(trace_api.StatusCode.ERROR)
 
-        def ender(span: SpanLike, sdk_span: Any) -> Callable[[], None]:
+        def ender(span: SynthSpan, sdk_span: Any) -> Callable[[], None]:
             def end() -> None:
                 if span.error:
                     sdk_span.set_status(error)
@@ -233,7 +213,7 @@ class Sender:
         ends.sort(key=lambda item: item[0])
         return ends
 
-    def emit(self, trace: TraceLike, shift_ns: int) -> None:
+    def emit(self, trace: SynthTrace, shift_ns: int) -> None:
         """Send a whole trace now (every span ended at once, in ``begin``'s order)."""
         for _, end in self.begin(trace, shift_ns):
             end()
@@ -248,12 +228,12 @@ class Sender:
         return ok
 
 
-def _parents_first(spans: Sequence[SpanLike]) -> list[SpanLike]:
+def _parents_first(spans: Sequence[SynthSpan]) -> list[SynthSpan]:
     """The spans in start order, every parent before its children (a parent may start at its child's instant)."""
     ordered = sorted(spans, key=lambda s: (s.start_ns, -s.end_ns))
     ids = {s.span_id for s in spans}
     done: set[bytes] = set()
-    out: list[SpanLike] = []
+    out: list[SynthSpan] = []
     pending = ordered
     while pending:
         rest = []

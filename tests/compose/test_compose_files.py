@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from obsgen import output
-from obsgen.generate import generate
+from obsgen.diagnostics import Severity
+from obsgen.generate import Result, generate
 from obsgen.plan import Plan
 from obsgen.targets.compose import images
 from obsgen.targets.compose.addresses import why_not_runnable
@@ -86,12 +87,18 @@ def test_stack_wiring(composecheck: str, spec: Path, folder: Path) -> None:
     assert all(v["read_only"] for v in volumes.values())
 
 
-def render_spec(tmp_path: Path, backends: str) -> tuple[Plan, Path]:
+def render_result(tmp_path: Path, backends: str) -> Result:
     spec = tmp_path / "custom.yaml"
     spec.write_text(f"name: custom\nbackends:\n{backends}services:\n  api:\n    endpoints: [GET /]\n", encoding="utf-8")
     result = generate(spec, spec.name)
     assert result.ok and result.plan is not None, [d.format() for d in result.diagnostics]
     output.write(tmp_path / "out", result.artifacts)
+    return result
+
+
+def render_spec(tmp_path: Path, backends: str) -> tuple[Plan, Path]:
+    result = render_result(tmp_path, backends)
+    assert result.plan is not None
     return result.plan, tmp_path / "out"
 
 
@@ -114,20 +121,34 @@ def test_other_host_names_become_aliases_and_ports_are_listened_on(composecheck:
     assert_addresses_resolve(composecheck, out)
 
 
-@pytest.mark.parametrize(("backends", "reason"), [
-    ("  tempo:\n    url: https://tempo:3200\n", "is not plain http"),
-    ("  loki:\n    url: http://10.0.0.7:3100\n", "uses the IP address 10.0.0.7"),
-    ("  loki:\n    url: http://prometheus:3100\n", "names the host prometheus, which is another service"),
+@pytest.mark.parametrize(("backends", "reason", "field", "line"), [
+    ("  tempo:\n    url: https://tempo:3200\n", "is not plain http", "backends.tempo.url", 4),
+    ("  loki:\n    url: http://10.0.0.7:3100\n", "uses the IP address 10.0.0.7", "backends.loki.url", 4),
+    ("  loki:\n    url: http://prometheus:3100\n", "names the host prometheus, which is another service",
+     "backends.loki.url", 4),
     ("  loki:\n    url: http://shared:3100\n  tempo:\n    url: http://shared:3200\n",
-     "the host name shared is used for both"),
-    ("  tempo:\n    otlp_endpoint: tempo:4417\n", "receives OTLP on 4317"),
+     "the host name shared is used for both", "backends.loki.url", 4),
+    ("  tempo:\n    otlp_endpoint: tempo:4417\n", "receives OTLP on 4317", "backends.tempo.otlp_endpoint", 4),
     ("  prometheus:\n    url: http://prometheus:9090\n    remote_write_url: http://prometheus:9091/api/v1/write\n",
-     "name different ports"),
+     "name different ports", "backends.prometheus.remote_write_url", 5),
 ])
-def test_configs_compose_cannot_run_get_no_compose_file(tmp_path: Path, backends: str, reason: str) -> None:
-    plan, out = render_spec(tmp_path, backends)
-    assert reason in (why_not_runnable(plan) or "")
-    assert not (out / "docker-compose.yaml").exists()
+def test_configs_compose_cannot_run_get_no_compose_file_and_a_warning_says_why(
+        tmp_path: Path, backends: str, reason: str, field: str, line: int) -> None:
+    result = render_result(tmp_path, backends)
+    assert result.plan is not None
+    assert reason in (why_not_runnable(result.plan) or "")
+    assert not (tmp_path / "out" / "docker-compose.yaml").exists()
+    [warning] = [d for d in result.diagnostics if d.code == "OBS330"]
+    assert (warning.severity, warning.path, warning.line) == (Severity.WARNING, field, line)
+    assert warning.message.startswith("no docker-compose.yaml: ") and reason in warning.message
+    assert warning.extra == {"omitted": "docker-compose.yaml"}
+
+
+@pytest.mark.parametrize("spec", [c[0] for c in CASES], ids=[c[0].stem for c in CASES])
+def test_kubernetes_layouts_get_no_compose_file_and_no_warning(spec: Path) -> None:
+    """Tempo's distributed mode and the k8s resolver are layouts helm/ runs: leaving compose out is no finding."""
+    result = generate(spec, spec.name)
+    assert [d.format() for d in result.diagnostics if d.code == "OBS330"] == []
 
 
 def test_traffic_service_script(composecheck: str, tmp_path: Path) -> None:

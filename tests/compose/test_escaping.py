@@ -41,3 +41,8 @@ def test_dashboards_path_reads_back_literally(composecheck: str, tmp_path: Path,
     assert path in [v["target"] for v in grafana["volumes"]]
     home = grafana["environment"].get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH")
     assert home == (f"{path}/dollar-overview.json" if home_set else None)
+    warnings = [d for d in result.diagnostics if d.code == "OBS330"]
+    assert [(d.path, d.line, d.extra) for d in warnings] == ([] if home_set else [(
+        "backends.grafana.dashboards_path", 4,
+        {"omitted": "docker-compose.yaml",
+         "setting": "services.grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"})])

@@ -24,9 +24,9 @@ import yaml
 from obsgen.generate import load_spec
 from tests.e2e import grafana_interp, wire
 from tests.e2e.cases import HEALTHY_TRAFFIC, Case, attribute_mixes
-from tests.e2e.procs import HarnessError
 from tests.e2e.sender import Traffic
 from tests.e2e.stack import Stack
+from tests.servers import HarnessError
 
 HEALTHY_S = 105.0
 FAILING_S = 255.0

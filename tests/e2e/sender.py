@@ -22,12 +22,12 @@ from typing import Any
 
 from obsgen.plan.service_graph import span_naming
 from obsgen.spec.models import AttributeType, Call, Endpoint, ServiceKind, Spec
-from tests.e2e.procs import http_post
+from tests import otlp_http as otlp
 
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 PROBE_PATHS = frozenset({"/health", "/healthz", "/ready", "/readyz", "/metrics"})
-SERVER, CLIENT, PRODUCER, CONSUMER, INTERNAL = 2, 3, 4, 5, 1  # OTLP SpanKind
-STATUS_ERROR = 2
+SERVER, CLIENT, PRODUCER, CONSUMER, INTERNAL = (otlp.KINDS[k] for k in
+                                                ("SERVER", "CLIENT", "PRODUCER", "CONSUMER", "INTERNAL"))
 LARGE_TRACE_EVERY = 250  # every n-th trace gets LARGE_TRACE_SPANS extra internal spans (span-count policies)
 LARGE_TRACE_SPANS = 210
 
@@ -92,16 +92,6 @@ def _http(route: str) -> tuple[str, str] | None:
 def is_probe(route: str) -> bool:
     http = _http(route)
     return http is not None and http[1] in PROBE_PATHS
-
-
-def _attr(key: str, value: object) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"key": key, "value": {"boolValue": value}}
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    if isinstance(value, float):
-        return {"key": key, "value": {"doubleValue": value}}
-    return {"key": key, "value": {"stringValue": str(value)}}
 
 
 @dataclass
@@ -267,28 +257,19 @@ class Traffic:
             self.tally.traces[trace_id] = TraceInfo(phase, count, error, is_probe(route), f"{key} {route}",
                                                     {k: v for k, v in attrs.items() if not k.startswith("http.")},
                                                     routes)
-        resource_spans = [{
-            "resource": {"attributes": [_attr("service.name", self.reported(k))]},
-            "scopeSpans": [{"scope": {"name": "obsgen-e2e"}, "spans": s}],
-        } for k, s in spans.items()]
-        return trace_id, resource_spans
+        return trace_id, [otlp.resource_spans(self.reported(k), s, "obsgen-e2e") for k, s in spans.items()]
 
     def _emit(self, node: _Node, trace_id: str, parent: str | None, start: float,
               out: dict[str, list[dict[str, Any]]], phase: str) -> tuple[int, bool]:
         span_id = f"{self.rng.getrandbits(64):016x}"
         duration = node.duration_s
-        span: dict[str, Any] = {
-            "traceId": trace_id, "spanId": span_id, "name": node.name, "kind": node.kind,
-            "startTimeUnixNano": str(int(start * 1e9)), "endTimeUnixNano": str(int((start + duration) * 1e9)),
-            "attributes": [_attr(k, v) for k, v in node.attrs.items()],
-        }
-        if parent:
-            span["parentSpanId"] = parent
+        span = otlp.span(trace_id, span_id, parent, node.name, node.kind, int(start * 1e9),
+                              int((start + duration) * 1e9), node.attrs, node.error)
         if node.error:
-            span["status"] = {"code": STATUS_ERROR, "message": "synthetic failure"}
+            span["status"]["message"] = "synthetic failure"
             # what instrumentation records with an error status (OTel semantic conventions: exceptions)
             span["events"] = [{"name": "exception", "timeUnixNano": span["endTimeUnixNano"],
-                               "attributes": [_attr("exception.type", "SyntheticFailure")]}]
+                               "attributes": [otlp.attribute("exception.type", "SyntheticFailure")]}]
         out.setdefault(node.service, []).append(span)
         if node.kind in (SERVER, CONSUMER):
             with self.lock:
@@ -307,21 +288,20 @@ class Traffic:
 
     def run(self, otlp_http: str, phase: str, seconds: float, stop: threading.Event | None = None) -> None:
         """Send ``rate`` traces per second for ``seconds`` to ``otlp_http`` (``http://host:port``)."""
-        deadline = time.monotonic() + seconds
-        tick = 0.25
-        owed = 0.0
-        while time.monotonic() < deadline and not (stop and stop.is_set()):
-            started = time.monotonic()
-            owed += self.rate * tick
-            batch: list[dict[str, Any]] = []
-            while owed >= 1:
-                owed -= 1
-                batch.extend(self.trace(phase)[1])
-            if batch:
-                body = json.dumps({"resourceSpans": batch}).encode()
-                try:
-                    http_post(f"{otlp_http}/v1/traces", body, "application/json", timeout=10)
-                except OSError:
-                    with self.lock:
-                        self.tally.requests_refused += 1
-            time.sleep(max(0.0, tick - (time.monotonic() - started)))
+        poster = otlp.Poster(otlp_http, timeout=10)
+        try:
+            for budget in otlp.paced(self.rate, seconds, 0.25, stop):
+                batch: list[dict[str, Any]] = []
+                while budget.owed >= 1:
+                    budget.owed -= 1
+                    batch.extend(self.trace(phase)[1])
+                if batch:
+                    try:
+                        status = poster.post(json.dumps({"resourceSpans": batch}).encode())
+                    except OSError:
+                        status = 0
+                    if not 200 <= status < 300:
+                        with self.lock:
+                            self.tally.requests_refused += 1
+        finally:
+            poster.close()

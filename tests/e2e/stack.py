@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from tests.e2e import loopback
-from tests.e2e.procs import HarnessError, Proc, PromAPI, free_port, http_get
+from tests.servers import HarnessError, PrometheusAPI, Server, free_port, http_get
 
 RULE_INTERVAL = "10s"  # rule groups evaluate this often here (1m rendered): phases last minutes, not hours
 LOOPBACK = loopback.LOOPBACK
@@ -34,7 +34,7 @@ def _ports() -> loopback.CollectorPorts:
 class CollectorProc:
     role: str  # single, gateway, sampler-N
     ports: loopback.CollectorPorts
-    proc: Proc
+    proc: Server
     config: dict[str, Any]
 
     @property
@@ -53,10 +53,10 @@ class Stack:
     prometheus_bin: str
     replicas: int = 3  # sampler instances of the gateway layout (the spec's collector.replicas)
     rendered: Path = field(init=False)
-    prometheus: Proc | None = field(default=None, init=False)
-    api: PromAPI | None = field(default=None, init=False)
-    sink: Proc | None = field(default=None, init=False)
-    tap: Proc | None = field(default=None, init=False)
+    prometheus: Server | None = field(default=None, init=False)
+    api: PrometheusAPI | None = field(default=None, init=False)
+    sink: Server | None = field(default=None, init=False)
+    tap: Server | None = field(default=None, init=False)
     sink_file: Path = field(init=False)
     collectors: list[CollectorProc] = field(default_factory=list, init=False)
     layout: str = field(default="", init=False)
@@ -125,8 +125,8 @@ class Stack:
         }
         path = sink_dir / "sink.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        self.sink = Proc("sink", [self.otelcol, f"--config={path}"], sink_dir / "sink.log",
-                         f"http://{LOOPBACK}:{health}/")
+        self.sink = Server("sink", [self.otelcol, f"--config={path}"], sink_dir / "sink.log",
+                           f"http://{LOOPBACK}:{health}/")
         self.sink.start()
         self.sink_grpc = f"{LOOPBACK}:{grpc}"
 
@@ -149,8 +149,8 @@ class Stack:
         }
         path = self.workdir / "tap.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        self.tap = Proc("tap", [self.otelcol, f"--config={path}"], self.workdir / "tap.log",
-                        f"http://{LOOPBACK}:{health}/")
+        self.tap = Server("tap", [self.otelcol, f"--config={path}"], self.workdir / "tap.log",
+                          f"http://{LOOPBACK}:{health}/")
         self.tap.start()
         self.tap_http = f"http://{LOOPBACK}:{http}"
         self.tap_grpc = f"{LOOPBACK}:{grpc}"
@@ -166,8 +166,8 @@ class Stack:
         path = self.workdir / f"otelcol-{role}.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         # ${env:HOSTNAME} (remote write's collector_instance label) tells the instances apart, as pods do
-        proc = Proc(role, [self.otelcol, f"--config={path}"], self.workdir / f"otelcol-{role}.log",
-                    f"http://{LOOPBACK}:{ports.health}/", env={"HOSTNAME": role})
+        proc = Server(role, [self.otelcol, f"--config={path}"], self.workdir / f"otelcol-{role}.log",
+                      f"http://{LOOPBACK}:{ports.health}/", env={"HOSTNAME": role})
         proc.start()
         self.collectors.append(CollectorProc(role, ports, proc, config))
 
@@ -191,13 +191,13 @@ class Stack:
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         self.prometheus_flags = loopback.server_flags(text)
         url = f"http://{LOOPBACK}:{self.prometheus_port}"
-        self.prometheus = Proc("prometheus", [
+        self.prometheus = Server("prometheus", [
             self.prometheus_bin, f"--config.file={config_path}", f"--storage.tsdb.path={prom_dir / 'data'}",
             f"--web.listen-address={LOOPBACK}:{self.prometheus_port}", "--log.level=warn",
             *self.prometheus_flags,
         ], prom_dir / "prometheus.log", f"{url}/-/ready")
         self.prometheus.start()
-        self.api = PromAPI(url)
+        self.api = PrometheusAPI(url)
 
     def stop(self) -> None:
         if self.tap is not None:

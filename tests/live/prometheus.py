@@ -11,25 +11,16 @@ Data gets in by backfill, never by scraping or remote write (see docs/live-prome
    promtool cannot see series it is creating, so rules that read other recorded series are backfilled in
    dependency levels, one restart per level.
 
-Queries go through the HTTP API (``/api/v1/query?time=...``) with proxies disabled.
+Queries go through the HTTP API (``/api/v1/query?time=...``) with proxies disabled. The process and the API
+client are the harnesses' shared ones (``tests/servers.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,56 +29,22 @@ from typing import Any
 
 import yaml
 
+from tests.servers import LOOPBACK, HarnessError, PrometheusAPI, PromQLError, Server, free_port, tool_env
+
+__all__ = ["LivePrometheus", "PromQLError", "PrometheusError", "Rule", "backfill_recording_rules", "free_port",
+           "import_openmetrics", "load_rules", "recording_levels"]
+
 READY_TIMEOUT = 30.0  # seconds for /-/ready after start
-STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
-QUERY_TIMEOUT = 30.0  # seconds per HTTP request
 TOOL_TIMEOUT = 120.0  # seconds per promtool run
 RETENTION = "36500d"  # backfilled data is in the past: never let retention delete it at startup
-LOOPBACK = "127.0.0.1"
 
-# urllib honours http_proxy; the server is on loopback and nothing else may be contacted
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class PrometheusError(RuntimeError):
-    """The server or promtool failed; the message carries the tail of its log."""
-
-
-class PromQLError(PrometheusError):
-    """The query API rejected an expression (``errorType`` ``bad_data``, ``execution``, ...)."""
-
-    def __init__(self, expr: str, error_type: str, error: str) -> None:
-        super().__init__(f"{error_type}: {error}\n  expr: {expr}")
-        self.expr = expr
-        self.error_type = error_type
-        self.error = error
-
-
-def free_port() -> int:
-    """A loopback TCP port that was free a moment ago (bind port 0, read it back, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
-def _tool_env() -> dict[str, str]:
-    """The environment for child processes: no proxies, so loopback stays loopback."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-    env["NO_PROXY"] = env["no_proxy"] = f"{LOOPBACK},localhost"
-    return env
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: SIGTERM the server if the test process dies, so a killed pytest leaves no orphan."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+PrometheusError = HarnessError
+"""The server or promtool failed; the message carries the tail of its log (PromQLError: a rejected query)."""
 
 
 def _run(args: Sequence[str], what: str) -> subprocess.CompletedProcess[str]:
     try:
-        proc = subprocess.run(list(args), capture_output=True, text=True, timeout=TOOL_TIMEOUT, env=_tool_env(),
+        proc = subprocess.run(list(args), capture_output=True, text=True, timeout=TOOL_TIMEOUT, env=tool_env(),
                               check=False)
     except subprocess.TimeoutExpired as exc:
         raise PrometheusError(f"{what} timed out after {TOOL_TIMEOUT:.0f}s: {' '.join(args)}") from exc
@@ -123,14 +80,18 @@ class LivePrometheus:
     workdir: Path | None = None
     extra_args: Sequence[str] = ()
     port: int = 0
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    _log: Path | None = field(default=None, repr=False)
+    _server: Server | None = field(default=None, repr=False)
     _own_workdir: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:41234``."""
         return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The running server process, None when stopped."""
+        return self._server.process if self._server is not None else None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -165,8 +126,7 @@ class LivePrometheus:
         last = ""
         for _ in range(attempts):
             self.port = free_port()
-            self._log = self.workdir / f"prometheus-{self.port}.log"
-            args = [
+            self._server = Server("prometheus", [
                 self.binary,
                 f"--config.file={config}",
                 f"--storage.tsdb.path={self.data_dir}",
@@ -175,47 +135,21 @@ class LivePrometheus:
                 "--web.enable-lifecycle",
                 "--log.level=info",
                 *self.extra_args,
-            ]
-            with self._log.open("wb") as log:
-                self.process = subprocess.Popen(
-                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=_tool_env(),
-                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-                )
+            ], self.workdir / f"prometheus-{self.port}.log", f"{self.url}/-/ready")
             try:
-                self._wait_ready()
+                self._server.start(READY_TIMEOUT)
                 return
-            except PrometheusError as exc:
+            except HarnessError as exc:
                 last = str(exc)
                 self.stop()
                 if "address already in use" not in last:
                     break
         raise PrometheusError(last)
 
-    def _wait_ready(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise PrometheusError(f"prometheus exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with _OPENER.open(self.url + "/-/ready", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.05)
-        raise PrometheusError(f"prometheus not ready after {READY_TIMEOUT:.0f}s:\n{self.log_tail()}")
-
     def stop(self) -> None:
         """SIGTERM, wait, then SIGKILL. Safe to call twice or after a failed start."""
-        proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT)
+        if self._server is not None:
+            self._server.stop()
 
     def restart(self) -> None:
         """Stop and start again (a new port): how backfilled blocks get loaded."""
@@ -230,43 +164,22 @@ class LivePrometheus:
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the server log, for error messages."""
-        if self._log is None or not self._log.exists():
-            return "(no log)"
-        return self._log.read_text(encoding="utf-8", errors="replace")[-chars:]
+        return self._server.log_tail(chars) if self._server is not None else "(no log)"
 
     # -- HTTP API ----------------------------------------------------------------------------------
 
-    def api(self, path: str, params: dict[str, str] | None = None, *, expr: str = "") -> Any:
-        """POST to ``/api/v1/<path>``; returns ``data`` or raises PromQLError with the API's error."""
+    def _api(self) -> PrometheusAPI:
         if self.process is None:
             raise PrometheusError("prometheus is not running")
-        body = urllib.parse.urlencode(params or {}).encode()
-        request = urllib.request.Request(f"{self.url}/api/v1/{path}", data=body, method="POST",
-                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
-        try:
-            with _OPENER.open(request, timeout=QUERY_TIMEOUT) as resp:
-                payload = json.load(resp)
-        except urllib.error.HTTPError as exc:  # 400 bad_data, 422 execution, 503 timeout
-            try:
-                payload = json.load(exc)
-            except ValueError:
-                raise PrometheusError(f"HTTP {exc.code} from {path}: {exc.reason}") from exc
-        if payload.get("status") != "success":
-            raise PromQLError(expr or str(params), payload.get("errorType", "?"), payload.get("error", "?"))
-        return payload["data"]
+        return PrometheusAPI(self.url)
 
     def query(self, expr: str, at: float) -> list[dict[str, Any]]:
         """Instant query at ``at`` (unix seconds): the result list (vector/matrix items; scalars wrapped)."""
-        data = self.api("query", {"query": expr, "time": f"{at:.3f}"}, expr=expr)
-        if data["resultType"] in ("scalar", "string"):
-            return [{"metric": {}, "value": data["result"]}]
-        return list(data["result"])
+        return self._api().query(expr, at)
 
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
         """Range query: the matrix."""
-        data = self.api("query_range", {"query": expr, "start": str(start), "end": str(end), "step": str(step)},
-                        expr=expr)
-        return list(data["result"])
+        return self._api().query_range(expr, start, end, step)
 
     def value(self, expr: str, at: float) -> float:
         """The single value of an expression expected to return exactly one sample."""
@@ -277,10 +190,7 @@ class LivePrometheus:
 
     def rules(self) -> list[dict[str, Any]]:
         """Rule groups as the server loaded them (``/api/v1/rules``)."""
-        if self.process is None:
-            raise PrometheusError("prometheus is not running")
-        with _OPENER.open(f"{self.url}/api/v1/rules", timeout=QUERY_TIMEOUT) as resp:
-            return list(json.load(resp)["data"]["groups"])
+        return self._api().rules()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -139,3 +139,31 @@ def test_real_collector_accepts_the_grpc_policy(tmp_path: Path) -> None:
     run = subprocess.run([otelcol, "validate", f"--config={path}"], capture_output=True, text=True, timeout=120,
                          env={"HOSTNAME": "pod-0", "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
+
+
+CRITICAL = """
+    services:
+      api:
+        endpoints:
+          - {route: POST /pay, critical: true}
+          - GET /health
+      web:
+        endpoints:
+          - {route: POST /buy, critical: true}
+"""
+
+
+@pytest.mark.parametrize(("policies", "warned"), [
+    ("[{name: errors, errors: true}]", {"api", "web"}),
+    # a critical_endpoints policy inside drop or not keeps nothing
+    ("[{name: d, drop: [{critical_endpoints: true}]}]", {"api", "web"}),
+    ("[{name: n, not: {critical_endpoints: true}}]", {"api", "web"}),
+    ("[{name: c, critical_endpoints: {services: [api]}}]", {"web"}),
+    ("[{name: c, critical_endpoints: true}]", set()),
+    ("[{name: c, and: [{critical_endpoints: true}, {probabilistic: {percentage: 50}}]}]", set()),
+    ("[{name: all, always_sample: true}]", set()),
+])
+def test_a_critical_endpoint_no_policy_keeps_is_warned_about(tmp_path: Path, policies: str, warned: set[str]) -> None:
+    spec = CRITICAL + f"    sampling:\n      policies: {policies}\n"
+    found = {d[1] for d in diagnostics(tmp_path, spec) if d[0] == "OBS412"}
+    assert found == {f"services.{s}.endpoints[0].critical" for s in warned}

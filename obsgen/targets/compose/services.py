@@ -187,6 +187,19 @@ def loki(plan: Plan) -> dict[str, object]:
     }
 
 
+HOME_DASHBOARD_SETTING = "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"
+
+
+def home_dashboard(plan: Plan) -> str | None:
+    r"""Grafana's home-dashboard path (the overview), or None when Grafana could not read it literally.
+
+    Grafana expands ${...} and $__name{...} in every setting and has no escape for them (grafana
+    pkg/setting/expanders.go, `\$(|__\w+){([^}]+)}`): a path that holds one keeps Grafana's own home page.
+    """
+    home = f"{plan.spec.backends.grafana.dashboards_path}/{stack.overview_dashboard(plan)}"
+    return None if _GRAFANA_EXPANSION.search(home) else home
+
+
 def grafana(plan: Plan) -> dict[str, object]:
     """Grafana on localhost:3000, anonymous admin, the rendered datasources and dashboards provisioned."""
     dashboards_path = plan.spec.backends.grafana.dashboards_path
@@ -197,11 +210,9 @@ def grafana(plan: Plan) -> dict[str, object]:
         "GF_AUTH_ANONYMOUS_ORG_ROLE": "Admin",
         "GF_AUTH_DISABLE_LOGIN_FORM": "true",
     }
-    home = f"{dashboards_path}/{stack.overview_dashboard(plan)}"
-    # Grafana expands ${...} and $__name{...} in every setting and has no escape for them (grafana
-    # pkg/setting/expanders.go, `\$(|__\w+){([^}]+)}`): a path that holds one keeps Grafana's own home page.
-    if not _GRAFANA_EXPANSION.search(home):
-        environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] = home
+    home = home_dashboard(plan)
+    if home is not None:
+        environment[HOME_DASHBOARD_SETTING] = home
     return {
         "image": images.image(plan, images.GRAFANA_REPOSITORY),
         "environment": environment,

@@ -7,7 +7,8 @@ dashboard. ``docker compose --profile traffic up`` adds ``obsgen traffic`` again
 
 Every host name the configs use resolves to a compose service (aliases: ``addresses``). A spec whose
 configs cannot run under compose as rendered (Tempo's distributed mode, the gateway's ``k8s`` resolver,
-TLS or IP-address backends) gets no compose file: ``addresses.why_not_runnable`` says why.
+TLS or IP-address backends) gets no compose file: ``addresses.obstacle`` says why, and
+``omissions`` reports it as a warning (OBS330) unless the spec chose a Kubernetes-only layout.
 """
 
 from __future__ import annotations
