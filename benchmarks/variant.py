@@ -9,6 +9,8 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
 - ``emitters``: YAML through PyYAML's emitter (``dump_yaml_reference``), JSON through ``json.dumps``
   with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
 - ``background``: the rules target checked in this process (``OBSGEN_JOBS=1``) instead of a forked child.
+- ``documents`` (a before/after switch, not in ``PIECES``): artifacts carry no document
+  (``Artifact.document``), so every check parses its artifact's text back, as before issue 15's change.
 - ``shapes`` (a before/after switch, not in ``PIECES``): the cross-checks parse every PromQL query whole
   instead of once per shape (``obsgen/check/promql_shapes.py``).
 """
@@ -25,7 +27,7 @@ import sys
 
 PIECES = ("emitters", "background")
 # Not speed machinery of issue 15's list, but switchable the same way for before/after measurements.
-EXTRA = ("shapes",)
+EXTRA = ("documents", "shapes")
 
 
 def _module(*names: str) -> object:
@@ -51,6 +53,14 @@ def switch_off(pieces: set[str]) -> None:
         artifacts = _module("obsgen.emit.artifacts", "obsgen.artifacts")
         templates.block_yaml = reference.dump_yaml_reference  # type: ignore[attr-defined]
         artifacts.indented_json = _json_reference  # type: ignore[attr-defined]
+        if hasattr(artifacts, "yaml_document"):  # yaml_artifact/json_artifact: the reference text, parsed back
+            artifacts.yaml_document = lambda data: (reference.dump_yaml_reference(data), None)  # type: ignore[attr-defined]
+            artifacts.json_document = lambda data: (_json_reference(data), None)  # type: ignore[attr-defined]
+    if "documents" in pieces:
+        artifacts = _module("obsgen.emit.artifacts")
+        fast_yaml, fast_json = artifacts.yaml_document, artifacts.json_document  # type: ignore[attr-defined]
+        artifacts.yaml_document = lambda data: (fast_yaml(data)[0], None)  # type: ignore[attr-defined]
+        artifacts.json_document = lambda data: (fast_json(data)[0], None)  # type: ignore[attr-defined]
     if "shapes" in pieces:
         shapes = _module("obsgen.check.promql_shapes")
         promql = _module("obsgen.targets.prometheus.promql")

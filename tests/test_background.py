@@ -166,6 +166,20 @@ def test_a_failure_here_cancels_the_child(monkeypatch: pytest.MonkeyPatch,
     assert len(jobs) == 1 and not jobs[0].delivered
 
 
+def test_the_sampling_report_is_rendered_in_the_second_process(monkeypatch: pytest.MonkeyPatch,
+                                                               jobs: list[background.Job[object]]) -> None:
+    """The report's simulation runs on the second core (a pure target no other reads); alone, or with no fork
+    allowed, it is rendered here, with the same text (test_checking_in_two_processes_changes_nothing)."""
+    import obsgen.targets.sampling_report.target as report
+    from obsgen.emit.artifacts import Artifact
+
+    monkeypatch.setattr(report, "render", lambda plan: [Artifact("sampling-report.md", f"{os.getpid()}\n")])
+    result = generate(ROOT / "specs/shop.yaml", "shop.yaml", targets=["sampling-report"])
+    assert len(jobs) == 1 and jobs[0].delivered == background.parallel_allowed()
+    (art,) = result.artifacts[:-1]  # and the manifest
+    assert (int(art.text) != os.getpid()) == background.parallel_allowed()
+
+
 def test_no_child_when_no_target_is_checked_in_the_background(jobs: list[background.Job[object]]) -> None:
     generate(ROOT / "specs/shop.yaml", "shop.yaml", targets=["topology", "tempo"])
     assert jobs == []

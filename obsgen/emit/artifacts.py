@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from obsgen.check.strict import StrictError
-from obsgen.emit.fast import indented_json
+from obsgen.emit.fast import indented_json, json_document, yaml_document
 
 Checker = Callable[[object], list[StrictError]]
 
@@ -37,6 +37,11 @@ class Artifact:
     path: str
     text: str
     checker: Checker | None = field(default=None, compare=False, repr=False)
+    document: object = field(default=None, compare=False, repr=False)
+    """What parsing ``text`` back gives, when that is known without parsing: the data ``yaml_artifact`` or
+    ``json_artifact`` wrote with a proven round-trip (``obsgen.emit.fast.yaml_document``). The checks read it
+    instead of the text (``obsgen.generate.parse_artifact``); None: they parse the text. Never set it for
+    text a template wrote: only the text can prove what a template produced."""
 
     def __post_init__(self) -> None:
         safe_relpath(self.path)
@@ -75,3 +80,18 @@ def dump_json(data: object) -> str:
     ``obsgen.emit.fast.indented_json`` writes it without the pure-Python encoder that ``indent`` forces.
     """
     return indented_json(data)
+
+
+def yaml_artifact(path: str, prefix: str, data: object, checker: Checker | None = None) -> Artifact:
+    """``prefix`` (comment lines and blank lines only: the header, notes) and ``data`` as block YAML,
+    carrying ``data`` as its document when the fast writer proved the round-trip."""
+    if any(line and not line.startswith("#") for line in prefix.split("\n")):
+        raise ValueError(f"{path}: a YAML artifact's prefix holds only comments and blank lines")
+    text, document = yaml_document(data)
+    return Artifact(path, prefix + text, checker, document)
+
+
+def json_artifact(path: str, data: object, checker: Checker | None = None) -> Artifact:
+    """``data`` as ``dump_json`` writes it, carrying ``data`` as its document when it reads back the same."""
+    text, document = json_document(data)
+    return Artifact(path, text, checker, document)

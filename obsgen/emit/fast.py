@@ -274,6 +274,20 @@ def block_yaml(data: object) -> str:
     scalars or empty collections, tuples, subclasses, non-``str`` or complex keys, multi-line scalars
     other than ``|``/``|-`` literal blocks, errors) is dumped by the reference for the whole document.
     """
+    return yaml_document(data)[0]
+
+
+def yaml_document(data: object) -> tuple[str, object | None]:
+    """(``block_yaml(data)``, ``data`` when the fast path wrote it, else None).
+
+    Data the fast path writes is plain (exact ``dict`` with ``str`` keys, ``list``, ``str``, ``int``,
+    finite ``float``, ``bool``, ``None``; a non-empty mapping or sequence at the top), and PyYAML's safe
+    loader reads the reference's text of plain data back as equal data of the same types: its representer
+    quotes or tags every scalar whose plain text its own resolver would read as another type (``'yes'``,
+    ``'1_000'``, ``!!float 1e-05``), and the loader uses that resolver. So a check may read ``data`` instead of
+    parsing the text back (``obsgen.emit.artifacts.yaml_artifact``); ``tests/test_emitters.py`` and
+    ``tests/test_artifact_documents.py`` prove it, type for type, on hostile data and every example spec.
+    """
     out: list[str] = []
     missing: list[tuple[int, int, object, int]] = []
     cls = type(data)
@@ -288,11 +302,11 @@ def block_yaml(data: object) -> str:
             _fill(out, missing)
     except _Fallback as why:
         FALLBACKS[f"yaml:{why}"] += 1
-        return _yaml_reference(data)
+        return _yaml_reference(data), None
     except Exception:  # e.g. NaN (ValueError) or recursion: let the reference raise its own error
         FALLBACKS["yaml:error"] += 1
-        return _yaml_reference(data)
-    return "".join(out)
+        return _yaml_reference(data), None
+    return "".join(out), data
 
 
 # ------------------------------------------------------------------------------------------------
@@ -389,14 +403,52 @@ def indented_json(data: object) -> str:
     The fast path covers exact ``dict`` (``str`` keys) / ``list`` / ``tuple`` / ``str`` / ``int`` /
     finite ``float`` / ``bool`` / ``None``; anything else, and any error, goes to ``json.dumps``.
     """
+    return _indented_json(data)[0]
+
+
+def _indented_json(data: object) -> tuple[str, bool]:
+    """(the text, whether the fast path wrote it)."""
     out: list[str] = []
     try:
         _json_value(data, 0, out)
     except _Fallback as why:
         FALLBACKS[f"json:{why}"] += 1
-        return _json_reference(data)
+        return _json_reference(data), False
     except Exception:  # e.g. mixed key types (TypeError from sorted) or recursion: json's own error
         FALLBACKS["json:error"] += 1
-        return _json_reference(data)
+        return _json_reference(data), False
     out.append("\n")
-    return "".join(out)
+    return "".join(out), True
+
+
+def json_document(data: object) -> tuple[str, object | None]:
+    """(``indented_json(data)``, ``data`` when ``json.loads`` of the text gives it back equal, in the same order
+    and of the same types, else None).
+
+    That holds for what the fast path writes (exact ``dict`` with ``str`` keys, ``list``, ``str``, ``int``,
+    finite ``float`` written by ``float.__repr__``, which reads back exactly, ``bool``, ``None``) when no tuple
+    is in it (a tuple reads back as a list) and every mapping's keys are already in sorted order (the text has
+    them sorted; checks may depend on order): one walk of the containers decides.
+    """
+    text, fast = _indented_json(data)
+    return text, data if fast and type(data) in (dict, list) and _reads_back_same(data) else None
+
+
+def _reads_back_same(data: object) -> bool:
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        cls = type(node)
+        if cls is dict:
+            keys = list(node)  # type: ignore[call-overload]
+            if keys != sorted(keys):
+                return False
+            stack.extend(v for v in node.values() if type(v) in _CONTAINERS)  # type: ignore[attr-defined]
+        elif cls is list:
+            stack.extend(v for v in node if type(v) in _CONTAINERS)  # type: ignore[attr-defined]
+        else:  # a tuple
+            return False
+    return True
+
+
+_CONTAINERS = frozenset({dict, list, tuple})

@@ -110,6 +110,9 @@ def _cell(text: str) -> str:
 
 def spec_docs() -> str:
     """The full text of docs/spec.md."""
+    from obsgen.spec.field_docs import document_fields
+
+    document_fields()  # field descriptions from the models' docstrings
     lines = [_INTRO.rstrip(), ""]
     lines.append(", ".join(f"`{k}`" for k in POLICY_KINDS) + ".")
     lines.append("")

@@ -138,6 +138,9 @@ def field_at(loc: Loc, root: type[BaseModel] = Spec) -> FieldInfo | None:
 
     None when the location's last key is no field of its model (an unknown key).
     """
+    from obsgen.spec.field_docs import document_fields
+
+    document_fields()  # the returned field's description (error wording) comes from its docstring
     for end in range(len(loc), 0, -1):
         key = loc[end - 1]
         if not isinstance(key, str):

@@ -27,7 +27,8 @@ from obsgen.spec.types import (
 class SpecModel(BaseModel):
     """Base of every spec model: unknown keys are errors, values are immutable after load."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
+    # the attribute docstrings become field descriptions when read: obsgen.spec.field_docs
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,8 +479,7 @@ class Policy(SpecModel):
     share: Annotated[Float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
     """Inside a composite only: percent of the composite budget."""
 
-    model_config = ConfigDict(populate_by_name=False, extra="forbid", frozen=True, allow_inf_nan=False,
-                              use_attribute_docstrings=True)
+    model_config = ConfigDict(populate_by_name=False, extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Policy:

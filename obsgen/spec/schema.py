@@ -11,6 +11,9 @@ SCHEMA_ID = "https://obsgen.dev/schema/spec-v1.json"
 
 def schema() -> dict[str, object]:
     """The JSON Schema of a spec, as editors (yaml-language-server) consume it."""
+    from obsgen.spec.field_docs import document_fields
+
+    document_fields()  # the descriptions are read from the models' docstrings only when asked for
     doc = Spec.model_json_schema(by_alias=True)
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["$id"] = SCHEMA_ID

@@ -28,7 +28,8 @@ class TrafficModel(BaseModel):
     """Base of the traffic models (the same rules as every spec model; not imported from models.py,
     which imports this module)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
+    # the attribute docstrings become field descriptions when read: obsgen.spec.field_docs
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LatencyDistribution(TrafficModel):
@@ -53,7 +54,7 @@ class EdgeLatency(TrafficModel):
     p99: DurationValue
     """99th percentile (at least the median)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True,
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
                               populate_by_name=False)
 
 

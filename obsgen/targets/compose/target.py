@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import re
 
-from obsgen.emit.artifacts import Artifact, header_lines
+from obsgen.emit.artifacts import Artifact, header_lines, yaml_artifact
 from obsgen.emit.escape import yaml_comment
-from obsgen.emit.templates import dump_yaml
 from obsgen.plan import Plan
 from obsgen.targets.compose import services
 from obsgen.targets.compose.addresses import addresses, why_not_runnable
@@ -59,5 +58,4 @@ def render(plan: Plan) -> list[Artifact]:
     if why_not_runnable(plan) is not None:
         return []
     comments = "".join(f"# {yaml_comment(line)}\n" for line in notes(plan))
-    text = header_lines(plan.spec_file) + comments + "\n" + dump_yaml(document(plan))
-    return [Artifact(PATH, text, check_compose)]
+    return [yaml_artifact(PATH, header_lines(plan.spec_file) + comments + "\n", document(plan), check_compose)]

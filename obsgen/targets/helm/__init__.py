@@ -12,8 +12,7 @@ from collections.abc import Callable
 from functools import partial
 
 from obsgen.check.strict import StrictError
-from obsgen.emit.artifacts import Artifact, header_lines
-from obsgen.emit.templates import dump_yaml
+from obsgen.emit.artifacts import Artifact, header_lines, yaml_artifact
 from obsgen.plan import Plan
 from obsgen.spec.versions import version_tuple
 from obsgen.targets.collector.strict.config import validate_collector_config
@@ -47,7 +46,7 @@ def _check_rule(doc: object) -> list[StrictError]:
 def _artifact(plan: Plan, path: str, notes: list[str], data: dict[str, object],
               checker: Callable[[object], list[StrictError]] | None) -> Artifact:
     comments = "".join(f"# {line}\n" for line in notes)
-    return Artifact(path, header_lines(plan.spec_file) + comments + "\n" + dump_yaml(data), checker)
+    return yaml_artifact(path, header_lines(plan.spec_file) + comments + "\n", data, checker)
 
 
 def _collector_notes(plan: Plan, chart: str, release: str, role: str) -> list[str]:
