@@ -12,8 +12,8 @@ piece off changes the time, never the output.
 
 A piece earns its place when switching it off costs at least 20% of either time (issue 15). Time is CPU
 seconds beside wall time: on a shared machine under load, wall time measures the neighbours. The verdict
-uses the parent process's own CPU (user + system, without the forked checking child's): with a second
-core free, that is the render's critical path and so its wall time; the whole tree's CPU is shown too.
+uses the parent process's own CPU (user + system, without any child's; the forked checking child it was
+written for is gone since 2026-12-04, so today parent and tree are one process); the tree's CPU is shown too.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Run the ``obsgen`` command with pieces of speed machinery switched off (a benchmark-only hook).
 
-    python -m benchmarks.variant --off emitters,background -- render --check specs/shop.yaml
+    python -m benchmarks.variant --off emitters -- render --check specs/shop.yaml
 
 Each piece is replaced by the reference path it stands in for, so a run without it does exactly the
 same work the slow way (the output is byte-identical: the differential tests prove the two paths
@@ -8,7 +8,6 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
 
 - ``emitters``: YAML through PyYAML's emitter (``dump_yaml_reference``), JSON through ``json.dumps``
   with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
-- ``background``: the rules target checked in this process (``OBSGEN_JOBS=1``) instead of a forked child.
 - ``documents`` (a before/after switch, not in ``PIECES``): artifacts carry no document
   (``Artifact.document``), so every check parses its artifact's text back, as before issue 15's change.
 - ``shapes`` (a before/after switch, not in ``PIECES``): the cross-checks parse every PromQL query whole
@@ -25,7 +24,7 @@ import json
 import os
 import sys
 
-PIECES = ("emitters", "background")
+PIECES = ("emitters",)
 # Not speed machinery of issue 15's list, but switchable the same way for before/after measurements.
 EXTRA = ("documents", "shapes")
 
@@ -70,8 +69,6 @@ def switch_off(pieces: set[str]) -> None:
                          for s in promql.selectors(promql.parse(expr)))  # type: ignore[attr-defined]
 
         shapes.selectors = whole  # type: ignore[attr-defined]
-    if "background" in pieces:
-        os.environ["OBSGEN_JOBS"] = "1"
 
 
 def _record_children_cpu(path: str) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
@@ -109,46 +108,29 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
         return result
     shown = display or str(path)
     names = targets if targets is not None else registry.names()
-    early = [n for n in names if n in _CHECKED_IN_BACKGROUND]
     try:
-        return _generate(result, plan, shown, names, early)
+        return _generate(result, plan, shown, names)
     except UnsafeText as exc:  # the spec checks should have refused this text where it was written
         result.diagnostics.append(Diagnostic("OBS705", f"spec text cannot be written safely: {exc}", file=shown,
                                              hint="a spec check let this text through; please report it"))
         return result
 
 
-def _generate(result: Result, plan: Plan, shown: str, names: list[str], early: list[str]) -> Result:
-    """Render and check every target of ``names`` (``early`` ones first, checked in the background)."""
+def _generate(result: Result, plan: Plan, shown: str, names: list[str]) -> Result:
+    """Render and check every target of ``names``."""
     from obsgen import targets as registry
-    from obsgen.check import background
 
-    # the promtool tests are most of a large render's bytes: check them on the second core while
-    # the other targets render and are checked here
-    early_artifacts = [a for n in early for a in registry.load(n)(plan)]
-    there_part, here_part = _split_for_background(early_artifacts)
-    # targets rendered there too: the sampling report's simulation is most of a small render's work
-    late = [n for n in names if n in _RENDERED_IN_BACKGROUND and n not in early]
-    job = background.start(partial(render_and_check, plan, late, there_part, shown)) \
-        if there_part or late else None
-    try:
-        artifacts = [a for n in names if n not in early and n not in late for a in registry.load(n)(plan)]
-        here = check_artifacts(plan, here_part + artifacts, shown)
-        there, rendered_there = job.join() if job is not None else (Checked([], [], []), [])
-    except BaseException:  # failed or interrupted (Ctrl-C): no child is left behind
-        if job is not None:
-            job.cancel()
-        raise
-    artifacts += early_artifacts + rendered_there
-    result.diagnostics += here.diagnostics + there.diagnostics
+    artifacts = [a for n in names for a in registry.load(n)(plan)]
+    checked = check_artifacts(plan, artifacts, shown)
+    result.diagnostics += checked.diagnostics
     if "compose" in names and result.loaded is not None:  # a target leaves nothing out without saying so
         from obsgen.targets.compose import omissions
 
         result.diagnostics += omissions.diagnostics(plan, result.loaded)
-    result.facts = here.facts + there.facts
+    result.facts = checked.facts
     if result.ok:  # artifacts the tools would reject make cross-checks and lint noise
         result.diagnostics += crosscheck.check(plan, result.facts, result.loaded, shown)
-        result.diagnostics += here.lint + there.lint
+        result.diagnostics += checked.lint
     if result.ok:
         from obsgen.output import manifest_artifact
 
@@ -156,36 +138,6 @@ def _generate(result: Result, plan: Plan, shown: str, names: list[str], early: l
         _reject_duplicates(artifacts)
         result.artifacts = [*artifacts, manifest_artifact(artifacts, plan.spec_file)]
     return result
-
-
-# Targets rendered first, their artifacts checked in a second process (see ``obsgen.check.background``).
-_CHECKED_IN_BACKGROUND = frozenset({"rules"})
-# Targets rendered and checked in that second process: pure, slow for their size, and read by no other
-# target (sampling-report.md simulates ~5,000 traces: 0.2 s of a shop render's 1 s, see benchmarks/README.md).
-_RENDERED_IN_BACKGROUND = frozenset({"sampling-report"})
-
-
-def render_and_check(plan: Plan, names: list[str], artifacts: list[Artifact],
-                     display: str) -> tuple[Checked, list[Artifact]]:
-    """Render the targets ``names``, then check their artifacts with ``artifacts``: (what the checks found,
-    the rendered artifacts). Pure: the work of the second process."""
-    from obsgen import targets as registry
-
-    rendered = [a for n in names for a in registry.load(n)(plan)]
-    return check_artifacts(plan, artifacts + rendered, display), rendered
-
-
-def _split_for_background(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Artifact]]:
-    """(checked in the second process, checked here): promtool tests with the rule files they test go
-    there; rule files no test covers (recordings, declared calls) stay here, where there is slack
-    while the second process works through the tests."""
-    tested = {PurePosixPath(a.path).name for a in artifacts if a.path.startswith(_CHECKED_ONLY)}
-    there: list[Artifact] = []
-    here: list[Artifact] = []
-    for art in artifacts:
-        goes_there = art.path.startswith(_CHECKED_ONLY) or PurePosixPath(art.path).name in tested
-        (there if goes_there else here).append(art)
-    return there, here
 
 
 @dataclass

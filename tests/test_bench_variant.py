@@ -33,7 +33,6 @@ from obsgen.check import promql_shapes
 with {probe}:
     result = generate.generate(Path("specs/shop.yaml"))
 assert result.ok and result.artifacts
-print(os.environ.get("OBSGEN_JOBS", ""))
 """
 
 
@@ -52,27 +51,3 @@ def test_the_probes_fail_with_the_piece_on() -> None:
         proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False,
                               env={"PATH": "/usr/bin:/bin", "OBSGEN_NO_CACHE": "1"})
         assert proc.returncode != 0 and "AssertionError" in proc.stderr, piece
-
-
-def test_background_switch() -> None:
-    script = _SCRIPT.format(piece="background", probe="mock.patch('os.fork', side_effect=AssertionError)")
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False,
-                          env={"PATH": "/usr/bin:/bin", "OBSGEN_NO_CACHE": "1"})
-    assert proc.returncode == 0 and proc.stdout.strip() == "1", proc.stderr[-2000:]
-
-
-@pytest.mark.parametrize("piece", ["documents", "emitters"])
-def test_without_documents_or_fast_writers_every_check_parses_text(piece: str) -> None:
-    """With ``documents`` (or the fast writers) off no artifact carries a document; with them on, compose does."""
-    script = ("import sys; from pathlib import Path; import benchmarks.variant as variant; "
-              "variant.switch_off(set(sys.argv[1:])); import obsgen.generate as generate; "
-              "result = generate.generate(Path('specs/shop.yaml')); assert result.ok; "
-              "print(sorted(a.path for a in result.artifacts if a.document is not None))")
-    env = {"PATH": "/usr/bin:/bin", "OBSGEN_NO_CACHE": "1"}
-    off = subprocess.run([sys.executable, "-c", script, piece], cwd=ROOT, capture_output=True, text=True,
-                         check=False, env=env)
-    on = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False,
-                        env=env)
-    assert off.returncode == on.returncode == 0, off.stderr[-2000:] + on.stderr[-2000:]
-    assert off.stdout.strip() == "[]"
-    assert "docker-compose.yaml" in on.stdout

@@ -2,6 +2,5 @@
 
 ``strict`` holds the shared result type of the per-tool strict models (which live beside their target, e.g.
 ``obsgen.targets.collector.strict``); ``crosscheck`` checks artifacts against each other (a rule or panel
-naming a series no artifact produces); ``verify`` runs the real tools on an in-memory render; ``background``
-runs the checks in a forked child on the second core.
+naming a series no artifact produces); ``verify`` runs the real tools on an in-memory render.
 """

@@ -2,7 +2,7 @@
 
 A faster direct constructor on libyaml's nodes stood here until issue 15's measurement
 (``benchmarks/machinery.py``): it saved 5 % of a 1,000-service render's CPU and none of the parent's
-(the parse-back runs mostly in the forked checking child), under the 20 % a piece of speed machinery
+(the parse-back ran mostly in the forked checking child, since removed too), under the 20 % a piece of speed machinery
 must save to stay.
 """
 

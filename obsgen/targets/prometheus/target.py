@@ -12,8 +12,8 @@ declared series they need as input (rules.declared explains why the declared fil
 
 from __future__ import annotations
 
-from obsgen.emit.artifacts import Artifact, header_lines
-from obsgen.emit.templates import render_template
+from obsgen.emit.artifacts import Artifact, header_lines, yaml_artifact
+from obsgen.emit.escape import yaml_comment
 from obsgen.plan import Plan
 from obsgen.targets.prometheus import config as prometheus_config
 from obsgen.targets.prometheus.rules.common import dashboard_uid
@@ -54,27 +54,26 @@ def rule_files(plan: Plan) -> list[RuleFile]:
     return files
 
 
+def _comments(lines: list[str]) -> str:
+    return "".join(f"# {yaml_comment(line)}\n" for line in lines)
+
+
 def render(plan: Plan) -> list[Artifact]:
     """Rule files and promtool test files."""
     header = header_lines(plan.spec_file)
     files = rule_files(plan)
     out: list[Artifact] = []
     for rf, loaded in zip(files, loaded_with(files), strict=True):
-        body = render_template(
-            "prometheus/rules.yaml.j2",
-            notes=["Load with rule_files; promtool test rules ../tests/" + rf.stem + ".yaml checks the alerts."]
-            if rf.alerts else [rf.note],
-            document={"groups": [g.data() for g in rf.groups]},
-        )
-        out.append(Artifact(f"{RULES_DIR}/{rf.stem}.yaml", header + body, check_rule_file))
+        # yaml_artifact: the checks read the groups as built, the round-trip proven by emit/fast.py
+        notes = (["Load with rule_files; promtool test rules ../tests/" + rf.stem + ".yaml checks the alerts."]
+                 if rf.alerts else [rf.note])
+        out.append(yaml_artifact(f"{RULES_DIR}/{rf.stem}.yaml", header + _comments(notes),
+                                 {"groups": [g.data() for g in rf.groups]}, check_rule_file))
         tests = test_document(plan, rf, loaded)
         if tests is not None:
-            body = render_template(
-                "prometheus/tests.yaml.j2",
-                notes=[f"promtool test rules {rf.stem}.yaml (run from this directory or any other)."],
-                document=tests,
-            )
-            out.append(Artifact(f"{TESTS_DIR}/{rf.stem}.yaml", header + body, check_test_file))
+            notes = [f"promtool test rules {rf.stem}.yaml (run from this directory or any other)."]
+            out.append(yaml_artifact(f"{TESTS_DIR}/{rf.stem}.yaml", header + _comments(notes), tests,
+                                     check_test_file))
     # the server configuration that loads these files and scrapes what the telemetry alerts read
     out += prometheus_config.render(plan)
     return out
