@@ -10,8 +10,6 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
   with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
 - ``documents`` (a before/after switch, not in ``PIECES``): artifacts carry no document
   (``Artifact.document``), so every check parses its artifact's text back, as before issue 15's change.
-- ``shapes`` (a before/after switch, not in ``PIECES``): the cross-checks parse every PromQL query whole
-  instead of once per shape (``obsgen/check/promql_shapes.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import sys
 
 PIECES = ("emitters",)
 # Not speed machinery of issue 15's list, but switchable the same way for before/after measurements.
-EXTRA = ("documents", "shapes")
+EXTRA = ("documents",)
 
 
 def _module(*names: str) -> object:
@@ -60,15 +58,6 @@ def switch_off(pieces: set[str]) -> None:
         fast_yaml, fast_json = artifacts.yaml_document, artifacts.json_document  # type: ignore[attr-defined]
         artifacts.yaml_document = lambda data: (fast_yaml(data)[0], None)  # type: ignore[attr-defined]
         artifacts.json_document = lambda data: (fast_json(data)[0], None)  # type: ignore[attr-defined]
-    if "shapes" in pieces:
-        shapes = _module("obsgen.check.promql_shapes")
-        promql = _module("obsgen.targets.prometheus.promql")
-
-        def whole(expr: str) -> object:
-            return tuple((s.metric_name, tuple((m.name, m.op, m.value) for m in s.matchers))
-                         for s in promql.selectors(promql.parse(expr)))  # type: ignore[attr-defined]
-
-        shapes.selectors = whole  # type: ignore[attr-defined]
 
 
 def _record_children_cpu(path: str) -> None:

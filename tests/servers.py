@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -49,11 +50,40 @@ class PromQLError(HarnessError):
         self.error = error
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for the local ports of outgoing connections (Linux; the usual default elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A loopback TCP port that was free a moment ago (bind port 0, read it back, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+    """A loopback TCP port that was free a moment ago and is not handed out twice by this process.
+
+    Chosen below the ephemeral range: a port from ``bind(0)`` lies inside it, where any outgoing connection
+    (a scrape, the sender's kept-alive connection, another test's client) may take it before the server
+    it is meant for binds it (the e2e's Collector once failed with "address already in use" that way).
+    """
+    low, _ = _ephemeral_range()
+    first = 10000 if low > 10000 + 2048 else 1024
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(first, low)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise HarnessError("no free loopback port below the ephemeral range after 200 tries")
 
 
 def tool_env() -> dict[str, str]:

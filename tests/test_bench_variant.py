@@ -17,7 +17,6 @@ from tests.conftest import ROOT
 PROBES = {
     "emitters": "mock.patch.object(fast, 'block_yaml', side_effect=AssertionError), "
                 "mock.patch.object(fast, 'indented_json', side_effect=AssertionError)",
-    "shapes": "mock.patch.object(promql_shapes, '_by_shape', side_effect=AssertionError)",
 }
 
 _SCRIPT = """
@@ -29,7 +28,6 @@ import benchmarks.variant as variant
 variant.switch_off({{{piece!r}}})
 import obsgen.emit.fast as fast
 import obsgen.generate as generate
-from obsgen.check import promql_shapes
 with {probe}:
     result = generate.generate(Path("specs/shop.yaml"))
 assert result.ok and result.artifacts

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
-from obsgen.check import promql_shapes
 from obsgen.check.truth.connector_series import section as connector_section
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.emit.artifacts import Artifact
@@ -67,11 +66,12 @@ class Query:
     def of(cls, artifact: str, where: str, expr: str) -> Query:
         """The query with its selectors."""
         try:
-            found = promql_shapes.selectors(expr)  # one parse per shape, not per expression
+            tree = promql.parse(expr)
         except promql.PromQLError as exc:
             return cls(artifact, where, expr, error=str(exc))
         return cls(artifact, where, expr, tuple(
-            Selector(name, tuple(Match(*m) for m in matchers)) for name, matchers in found))
+            Selector(sel.metric_name, tuple(Match(m.name, m.op, m.value) for m in sel.matchers))
+            for sel in promql.selectors(tree)))
 
 
 @dataclass(frozen=True)
