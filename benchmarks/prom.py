@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import urllib.parse
 import urllib.request
@@ -21,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from tests.servers import LOOPBACK, Server, free_port
+from tests.servers import LOOPBACK, Server, ServerHandle, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 600.0  # loading ~25k rules on a loaded 2-core machine took over a minute
@@ -39,7 +38,7 @@ def find_prometheus() -> Path | None:
     return None
 
 
-class Prometheus:
+class Prometheus(ServerHandle):
     """``with Prometheus(binary, rule_files, target, scrape_interval="15s") as prom: ...``"""
 
     def __init__(self, binary: Path, rule_files: Sequence[Path], target: str, scrape_interval: str = "15s",
@@ -53,15 +52,6 @@ class Prometheus:
         self.port = 0
         self._server: Server | None = None
 
-    @property
-    def url(self) -> str:
-        """Base URL."""
-        return f"http://{LOOPBACK}:{self.port}"
-
-    @property
-    def process(self) -> subprocess.Popen[bytes] | None:
-        """The running server process."""
-        return self._server.process if self._server is not None else None
 
     def __enter__(self) -> Prometheus:
         config = {

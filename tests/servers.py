@@ -221,3 +221,21 @@ class PrometheusAPI:
 
     def targets(self) -> list[dict[str, Any]]:
         return list(json.loads(http_get(f"{self.url}/api/v1/targets", self.timeout))["data"]["activeTargets"])
+
+
+class ServerHandle:
+    """What a wrapper that owns one ``Server`` on ``port`` shows of it (the Prometheus of the live tests and
+    of the benchmarks): its URL and its process."""
+
+    port: int
+    _server: Server | None
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:41234``."""
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The running server process, None when stopped."""
+        return self._server.process if self._server is not None else None

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from tests.servers import LOOPBACK, HarnessError, PrometheusAPI, PromQLError, Server, free_port, tool_env
+from tests.servers import LOOPBACK, HarnessError, PrometheusAPI, PromQLError, Server, ServerHandle, free_port, tool_env
 
 __all__ = ["LivePrometheus", "PromQLError", "PrometheusError", "Rule", "backfill_recording_rules", "free_port",
            "import_openmetrics", "load_rules", "recording_levels"]
@@ -67,7 +67,7 @@ def import_openmetrics(promtool: str, openmetrics: Path, data_dir: Path) -> list
 
 
 @dataclass
-class LivePrometheus:
+class LivePrometheus(ServerHandle):
     """A Prometheus server on a private data dir. Use as a context manager; ``stop`` is idempotent.
 
     ``rule_files`` are loaded (the server refuses to start on an invalid one) and evaluated in real time.
@@ -83,15 +83,6 @@ class LivePrometheus:
     _server: Server | None = field(default=None, repr=False)
     _own_workdir: bool = field(default=False, repr=False)
 
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:41234``."""
-        return f"http://{LOOPBACK}:{self.port}"
-
-    @property
-    def process(self) -> subprocess.Popen[bytes] | None:
-        """The running server process, None when stopped."""
-        return self._server.process if self._server is not None else None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
