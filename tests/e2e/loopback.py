@@ -22,7 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from tests.servers import LOOPBACK
+
 # host:port, or a URL with one, whose host is not loopback: what must not survive the rewrite
 _HOST_PORT = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?P<host>[A-Za-z0-9_.-]+):(?P<port>\d+)(?:/.*)?$")
 

@@ -20,10 +20,9 @@ from typing import Any
 import yaml
 
 from tests.e2e import loopback
-from tests.servers import HarnessError, PrometheusAPI, Server, free_port, http_get
+from tests.servers import LOOPBACK, HarnessError, PrometheusAPI, Server, free_port, http_get
 
 RULE_INTERVAL = "10s"  # rule groups evaluate this often here (1m rendered): phases last minutes, not hours
-LOOPBACK = loopback.LOOPBACK
 
 
 def _ports() -> loopback.CollectorPorts:
