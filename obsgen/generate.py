@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import ValidationError
@@ -21,6 +23,9 @@ from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
 from obsgen.targets.prometheus.rules.model import RULES_DIR, TESTS_DIR
+
+if TYPE_CHECKING:
+    from obsgen.emit import background
 
 
 @dataclass
@@ -60,7 +65,16 @@ def load_spec(path: Path, display: str | None = None,
 
 
 def plan_spec(path: Path, display: str | None = None, data: bytes | None = None) -> Result:
-    """Validate a spec (``data``: its bytes, when the caller read them) and, without errors, build its plan."""
+    """Validate a spec (``data``: its bytes, when the caller read them) and, without errors, build its plan and
+    check the plan against the spec's own traffic model (OBS426)."""
+    result = _planned(path, display, data)
+    if result.plan is not None and result.loaded is not None:
+        result.diagnostics.extend(traffic_slos.check(result.plan.spec, result.loaded))
+    return result
+
+
+def _planned(path: Path, display: str | None, data: bytes | None) -> Result:
+    """``plan_spec`` without the traffic-model check (``generate`` runs it while the report renders)."""
     result = Result(path)
     loaded, spec, diags = load_spec(path, display, data)
     result.loaded = loaded
@@ -69,7 +83,6 @@ def plan_spec(path: Path, display: str | None = None, data: bytes | None = None)
         return result
     result.plan = build_plan(spec, default_name=path.stem, spec_file=path.name)
     result.diagnostics.extend(budget_diagnostics(result.plan, loaded))
-    result.diagnostics.extend(traffic_slos.check(spec, loaded))
     return result
 
 
@@ -101,26 +114,49 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
     exactly those bytes must be rendered, whatever the file holds by now).
     """
     from obsgen import targets as registry
+    from obsgen.emit import background
 
-    result = plan_spec(path, display, data)
-    plan = result.plan
-    if plan is None:
+    result = _planned(path, display, data)
+    plan, loaded = result.plan, result.loaded
+    if plan is None or loaded is None:
         return result
     shown = display or str(path)
     names = targets if targets is not None else registry.names()
+    there = [n for n in names if n in RENDERED_IN_BACKGROUND]
+    # the second process starts first, so that everything else here (the traffic-model check included)
+    # runs while it works
+    job = background.start(partial(render_targets, plan, there)) if there else None
     try:
-        return _generate(result, plan, shown, names)
+        result.diagnostics.extend(traffic_slos.check(plan.spec, loaded))
+        return _generate(result, plan, shown, [n for n in names if n not in there], job)
     except UnsafeText as exc:  # the spec checks should have refused this text where it was written
         result.diagnostics.append(Diagnostic("OBS705", f"spec text cannot be written safely: {exc}", file=shown,
                                              hint="a spec check let this text through; please report it"))
         return result
+    finally:
+        if job is not None:
+            job.cancel()  # a no-op once joined; otherwise (a failure, Ctrl-C) no child is left behind
 
 
-def _generate(result: Result, plan: Plan, shown: str, names: list[str]) -> Result:
-    """Render and check every target of ``names``."""
+# Targets rendered in a second process (``obsgen.emit.background``) while the others render and are checked
+# here: pure, read by no other target, and slow for their size. sampling-report.md simulates ~5,000 traces,
+# the largest single piece of a shop render (benchmarks/README.md, "Shop render --check").
+RENDERED_IN_BACKGROUND = frozenset({"sampling-report"})
+
+
+def render_targets(plan: Plan, names: list[str]) -> list[Artifact]:
+    """The artifacts of the targets ``names``, in order. Pure: the work of the second process."""
     from obsgen import targets as registry
 
-    artifacts = [a for n in names for a in registry.load(n)(plan)]
+    return [a for n in names for a in registry.load(n)(plan)]
+
+
+def _generate(result: Result, plan: Plan, shown: str, names: list[str],
+              job: background.Job[list[Artifact]] | None) -> Result:
+    """Render the targets ``names``, take ``job``'s artifacts, and check them all."""
+    artifacts = render_targets(plan, names)
+    if job is not None:
+        artifacts += job.join()
     checked = check_artifacts(plan, artifacts, shown)
     result.diagnostics += checked.diagnostics
     if "compose" in names and result.loaded is not None:  # a target leaves nothing out without saying so

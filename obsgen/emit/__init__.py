@@ -2,5 +2,6 @@
 
 ``reference`` defines obsgen's YAML text; ``fast`` writes the same bytes faster; ``templates`` is the Jinja layer
 whose filters are the only way a value reaches a template's output; ``escape`` has one function per sink;
-``readback`` parses rendered YAML back for the strict check.
+``readback`` parses rendered YAML back for the strict check; ``background`` renders a slow pure target (the
+sampling report) in a forked child on the second core.
 """
