@@ -81,6 +81,7 @@ CODES: dict[str, str] = {
     "OBS410": "sampler memory above the memory limiter",
     "OBS411": "keep policy can never match a declared span",
     "OBS412": "critical endpoint no sampling policy keeps",
+    "OBS413": "'not' of an attribute match also matches traces without the attribute",
     # 42x: the traffic model (obsgen sampling simulate, obsgen traffic)
     "OBS420": "latency percentiles out of order",
     "OBS421": "attribute value shares above 100%",

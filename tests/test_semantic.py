@@ -62,3 +62,44 @@ def test_renamed_services_get_suggestions_for_the_first_unknown_names(tmp_path: 
     assert len(diags) == 80
     assert "(did you mean" in diags[0].message
     assert sum("(did you mean" in d.message for d in diags) <= 50
+
+
+_NOT_SPEC = """\
+attributes: {{tenant.tier: {{values: [free, pro, enterprise]}}}}
+services: {{api: {{}}}}
+sampling:
+  policies:
+    - name: p
+{policy}
+"""
+
+
+def test_not_of_an_attribute_match_warns_and_names_the_other_declared_values(tmp_path: Path) -> None:
+    """not.go turns the NotSampled of a trace without the attribute into Sampled: say so, and suggest the rest."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(_NOT_SPEC.format(policy="      not: {string_attribute: {key: tenant.tier, values: [free]}}"),
+                    encoding="utf-8")
+    (found,) = [d for d in plan_spec(spec).diagnostics if d.code == "OBS413"]
+    assert found.path == "sampling.policies[0].not" and found.severity.value == "warning"
+    assert "'tenant.tier'" in found.message
+    hint = found.hint.split("write string_attribute ", 1)[1]
+    assert yaml.safe_load(hint) == {"key": "tenant.tier", "values": ["pro", "enterprise"]}  # reads back as written
+
+
+@pytest.mark.parametrize("policy", [
+    "      string_attribute: {key: tenant.tier, values: [pro, enterprise]}",
+    "      not: {latency: {threshold: 1s}}",
+    "      and: [{string_attribute: {key: tenant.tier, values: [free]}}]",
+])
+def test_policies_without_that_trap_stay_quiet(tmp_path: Path, policy: str) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text(_NOT_SPEC.format(policy=policy), encoding="utf-8")
+    result = plan_spec(spec)
+    assert result.plan is not None, result.diagnostics  # checked, not refused before the sampling checks
+    assert not [d for d in result.diagnostics if d.code == "OBS413"]
+
+
+@pytest.mark.parametrize("sub", ["numeric_attribute: {key: n, min: 1}", "boolean_attribute: {key: b, value: true}"])
+def test_every_attribute_policy_under_not_warns(tmp_path: Path, sub: str) -> None:
+    found = _codes(tmp_path, _NOT_SPEC.format(policy=f"      not: {{{sub}}}"))
+    assert ("OBS413", "sampling.policies[0].not") in found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from obsgen.diagnostics import Diagnostic, Severity
@@ -359,6 +360,27 @@ class _Checker:
             self.add("OBS201", ("sampling", "policies"), "at least one sampling policy is needed",
                      hint="the Collector refuses an empty policy list; use always_sample to keep everything")
 
+    def check_not_of_attribute(self, sub: Policy, loc: Loc) -> None:
+        """OBS413: ``not`` of an attribute policy also matches every trace that lacks the attribute.
+
+        The attribute policies answer NotSampled for a trace with no span carrying the key, and ``not``
+        turns NotSampled into Sampled (contrib v0.159.0 ``internal/sampling/not.go``), so ``not: tier=free``
+        keeps the traces of every service that never sets ``tier``, not only those of the other tiers."""
+        if sub.kind not in ("string_attribute", "numeric_attribute", "boolean_attribute"):
+            return
+        key = policy_value(sub).key
+        declared = self.spec.attributes.get(key)
+        hint = "to match only traces that carry the attribute, list what to match instead"
+        if sub.kind == "string_attribute" and not policy_value(sub).regex and declared is not None \
+                and declared.values:
+            others = [v for v in declared.values if v not in policy_value(sub).values]
+            if others:
+                # JSON is YAML flow syntax: the suggestion reads back as written, whatever the values hold
+                hint = (f"to match only traces that carry another declared value, write string_attribute "
+                        f"{{key: {json.dumps(key)}, values: {json.dumps(others)}}}")
+        self.add("OBS413", loc, f"'not' of a {sub.kind} policy also matches every trace without {key!r}",
+                 warning=True, hint=hint)
+
     def check_policy(self, policy: Policy, loc: Loc, depth: int, parent: str | None) -> None:
         kind = policy.kind
         value = policy_value(policy)
@@ -423,6 +445,7 @@ class _Checker:
                 self.check_policy(sub, (*here, j), depth + 1, kind)
         elif kind == "not":
             self.check_policy(value, here, depth + 1, "not")
+            self.check_not_of_attribute(value, here)
         elif kind == "composite":
             seen: set[str] = set()
             total = 0.0

@@ -418,9 +418,10 @@ def test_the_crd_check_can_fail() -> None:
 
 def test_template_braces_in_spec_strings_survive_the_charts_tpl(tmp_path: Path) -> None:
     """The collector chart tpl's `config`, tempo-distributed tpl's its generated config a second time."""
+    policy = "string_attribute: {key: tenant.tier, values: [pro, enterprise]}"
+    assert "bucket: checkout-traces" in SPEC.read_text() and policy in SPEC.read_text()
     text = SPEC.read_text().replace("bucket: checkout-traces", 'bucket: "checkout-{{traces}}"').replace(
-        "string_attribute: {key: tenant.tier, values: [free]}",
-        "string_attribute: {key: tenant.tier, values: ['free{{ .Release.Name }}']}")
+        policy, "string_attribute: {key: tenant.tier, values: ['free{{ .Release.Name }}']}")
     plan = _spec(tmp_path, text)
     values = _values(plan)
     sampler = values[names.SAMPLER_VALUES]
