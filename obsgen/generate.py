@@ -12,20 +12,21 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import ValidationError
 
-from obsgen.check import crosscheck
 from obsgen.diagnostics import Diagnostic, Severity, sort_key
 from obsgen.emit.artifacts import Artifact
 from obsgen.emit.escape import UnsafeText
-from obsgen.emit.readback import load_yaml
 from obsgen.plan import Plan, build_plan
 from obsgen.spec import filename, semantic, traffic_slos, urls
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
-from obsgen.targets.prometheus.rules.model import RULES_DIR, TESTS_DIR
 
 if TYPE_CHECKING:
+    from obsgen.check import crosscheck
     from obsgen.emit import background
+
+# Imported where used, not here: the checks' modules load in the parent while the forked report child works
+# (``generate``), and the child never needs them.
 
 
 @dataclass
@@ -165,6 +166,8 @@ def _generate(result: Result, plan: Plan, shown: str, names: list[str],
         result.diagnostics += omissions.diagnostics(plan, result.loaded)
     result.facts = checked.facts
     if result.ok:  # artifacts the tools would reject make cross-checks and lint noise
+        from obsgen.check import crosscheck
+
         result.diagnostics += crosscheck.check(plan, result.facts, result.loaded, shown)
         result.diagnostics += checked.lint
     if result.ok:
@@ -192,8 +195,10 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
     Each parsed document is reduced to the facts the cross-artifact checks need and dropped at once,
     so a large render never holds all of them. Pure: safe to run in another process.
     """
+    from obsgen.check import crosscheck
     from obsgen.spec import rule_lint
 
+    checked_only, rules_prefix = _rule_paths()
     checked = Checked([], [], [])
     for art in artifacts:
         try:
@@ -202,10 +207,10 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
             checked.diagnostics.append(_unparsable(art, exc, display))
             continue
         checked.diagnostics += check_artifact(art, doc, display)
-        if art.path.startswith(_CHECKED_ONLY):
+        if art.path.startswith(checked_only):
             continue
         checked.facts.append(crosscheck.extract(plan, art, doc))
-        if art.path.startswith(RULES_PREFIX):
+        if art.path.startswith(rules_prefix):
             checked.lint += rule_lint.lint_rule_file(doc, art.path)
     return checked
 
@@ -218,7 +223,8 @@ def _reject_duplicates(artifacts: list[Artifact]) -> None:
 
 def rule_selectors(facts: list[crosscheck.Facts]) -> list[crosscheck.Selector]:
     """Every vector selector of every Prometheus rule a render wrote, in file order."""
-    return [sel for f in facts if f.path.startswith(RULES_PREFIX) for q in f.queries for sel in q.selectors]
+    rules_prefix = _rule_paths()[1]
+    return [sel for f in facts if f.path.startswith(rules_prefix) for q in f.queries for sel in q.selectors]
 
 
 def parse_artifact(artifact: Artifact) -> object:
@@ -234,13 +240,18 @@ def parse_text(artifact: Artifact) -> object:
     if artifact.format == "json":
         return json.loads(artifact.text)
     if artifact.format == "yaml":
+        from obsgen.emit.readback import load_yaml
+
         return load_yaml(artifact.text)  # the safe loader's result (libyaml when available)
     return artifact.text
 
 
-# Artifacts no cross-artifact check reads (promtool unit tests are most of a large render's bytes).
-_CHECKED_ONLY = (f"{TESTS_DIR}/",)
-RULES_PREFIX = f"{RULES_DIR}/"
+def _rule_paths() -> tuple[str, str]:
+    """(prefix of the artifacts no cross-artifact check reads: promtool unit tests, most of a large render's
+    bytes; prefix of the rule files)."""
+    from obsgen.targets.prometheus.rules.model import RULES_DIR, TESTS_DIR
+
+    return f"{TESTS_DIR}/", f"{RULES_DIR}/"
 
 
 def _unparsable(art: Artifact, exc: Exception, display: str) -> Diagnostic:

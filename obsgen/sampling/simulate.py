@@ -22,7 +22,6 @@ import bisect
 import heapq
 import itertools
 import math
-import multiprocessing
 import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -325,11 +324,16 @@ def simulate(spec: Spec, tail_sampling: Mapping[str, Any], *, seed: int, duratio
     expected = model.rate * duration_s
     if jobs is None:
         jobs = int(os.environ.get("OBSGEN_JOBS", "0")) or min(2, os.cpu_count() or 1)
-    if expected < PARALLEL_MIN_TRACES or "fork" not in multiprocessing.get_all_start_methods():
+    if expected < PARALLEL_MIN_TRACES:
         jobs = 1
+    if jobs > 1:
+        import multiprocessing  # only for a long run (20-60 ms of import a render's report never needs)
+
+        if "fork" not in multiprocessing.get_all_start_methods():
+            jobs = 1
     _SETUP = setup
     try:
-        if jobs == 1:
+        if jobs <= 1:
             records = _work((0, total_seconds))
         else:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
