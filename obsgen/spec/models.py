@@ -27,8 +27,10 @@ from obsgen.spec.types import (
 class SpecModel(BaseModel):
     """Base of every spec model: unknown keys are errors, values are immutable after load."""
 
-    # the attribute docstrings become field descriptions when read: obsgen.spec.field_docs
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # the attribute docstrings become field descriptions when read: obsgen.spec.field_docs. defer_build: a
+    # render validates through Spec alone, so building a validator per nested model at import is wasted
+    # (~10 ms of every run, benchmarks/README.md)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,7 +481,7 @@ class Policy(SpecModel):
     share: Annotated[Float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
     """Inside a composite only: percent of the composite budget."""
 
-    model_config = ConfigDict(populate_by_name=False, extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(populate_by_name=False, extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Policy:
@@ -745,6 +747,5 @@ def _d(text: str) -> object:
     return parse_duration(text)
 
 
-Policy.model_rebuild()
-Composite.model_rebuild()
-Spec.model_rebuild()
+# No model_rebuild() here: every model is built on its first use (defer_build), which resolves the forward
+# references of the recursive policies then; Spec's build covers every model it nests in one schema.

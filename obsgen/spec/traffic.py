@@ -29,7 +29,7 @@ class TrafficModel(BaseModel):
     which imports this module)."""
 
     # the attribute docstrings become field descriptions when read: obsgen.spec.field_docs
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class LatencyDistribution(TrafficModel):
