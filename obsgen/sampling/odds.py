@@ -260,16 +260,25 @@ class _Draw:
 
 def _conditional(draw: _Draw, spans: list[tuple[int, int, int, int, bool]], duration: int, limit_ns: int) -> float:
     """P(duration > limit | every draw of the walk but ``draw``)."""
-    index = next((i for i, span in enumerate(spans) if span[0] == draw.template), None)
-    if index is None:  # the draw's call was not made in this walk: nothing left to average
+    value = _value(draw, spans)
+    if value is None:  # the draw's call was not made in this walk: nothing left to average
         return 1.0 if duration > limit_ns else 0.0
+    return _above(draw.dist, limit_ns - (duration - value))
+
+
+def _value(draw: _Draw, spans: list[tuple[int, int, int, int, bool]]) -> int | None:
+    """What ``draw`` drew in a walk (``_Walk.server`` and ``_Walk.edge`` place spans end to end), or None when
+    its span is not in the walk."""
+    index = next((i for i, span in enumerate(spans) if span[0] == draw.template), None)
+    if index is None:
+        return None
     _, _, start, end, _ = spans[index]
     value = end - start
     if draw.how == "own":  # a server span lasts its own latency plus its calls' (client) spans
         value -= sum(s[3] - s[2] for s in spans[index + 1:] if s[1] == index)
     elif draw.how == "network":  # the callee's server span follows its client span
         value -= spans[index + 1][3] - spans[index + 1][2]
-    return _above(draw.dist, limit_ns - (duration - value))
+    return value
 
 
 def _above(dist: _Dist, bound: int) -> float:
@@ -297,18 +306,23 @@ def _latency(dist: _Dist, cell: int) -> int:
 def _widest(root: _Server) -> _Draw:
     """The subtree's latency draw with the largest (inclusion x p99): conditioning on it removes the most
     variance (any choice is unbiased)."""
-    candidates: list[_Draw] = []
+    return max(_draws(root), key=lambda d: d.score)  # the first of equals: the order is fixed
+
+
+def _draws(root: _Server) -> list[_Draw]:
+    """Every latency draw that adds to the subtree's duration, scored by inclusion x p99."""
+    found: list[_Draw] = []
     stack: list[tuple[_Server, float]] = [(root, 1.0)]
     while stack:
         node, included = stack.pop()
-        candidates.append(_Draw("own", node.template, node.own[0], included * _p99(node.own[0])))
+        found.append(_Draw("own", node.template, node.own[0], included * _p99(node.own[0])))
         for edge in node.calls:  # consumers are left out: they do not add to a producer's duration
             reach = included * _included(edge)
             how = "network" if edge.kind == "service" else "call"
-            candidates.append(_Draw(how, edge.client, edge.latency[0], reach * _p99(edge.latency[0])))
+            found.append(_Draw(how, edge.client, edge.latency[0], reach * _p99(edge.latency[0])))
             if edge.server is not None:
                 stack.append((edge.server, reach))
-    return max(candidates, key=lambda d: d.score)  # the first of equals: the walk order is fixed
+    return found
 
 
 def _p99(dist: _Dist) -> float:
