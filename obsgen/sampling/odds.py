@@ -20,12 +20,12 @@ subtree, and the failure question has an exact answer:
   apart), then averaged over the mix distribution. The cost is the tree's size times those few classes, not a
   number of traces.
 * **Occurrence, exact.** A node occurs in a trace with probability (share of its entry) x (product of the call
-  percentages on its path); the consumers of a queue call occur with the call. A position's spans are a
-  ``occurrence``-weighted share of all the spans of the same service and name, which is how several positions
-  (the same endpoint reached from two entries) combine into one ratio.
+  percentages on its path); the consumers of a queue call occur with the call. Several positions of one
+  service and name (the same endpoint reached from two entries, or through a cycle) combine into one ratio
+  weighted by their occurrences, as counting their spans over many traces would.
 * **Slower than a limit, estimated.** A server span's duration is its own latency plus the durations of its
   included calls, a sum of independent log-normal draws on the generator's 2^16-cell normal table, some of them
-  optional: no closed form. :func:`slower_than` walks only the position's subtree with the generator's own
+  optional: no closed form. ``Odds.slower_than`` walks only the position's subtree with the generator's own
   ``_Walk.server``, and conditions on one latency draw (the one with the largest ``inclusion x p99`` of the
   subtree): given every other draw, ``P(duration > limit)`` is the exact share of that draw's table cells
   above ``limit - rest``. The average over walks is an unbiased estimate with a much smaller variance than
@@ -100,21 +100,25 @@ class Odds:
         self._named = self._named_values()
         self._classes: Classes = {m: _class_shares(model, m, named) for m, named in self._named.items()}
         self.positions: dict[int, Position] = {}
+        self._by_span: dict[tuple[str, str], dict[str, list[Position]]] | None = None
         total = model.total_weight
         previous = 0.0
         for (_, root), cumulative in zip(model.entries, model.cumulative, strict=True):
             share, previous = (cumulative - previous) / total if total > 0 else 0.0, cumulative
             self._visit(root, share)
 
-    def positions_of(self, service: str, name: str | None, kind: str = "SERVER") -> Iterator[tuple[int, Position]]:
+    def positions_of(self, service: str, name: str | None, kind: str = "SERVER") -> list[Position]:
         """The positions whose span is ``kind`` of ``service`` (its reported name), named ``name`` unless None,
-        and that occur at all."""
-        templates = self.model.templates
-        for index, position in self.positions.items():
-            template = templates[index]
-            if (template.kind == kind and template.service == service and (name is None or template.name == name)
-                    and position.occurrence > 0):
-                yield index, position
+        and that occur at all (in a fixed order: names as first compiled, then template order)."""
+        if self._by_span is None:  # one pass for all questions: a spec may have an SLO on every service
+            self._by_span = {}
+            for index in sorted(self.positions):
+                template = self.model.templates[index]
+                if self.positions[index].occurrence > 0:
+                    found = self._by_span.setdefault((template.kind, template.service), {})
+                    found.setdefault(template.name, []).append(self.positions[index])
+        names = self._by_span.get((kind, service), {})
+        return [p for n, found in names.items() if name in (None, n) for p in found]
 
     # -- durations -------------------------------------------------------------------------------------
     def slower_than(self, positions: list[Position], limit_ns: int, walks: int, seed: int) -> Estimate:
