@@ -4,21 +4,29 @@
 already fails more requests, or more slowly, than an SLO allows, either the model or the objective is wrong,
 and the SLO's alerts page on the very traffic the spec calls normal; nothing else would say so.
 
-The expected bad-event ratio is measured on the synthetic generator's own traces (``obsgen.sampling.synth``,
-seeded), so it has exactly the generator's semantics: failures propagating up the call chain, attribute-driven
-failure rates, call percentages, latencies summed down the call tree. It counts what the rendered SLI counts:
-the server spans of the SLO's service (of its endpoint, when it names one); failed ones for availability,
-ones slower than the threshold for latency. Only a spec with a ``traffic:`` section is checked (the defaults
-describe no one's day), and a breach is reported only when the estimate is over the budget by more than
-three standard errors, so sampling noise cannot raise it.
+The bad-event ratio is read from the synthetic generator's own compiled model (``obsgen.sampling.synth``), so
+it has exactly the generator's semantics: failures propagating up synchronous calls and not from queue
+consumers, attribute-driven failure rates, call percentages, latencies summed down the call tree. It counts
+what the rendered SLI counts: the server spans of the SLO's service (of its endpoint, when it names one),
+wherever in the call tree they occur, each position weighted by how often it occurs
+(``obsgen.sampling.odds``); failed ones for availability, ones slower than the threshold for latency.
+
+* Availability is computed exactly: no sampling, no noise, so any excess over the budget (beyond float
+  rounding, ``ROUNDING``) is a breach.
+* Latency has no closed form: ``WALKS`` seeded walks of the objective's own subtrees (fewer past 80 latency
+  objectives: ``WALK_BUDGET``), each conditioned on its widest latency draw (``odds.Odds.slower_than``); a
+  breach is reported only when the estimate is over the budget by more than three standard errors, so
+  sampling noise cannot raise it. Spans that call nothing have one latency draw: their ratio is exact too.
+
+Whole traces are never drawn: the check once drew ~15,000 for the shop (0.17 s of CPU), most of them entries
+no objective sees; it now takes ~0.02 s. Only a spec with a ``traffic:`` section is checked (the defaults
+describe no one's day).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.spec.endpoints import parse_route
@@ -27,20 +35,22 @@ from obsgen.spec.models import Spec
 
 CODE = "OBS426"
 SEED = 0
-ENOUGH_SPANS = 2_000
-"""Server spans per objective after which drawing stops (a 1% ratio is then known to about +-0.2%)."""
-MAX_TRACES = 40_000
-"""Traces drawn at most (~0.5 s on a busy core): an SLO whose spans are rarer is judged on what was drawn."""
-WARM_UP = 2_048
-"""Traces drawn before drawing may stop."""
-MIN_SPANS = 100
-"""Fewer spans say nothing about a 99.9% objective: no finding."""
+WALKS = 500
+"""Subtree walks per latency objective: conditioned walks, so on the shop 3% is known to +-0.04% and 10% to
++-0.15% (counting slow walks would need ~50 times as many for the same precision)."""
+WALK_BUDGET = 40_000
+"""Walks for all latency objectives together (a subtree walk costs at most a whole trace's): a spec with more
+than 80 latency objectives gets fewer walks each, never under ``MIN_WALKS``; the three-sigma rule absorbs the
+extra noise."""
+MIN_WALKS = 100
 NOISE_SIGMAS = 3.0
+ROUNDING = 1e-12
+"""A model exactly on its objective (1% failures, 99% available) stays on it whatever the floats round to."""
 
 
 @dataclass
 class Objective:
-    """One objective of one SLO, and what the drawn traces said about it."""
+    """One objective of one SLO, and what the model says about it."""
 
     loc: Loc
     slo: str
@@ -48,14 +58,14 @@ class Objective:
     span_name: str | None
     allowed: float
     """Bad-event ratio the objective allows (0.005 for 99.5%)."""
-    is_bad: Callable[[int, bool], bool]
-    """(span duration in ns, failed) -> bad event."""
+    limit_ns: int | None
+    """Latency threshold; None for availability."""
     what: str
-    spans: int = 0
-    bad: int = 0
-
-    def matches(self, service: str, name: str) -> bool:
-        return service == self.service and (self.span_name is None or name == self.span_name)
+    ratio: float = 0.0
+    stderr: float = 0.0
+    walks: int = 0
+    """Subtree walks the ratio was estimated from; 0 when it is exact."""
+    reached: bool = False
 
 
 def check(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
@@ -78,62 +88,49 @@ def _objectives(spec: Spec) -> Iterator[Objective]:
             where = f"{key}'s {slo.endpoint} requests" if slo.endpoint else f"{key}'s requests"
             if slo.availability is not None:
                 yield Objective((*loc, "availability"), slo.name, reported, span_name, 1 - slo.availability / 100,
-                                _failed, f"of {where} fail")
+                                None, f"of {where} fail")
             if slo.latency is not None:
                 threshold = slo.latency.threshold
                 yield Objective((*loc, "latency"), slo.name, reported, span_name, 1 - slo.latency.percentile / 100,
-                                partial(_slower_than, threshold.ns),
-                                f"of {where} take longer than {threshold}")
-
-
-def _failed(_duration_ns: int, failed: bool) -> bool:
-    return failed
-
-
-def _slower_than(limit_ns: int, duration_ns: int, _failed: bool) -> bool:
-    return duration_ns > limit_ns
+                                threshold.ns, f"of {where} take longer than {threshold}")
 
 
 def _measure(spec: Spec, objectives: list[Objective]) -> None:
-    """Draw the model's traces until every objective has seen enough server spans (or MAX_TRACES)."""
+    """Each objective's ratio over the server spans of its service (and endpoint), wherever they occur."""
+    from obsgen.sampling.odds import Odds
     from obsgen.sampling.synth import SynthModel
 
     model = SynthModel(spec)
     if not model.entries or model.rate <= 0:
         return
-    by_template = {i: [o for o in objectives if o.matches(t.service, t.name)]
-                   for i, t in enumerate(model.templates) if t.kind == "SERVER"}
-    by_template = {i: found for i, found in by_template.items() if found}
-    if not by_template:
-        return
-    for traces, draw in enumerate(model.draws(SEED, duration_s=2 * MAX_TRACES / model.rate + 1), start=1):
-        for template, _parent, start, end, failed in draw.spans:
-            for objective in by_template.get(template, ()):
-                objective.spans += 1
-                objective.bad += objective.is_bad(end - start, failed)
-        if traces >= MAX_TRACES:
-            break
-        # after a warm-up in which every reachable objective shows up, stop once each has enough spans
-        if traces % 256 == 0 and traces >= WARM_UP and all(o.spans >= ENOUGH_SPANS for o in objectives if o.spans):
-            break
+    odds = Odds(model)
+    latency_objectives = sum(o.limit_ns is not None for o in objectives)
+    walks = max(MIN_WALKS, min(WALKS, WALK_BUDGET // max(latency_objectives, 1)))
+    for objective in objectives:
+        positions = odds.positions_of(objective.service, objective.span_name)
+        occurrence = sum(p.occurrence for p in positions)
+        if occurrence <= 0:
+            continue  # the traffic never reaches it
+        objective.reached = True
+        if objective.limit_ns is None:
+            objective.ratio = sum(p.occurrence * p.fail for p in positions) / occurrence
+        else:  # exact (walks 0) when the spans call nothing
+            estimate = odds.slower_than(positions, objective.limit_ns, walks, SEED)
+            objective.ratio, objective.stderr, objective.walks = estimate.ratio, estimate.stderr, estimate.walks
 
 
 def _breached(objective: Objective) -> bool:
-    if objective.spans < MIN_SPANS:
-        return False
-    ratio = objective.bad / objective.spans
-    noise = math.sqrt(max(ratio * (1 - ratio), 1e-12) / objective.spans)
-    return ratio - NOISE_SIGMAS * noise > objective.allowed
+    return objective.reached and objective.ratio - NOISE_SIGMAS * objective.stderr > objective.allowed + ROUNDING
 
 
 def _diagnostic(objective: Objective, loaded: LoadedSpec) -> Diagnostic:
     line, column = loaded.where(objective.loc)
-    ratio = objective.bad / objective.spans
+    how = (f"estimated from {objective.walks:,} simulated requests, +-{_percent(objective.stderr)}"
+           if objective.walks else "computed exactly from the model")
     return Diagnostic(
         CODE,
-        f"the traffic model breaches SLO {objective.slo}: {_percent(ratio)} {objective.what} "
-        f"({objective.bad:,} of {objective.spans:,} simulated server spans), the objective allows "
-        f"{_percent(objective.allowed)}",
+        f"the traffic model breaches SLO {objective.slo}: {_percent(objective.ratio)} {objective.what} "
+        f"({how}), the objective allows {_percent(objective.allowed)}",
         Severity.WARNING, loaded.file, line, column, _dotted(objective.loc),
         "traffic: describes a normal day, so on it this SLO burns its budget and its alerts page; if the model "
         "is right the objective is too tight for this system, otherwise lower the failure rates "
