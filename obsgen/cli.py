@@ -143,8 +143,8 @@ def run() -> None:
 class _LazyGroup(click.Group):
     """A group whose sub-command packages are imported when that command runs, not at every start-up.
 
-    ``obsgen init``'s Collector importer alone pulls in the dashboard builders and grafanalib (~0.2 s),
-    which ``validate`` and ``render --check`` would otherwise pay on every run.
+    ``obsgen init``'s Collector importer alone pulls in the dashboard builders, which ``validate`` and
+    ``render --check`` would otherwise pay on every run.
     """
 
     LAZY: ClassVar[dict[str, tuple[str, str]]] = {

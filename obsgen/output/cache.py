@@ -21,8 +21,8 @@ always on a spec that did not change. The cache may save time, never change an a
 
 Set ``OBSGEN_NO_CACHE=1`` to turn it off; ``OBSGEN_CACHE_DIR`` moves it.
 
-This module must stay cheap to import: the fast path exists to avoid importing pydantic, jinja2
-and grafanalib (and obsgen modules that import them).
+This module must stay cheap to import: the fast path exists to avoid importing pydantic and jinja2
+(and obsgen modules that import them).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # the obsgen package (this mo
 # (tests/test_cache.py checks this against the installed metadata of obsgen's requirements).
 _DEPENDENCIES = (
     "pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection", "yaml", "jinja2",
-    "markupsafe", "grafanalib", "attr", "click", "jsonschema", "jsonschema_specifications", "referencing", "rpds",
+    "markupsafe", "attr", "click", "jsonschema", "jsonschema_specifications", "referencing", "rpds",
     "promql_parser", "re2",
 )
 # Import name -> distribution name, where they differ.

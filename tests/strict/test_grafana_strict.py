@@ -260,7 +260,8 @@ def test_dashboard_uid_rules(uid: str, ok: bool) -> None:
 
 
 def test_keys_outside_grafanas_dashboard_schema() -> None:
-    """Keys @grafana/schema 12.2 does not declare (grafanalib writes some of them) and a null nowDelay."""
+    """Keys @grafana/schema 12.2 does not declare (hand-written or older dashboard JSON carries them: pre-5.0
+    ``style``, a panel's ``editable``, the time picker's ``time_options``) and a null nowDelay."""
     doc = _dash()
     doc.update(style="dark", timepicker={"nowDelay": None, "time_options": [], "refresh_intervals": ["1m"]})
     doc["panels"][0]["editable"] = True

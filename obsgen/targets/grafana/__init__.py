@@ -1,3 +1,2 @@
 """Grafana: ``datasources`` and ``provider`` (provisioning files), ``dashboards/`` (overview, per-service,
-sampling), ``compat`` (grafanalib's gaps at the pinned Grafana), ``strict`` (what provisioning and the dashboard
-schema accept)."""
+sampling, built as plain JSON data), ``strict`` (what provisioning and the dashboard schema accept)."""

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from obsgen.plan import Plan, naming
-from obsgen.targets.grafana.compat import (
-    dashboards_by_tag,
-    override,
-    transformation,
-)
+from obsgen.targets.grafana.dashboards.field_config import override
+from obsgen.targets.grafana.dashboards.panel_model import transformation
 from obsgen.targets.grafana.dashboards.panels import (
     ERROR_RATIO_STEPS,
     GRID_WIDTH,
@@ -17,6 +14,7 @@ from obsgen.targets.grafana.dashboards.panels import (
     Layout,
     Panels,
     prometheus_ref,
+    system_dashboards_link,
     system_tag,
 )
 from obsgen.targets.grafana.dashboards.queries import (
@@ -211,8 +209,8 @@ def overview_dashboard(plan: Plan) -> DashboardSpec:
         title=f"{plan.name} / Overview",
         summary=f"System {plan.name}: observed service graph vs declared topology, services and SLO status.",
         tags=(system_tag(plan), "obsgen-overview"),
-        panels=layout.panels,
-        links=[dashboards_by_tag(f"{plan.name} dashboards", [system_tag(plan)])],
+        panels=layout.placed,
+        links=[system_dashboards_link(plan)],
         time_from="now-1h",
         refresh="1m",
     )

@@ -1,8 +1,9 @@
-"""Panel factories and grid layout shared by the dashboards, on top of grafanalib and grafana_compat.
+"""Panel factories and grid layout shared by the dashboards.
 
 Factories fix the choices a Grafana expert makes once (units, legends as tables with last/max,
-shared tooltips, thresholds drawn as dashed lines) so the dashboard modules only say what to show.
-The layout places panels left to right in full-width bands, so panels never overlap.
+shared tooltips, thresholds drawn as dashed lines) so the dashboard modules only say what to show;
+they pass spec text through ``escape.grafana_text``, since Grafana interpolates titles, descriptions
+and legends. The layout places panels left to right in full-width bands, so panels never overlap.
 """
 
 from __future__ import annotations
@@ -11,19 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grafanalib import core
-
 from obsgen.emit.artifacts import Artifact, dump_json, generated_notice
+from obsgen.emit.escape import grafana_text
 from obsgen.plan import Plan
-from obsgen.targets.grafana.compat import (
-    DataSourceRef,
-    NodeGraph,
-    PrometheusTarget,
-    display_text,
-    schema_version,
-    threshold_steps,
-    to_json,
-)
+from obsgen.targets.grafana.dashboards import panel_kinds
+from obsgen.targets.grafana.dashboards.dashboard_model import Dashboard, dashboards_by_tag, schema_version
+from obsgen.targets.grafana.dashboards.field_config import threshold_steps
+from obsgen.targets.grafana.dashboards.panel_model import GridPos, Panel, Placed, Row, panels_json
+from obsgen.targets.grafana.dashboards.query_targets import DataSourceRef, PrometheusTarget
 from obsgen.targets.grafana.strict import validate_dashboard
 
 GRID_WIDTH = 24
@@ -58,7 +54,7 @@ class Layout:
     ``row`` starts a full-width row header below everything placed so far.
     """
 
-    panels: list[core.Panel] = field(default_factory=list)
+    placed: list[Placed] = field(default_factory=list)
     _x: int = 0
     _y: int = 0
     _band: int = 0
@@ -68,14 +64,13 @@ class Layout:
         self._x = 0
         self._band = 0
 
-    def add(self, panel: core.Panel, w: int, h: int) -> None:
+    def add(self, panel: Panel | Row, w: int, h: int) -> None:
         """Place ``panel`` (w columns, h units) at the next free spot of the current band."""
         if not 1 <= w <= GRID_WIDTH:
             raise ValueError(f"panel width {w} outside 1..{GRID_WIDTH}")
         if self._x + w > GRID_WIDTH:
             self._newline()
-        panel.gridPos = core.GridPos(h=h, w=w, x=self._x, y=self._y)
-        self.panels.append(panel)
+        self.placed.append(Placed(panel, GridPos(h=h, w=w, x=self._x, y=self._y)))
         self._x += w
         self._band = max(self._band, h)
 
@@ -87,13 +82,10 @@ class Layout:
         """
         if self._x:
             self._newline()
-        row = core.RowPanel(title=title if raw_title else display_text(title), collapsed=False)
-        if repeat is not None:
-            row.repeat = core.Repeat(variable=repeat)
-        self.add(row, GRID_WIDTH, 1)
+        self.add(Row(title if raw_title else grafana_text(title), repeat), GRID_WIDTH, 1)
         self._newline()
 
-    def spread(self, panels: Sequence[core.Panel], h: int) -> None:
+    def spread(self, panels: Sequence[Panel], h: int) -> None:
         """Place ``panels`` side by side in one or more full bands, widths as even as the grid allows."""
         if not panels:
             return
@@ -116,61 +108,51 @@ class Panels:
 
     def target(self, expr: str, ref: str, legend: str = "__auto", *, exemplar: bool = False,
                instant: bool = False, table: bool = False) -> PrometheusTarget:
-        """A Prometheus query; ``legend`` goes through display_text (Grafana interpolates it)."""
+        """A Prometheus query; ``legend`` goes through grafana_text (Grafana interpolates it)."""
         return PrometheusTarget(
-            expr=expr, refId=ref, datasource=self.prom, legendFormat=display_text(legend), instant=instant,
+            expr=expr, ref_id=ref, datasource=self.prom, legend=grafana_text(legend), instant=instant,
             exemplar=exemplar, format="table" if table else "time_series",
         )
 
     def timeseries(self, title: str, targets: Sequence[PrometheusTarget], unit: str, *, description: str = "",
                    thresholds: Sequence[tuple[float, str]] = (), base_color: str = "green",
-                   soft_max: int | None = None, stack: bool = False,
-                   overrides: Sequence[dict[str, Any]] = ()) -> core.TimeSeries:
+                   overrides: Sequence[dict[str, Any]] = ()) -> Panel:
         """A time series with a table legend (last, max) and a shared tooltip.
 
         ``thresholds`` are drawn as dashed lines (SLO objectives, burn-rate factors).
         """
-        return core.TimeSeries(
-            title=display_text(title), description=display_text(description), dataSource=self.prom,
-            targets=list(targets), unit=unit, legendDisplayMode="table", legendPlacement="bottom",
-            legendCalcs=["lastNotNull", "max"], tooltipMode="multi", tooltipSort="desc", fillOpacity=10,
-            lineWidth=1, showPoints="never", spanNulls=False, axisSoftMin=0, axisSoftMax=soft_max,
-            stacking={"mode": "normal", "group": "A"} if stack else {},
-            thresholds=threshold_steps(base_color, thresholds),
-            thresholdsStyleMode="dashed" if thresholds else "off", overrides=list(overrides),
+        return panel_kinds.timeseries(
+            grafana_text(title), self.prom, targets, unit=unit, description=grafana_text(description),
+            thresholds=threshold_steps(base_color, thresholds), thresholds_style="dashed" if thresholds else "off",
+            overrides=overrides,
         )
 
     def stat(self, title: str, target: PrometheusTarget, unit: str, *, description: str = "",
              thresholds: Sequence[tuple[float, str]] = (), base_color: str = "green",
-             decimals: int | None = None, links: Sequence[core.DataLink] = ()) -> core.Stat:
+             decimals: int | None = None) -> Panel:
         """A single value coloured by thresholds, with a sparkline unless the query is instant."""
-        return core.Stat(
-            title=display_text(title), description=display_text(description), dataSource=self.prom,
-            targets=[target], format=unit, reduceCalc="lastNotNull", colorMode="value",
-            graphMode="none" if target.instant else "area",
-            thresholds=threshold_steps(base_color, thresholds), decimals=decimals, noValue="no data",
-            links=list(links),
+        return panel_kinds.stat(
+            grafana_text(title), self.prom, target, unit=unit, description=grafana_text(description),
+            thresholds=threshold_steps(base_color, thresholds), decimals=decimals,
         )
 
     def table(self, title: str, targets: Sequence[PrometheusTarget], *, description: str = "",
               transformations: Sequence[dict[str, Any]] = (), overrides: Sequence[dict[str, Any]] = (),
-              sort_by: str | None = None, descending: bool = True) -> core.Table:
+              sort_by: str | None = None, descending: bool = True) -> Panel:
         """A table of instant results, typically joined and renamed by ``transformations``."""
-        return core.Table(
-            title=display_text(title), description=display_text(description), dataSource=self.prom,
-            targets=list(targets), transformations=list(transformations), overrides=list(overrides),
-            filterable=False, thresholds=threshold_steps("green"),
-            sortBy=[core.TableSortByField(displayName=sort_by, desc=descending)] if sort_by else [],
+        return panel_kinds.table(
+            grafana_text(title), self.prom, targets, description=grafana_text(description),
+            thresholds=threshold_steps("green"), transformations=transformations, overrides=overrides,
+            sort_by=sort_by, descending=descending,
         )
 
     def node_graph(self, title: str, targets: Sequence[PrometheusTarget], *, description: str = "",
                    transformations: Sequence[dict[str, Any]] = (),
-                   overrides: Sequence[dict[str, Any]] = ()) -> NodeGraph:
+                   overrides: Sequence[dict[str, Any]] = ()) -> Panel:
         """A node graph fed by node and edge frames."""
-        return NodeGraph(
-            title=display_text(title), description=display_text(description), dataSource=self.prom,
-            targets=list(targets), transformations=list(transformations), fieldOverrides=list(overrides),
-            thresholds=threshold_steps("green"),
+        return panel_kinds.node_graph(
+            grafana_text(title), self.prom, targets, description=grafana_text(description),
+            thresholds=threshold_steps("green"), transformations=transformations, overrides=overrides,
         )
 
 
@@ -183,8 +165,8 @@ class DashboardSpec:
     title: str
     summary: str
     tags: tuple[str, ...]
-    panels: list[core.Panel]
-    links: list[core.DashboardLink]
+    panels: list[Placed]
+    links: list[dict[str, Any]]
     time_from: str = "now-1h"
     refresh: str = "1m"
     variables: tuple[dict[str, Any], ...] = ()
@@ -195,31 +177,28 @@ def system_tag(plan: Plan) -> str:
     return f"obsgen-{plan.name}"
 
 
+def system_dashboards_link(plan: Plan) -> dict[str, Any]:
+    """The top-bar dropdown every dashboard of the system shows: all dashboards with its ``system_tag``."""
+    return dashboards_by_tag(grafana_text(f"{plan.name} dashboards"), [system_tag(plan)])
+
+
 def build(plan: Plan, spec: DashboardSpec) -> Artifact:
     """Encode a dashboard deterministically, with the generated notice and a strict checker."""
-    dashboard = core.Dashboard(
-        title=display_text(spec.title),
+    dashboard = Dashboard(
         uid=spec.uid,
+        title=grafana_text(spec.title),
         description=f"{spec.summary} {generated_notice(plan.spec_file)}",
-        panels=spec.panels,
-        links=spec.links,
-        tags=list(spec.tags),
-        time=core.Time(spec.time_from, "now"),
-        timePicker=core.TimePicker(refreshIntervals=["30s", "1m", "5m", "15m"], timeOptions=[]),
+        tags=spec.tags,
+        links=tuple(spec.links),
+        panels=tuple(panels_json(spec.panels)),
+        variables=spec.variables,
+        schema_version=schema_version(plan.spec.stack.grafana),
+        time_from=spec.time_from,
         refresh=spec.refresh,
-        timezone="browser",
-        graphTooltip=core.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
-        editable=False,
-        schemaVersion=schema_version(plan.spec.stack.grafana),
-        version=1,
-        id=None,
-    ).auto_panel_ids()
-    data = to_json(dashboard)
-    if spec.variables:
-        data["templating"] = {"list": list(spec.variables)}
+    )
     uids = known_datasource_uids(plan)
 
     def check(doc: object) -> list:
         return validate_dashboard(doc, known_datasource_uids=uids)
 
-    return Artifact(spec.path, dump_json(data), check)
+    return Artifact(spec.path, dump_json(dashboard.to_json()), check)

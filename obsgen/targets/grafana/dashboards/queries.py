@@ -2,7 +2,8 @@
 
 Every metric and label name comes from ``plan.span_metrics``, ``naming.SERVICE_GRAPH``,
 ``naming.TAIL_SAMPLING``, ``naming.COLLECTOR_HEALTH`` or ``naming.recorded``; every spec value
-passes through a ``grafana_compat`` quoting helper, so no ``$`` from the spec survives into a query.
+passes through a ``grafana_promql_*`` quoting helper of ``obsgen.emit.escape``, so no ``$`` from the spec
+survives into a query.
 
 Panels of at most five minutes' resolution that show exemplars read the raw span-metrics series
 (exemplars exist only there); summaries over longer windows read the recorded series.
@@ -17,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from obsgen.emit.escape import grafana_promql_replacement, grafana_promql_string
 from obsgen.plan import Plan, PlannedSLO, naming
 from obsgen.spec.durations import Duration
-from obsgen.targets.grafana.compat import promql_replacement, promql_string
 
 # Grafana's macros: the rate window that is always >= 4 scrape intervals, and the dashboard range.
 RATE_INTERVAL = "$__rate_interval"
@@ -38,18 +39,18 @@ EDGE_SEPARATOR = "->"
 
 def eq(label: str, value: str) -> str:
     """An equality matcher with a Grafana-safe literal."""
-    return f"{label}={promql_string(value)}"
+    return f"{label}={grafana_promql_string(value)}"
 
 
 def kind_matcher(label: str, kind: tuple[str, str]) -> str:
     """The span-kind matcher ``naming.entry_kind_matcher`` describes (a fixed literal or regex, never spec text)."""
     op, value = kind
-    return f"{label}{op}{promql_string(value)}"
+    return f"{label}{op}{grafana_promql_string(value)}"
 
 
 def neq(label: str, value: str) -> str:
     """An inequality matcher with a Grafana-safe literal."""
-    return f"{label}!={promql_string(value)}"
+    return f"{label}!={grafana_promql_string(value)}"
 
 
 def selector(metric: str, matchers: Sequence[str] = ()) -> str:
@@ -80,7 +81,7 @@ def ratio_or_zero(numerator: str, denominator: str) -> str:
 def with_labels(expr: str, labels: Sequence[tuple[str, str]]) -> str:
     """``expr`` with fixed labels set: ``label_replace(expr, "l", "value", "", "")`` per label."""
     for label, text in labels:
-        expr = f'label_replace({expr}, "{label}", {promql_replacement(text)}, "", "")'
+        expr = f'label_replace({expr}, "{label}", {grafana_promql_replacement(text)}, "", "")'
     return expr
 
 

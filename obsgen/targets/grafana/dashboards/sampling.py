@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from obsgen.plan import Plan, naming
-from obsgen.targets.grafana.compat import dashboards_by_tag
 from obsgen.targets.grafana.dashboards.panels import (
     H_GRAPH,
     H_STAT,
@@ -11,6 +10,7 @@ from obsgen.targets.grafana.dashboards.panels import (
     Layout,
     Panels,
     prometheus_ref,
+    system_dashboards_link,
     system_tag,
 )
 from obsgen.targets.grafana.dashboards.queries import SamplingQueries, SpanMetricsQueries
@@ -115,8 +115,8 @@ def sampling_dashboard(plan: Plan) -> DashboardSpec:
         summary=f"System {plan.name}: tail-sampling decisions per policy, buffer health, and span metrics "
                 "beside the sampled trace rate.",
         tags=(system_tag(plan), "obsgen-sampling"),
-        panels=layout.panels,
-        links=[dashboards_by_tag(f"{plan.name} dashboards", [system_tag(plan)])],
+        panels=layout.placed,
+        links=[system_dashboards_link(plan)],
         time_from="now-1h",
         refresh="30s",
     )

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from grafanalib import core
-
+from obsgen.emit.escape import grafana_text
 from obsgen.plan import Plan, naming
 from obsgen.spec.durations import Duration
-from obsgen.targets.grafana.compat import DataSourceRef, LokiTarget, TempoTarget, dashboards_by_tag, threshold_steps
+from obsgen.targets.grafana.dashboards import panel_kinds
 from obsgen.targets.grafana.dashboards import variables as var
+from obsgen.targets.grafana.dashboards.field_config import threshold_steps
 from obsgen.targets.grafana.dashboards.links import SERVICE_NAME_ATTRIBUTE, loki_label
 from obsgen.targets.grafana.dashboards.panels import (
     ERROR_RATIO_STEPS,
@@ -31,6 +31,7 @@ from obsgen.targets.grafana.dashboards.panels import (
     Layout,
     Panels,
     prometheus_ref,
+    system_dashboards_link,
     system_tag,
 )
 from obsgen.targets.grafana.dashboards.queries import (
@@ -41,6 +42,7 @@ from obsgen.targets.grafana.dashboards.queries import (
     ratio_or_zero,
     selector,
 )
+from obsgen.targets.grafana.dashboards.query_targets import DataSourceRef, LokiTarget, TempoTarget
 from obsgen.targets.grafana.dashboards.uids import DASHBOARDS_DIR, templated_service_uid
 from obsgen.targets.prometheus.rules import slo_meta
 
@@ -155,11 +157,11 @@ def _traces_and_logs(layout: Layout, plan: Plan) -> None:
     tempo_ref = DataSourceRef("tempo", tempo.datasource_uid)
     traceql = f"{{ {var.traceql_matcher(f'resource.{SERVICE_NAME_ATTRIBUTE}', var.SERVICE)} }}"
     layout.row("Traces and logs")
-    traces = core.Table(
-        title="Recent traces", dataSource=tempo_ref, targets=[TempoTarget(traceql, "A", tempo_ref, TRACES_LIMIT)],
+    traces = panel_kinds.table(
+        "Recent traces", tempo_ref, [TempoTarget(traceql, "A", tempo_ref, TRACES_LIMIT)],
         description="The service's latest traces in Tempo (TraceQL on resource.service.name); a trace id opens "
                     "the trace, the panel menu opens the query in Explore.",
-        filterable=False, transformations=[], thresholds=threshold_steps("green"),
+        thresholds=threshold_steps("green"),
     )
     label = loki_label(plan)
     loki = plan.spec.backends.loki
@@ -167,12 +169,10 @@ def _traces_and_logs(layout: Layout, plan: Plan) -> None:
         layout.add(traces, GRID_WIDTH, H_TABLE)
         return
     loki_ref = DataSourceRef("loki", loki.datasource_uid)
-    logs = core.Logs(
-        title="Logs", dataSource=loki_ref, targets=[LokiTarget(f"{{{var.matcher(label, var.SERVICE)}}}", "A",
-                                                              loki_ref)],
-        description=f"The service's log stream in Loki (label {label}, mapped from service.name); the panel "
-                    "menu opens the query in Explore.",
-        showTime=True, wrapLogMessages=True, enableLogDetails=True,
+    logs = panel_kinds.logs(
+        "Logs", loki_ref, LokiTarget(f"{{{var.matcher(label, var.SERVICE)}}}", "A", loki_ref),
+        description=grafana_text(f"The service's log stream in Loki (label {label}, mapped from service.name); "
+                                 "the panel menu opens the query in Explore."),
     )
     layout.add(traces, GRID_WIDTH // 2, H_TABLE)
     layout.add(logs, GRID_WIDTH // 2, H_TABLE)
@@ -268,8 +268,8 @@ def service_dashboard(plan: Plan) -> DashboardSpec:
         summary="One service (pick it above): RED metrics with exemplars, endpoints, declared dependencies, "
                 "traces, logs and SLOs.",
         tags=(system_tag(plan), "obsgen-service"),
-        panels=layout.panels,
-        links=[dashboards_by_tag(f"{plan.name} dashboards", [system_tag(plan)])],
+        panels=layout.placed,
+        links=[system_dashboards_link(plan)],
         time_from="now-1h",
         refresh="30s",
         variables=tuple(var.service_variables(plan, prom, spans, slo_meta.OBJECTIVE if plan.slos else None)),

@@ -1,8 +1,9 @@
 """Grafana dashboards target: system overview, one templated service dashboard, sampling health.
 
 Files go to ``grafana/dashboards/<uid>.json`` (the dashboard provider reads that directory, mounted
-at ``backends.grafana.dashboards_path``). Layout and queries live in this package's other modules;
-grafanalib's gaps are bridged in ``obsgen.targets.grafana.compat``. See docs/dashboards.md.
+at ``backends.grafana.dashboards_path``). Layout and queries live in this package's other modules, the
+dashboard JSON (plain data, no dashboard library) in ``dashboard_model``, ``panel_model``, ``panel_kinds``,
+``field_config`` and ``query_targets``. See docs/dashboards.md.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from obsgen.plan import Plan, naming
-from obsgen.targets.grafana.compat import DataSourceRef
+from obsgen.targets.grafana.dashboards.query_targets import DataSourceRef
 
 SERVICE = "service"
 SLO = "slo"
@@ -75,7 +75,7 @@ def query_variable(name: str, label: str, query: str, datasource: DataSourceRef,
     gets one value as a scoped variable); otherwise one value at a time.
     """
     out: dict[str, Any] = {
-        "datasource": datasource.to_json_data(),
+        "datasource": datasource.to_json(),
         "hide": 2 if hidden else 0,
         "includeAll": repeat_all,
         "label": label,
