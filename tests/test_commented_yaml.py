@@ -151,20 +151,21 @@ def test_a_value_that_is_not_plain_data_is_refused_not_stringified(value: object
         yaml_value(value)
 
 
-@pytest.mark.parametrize("key", [_Sneaky("ok"), 1, None, b"k", _Object()], ids=repr)
+@pytest.mark.parametrize("key", [_Sneaky("ok"), 1, None, b"k", _Object()], ids=lambda v: type(v).__name__)
 def test_a_key_that_is_not_a_str_is_refused(key: object) -> None:
     for write in (lambda out: out.open(key), lambda out: out.entry(key, 1), lambda out: out.flow(key, [1])):
         with pytest.raises(TypeError):
             write(CommentedYaml())
 
 
-@pytest.mark.parametrize("comment", [_Sneaky("ok"), 1, None, _Object()], ids=repr)
+@pytest.mark.parametrize("comment", [_Sneaky("ok"), 1, None, _Object()], ids=lambda v: type(v).__name__)
 def test_a_comment_that_is_not_a_str_is_refused(comment: object) -> None:
     with pytest.raises(TypeError):
         CommentedYaml().comment(comment)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("nested", [{"k": _Sneaky("ok")}, {_Sneaky("ok"): 1}, [_Object()]], ids=repr)
+@pytest.mark.parametrize("nested", [{"k": _Sneaky("ok")}, {_Sneaky("ok"): 1}, [_Object()]],
+                         ids=["str-subclass-value", "str-subclass-key", "object-item"])
 def test_not_plain_data_inside_a_block_is_refused(nested: object) -> None:
     with pytest.raises(yaml.representer.RepresenterError):
         CommentedYaml().entry("k", nested)

@@ -1,4 +1,4 @@
-"""The text of one Collector config: its sections in the order the Collector's own examples use, with comments.
+"""The text of one Collector config: the title, each section in a fixed order, then `service`, with comments.
 
 Every key, value and comment goes through ``obsgen.emit.commented_yaml.CommentedYaml``, which only writes
 serialised values and checked comment lines.
