@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.synth import write_spec  # noqa: E402
 
 PY = sys.executable
-DEPS_IMPORT = "import pydantic, yaml, click, jinja2"
+DEPS_IMPORT = "import pydantic, yaml, click"
 
 def _tree(root: int) -> list[int]:
     """``root`` and its descendants (obsgen checks artifacts in a forked child)."""

@@ -47,7 +47,7 @@ def switch_off(pieces: set[str]) -> None:
     if unknown:
         raise SystemExit(f"unknown piece(s): {', '.join(sorted(unknown))}; known: {', '.join(PIECES + EXTRA)}")
     if "emitters" in pieces:
-        templates = _module("obsgen.emit.templates", "obsgen.render")
+        templates = _module("obsgen.emit.commented_yaml", "obsgen.emit.templates", "obsgen.render")
         reference = _module("obsgen.emit.reference", "obsgen.render")
         artifacts = _module("obsgen.emit.artifacts", "obsgen.artifacts")
         templates.block_yaml = reference.dump_yaml_reference  # type: ignore[attr-defined]

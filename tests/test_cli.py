@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from obsgen import targets
 from obsgen.cli import EXIT_IO, main
 from obsgen.emit.artifacts import Artifact, header_lines
-from obsgen.emit.templates import dump_yaml
+from obsgen.emit.commented_yaml import dump_yaml
 from obsgen.plan import Plan
 from tests.conftest import ROOT
 

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from obsgen.emit import fast as emitters
 from obsgen.emit.artifacts import dump_json
+from obsgen.emit.commented_yaml import dump_yaml, yaml_value
 from obsgen.emit.fast import block_yaml, indented_json
 from obsgen.emit.reference import dump_yaml_reference
-from obsgen.emit.templates import dump_yaml, yaml_filter
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -174,9 +174,9 @@ def test_batch_that_does_not_split_asks_one_value_at_a_time(monkeypatch: pytest.
     assert block_yaml(data) == dump_yaml_reference(data)
 
 
-def test_yaml_filter_still_uses_the_same_text() -> None:
+def test_yaml_value_still_uses_the_same_text() -> None:
     data = {"a": ["x: y", "#c"], "b": {"c": "m\nn"}}
-    assert yaml_filter(data, 4) == "\n    ".join(dump_yaml_reference(data).rstrip("\n").split("\n"))
+    assert yaml_value(data, 4) == "\n    ".join(dump_yaml_reference(data).rstrip("\n").split("\n"))
     assert dump_yaml(data) == dump_yaml_reference(data)
 
 

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from obsgen.emit.artifacts import UnsafePathError, safe_relpath
+from obsgen.emit.commented_yaml import dump_yaml, yaml_value
 from obsgen.emit.escape import (
     grafana_provisioning,
     html_comment,
@@ -25,7 +26,6 @@ from obsgen.emit.escape import (
     markdown_text,
     mermaid_label,
 )
-from obsgen.emit.templates import dump_yaml, yaml_filter
 
 # Text a spec can carry: YAML cannot hold surrogates or most C0 controls (the loader rejects them).
 spec_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufeff")
@@ -57,7 +57,7 @@ def _known_surrogate_bug(value: str) -> bool:
 @given(yaml_strings.filter(lambda v: not _known_surrogate_bug(v)))
 def test_yaml_scalar_round_trips(value: str) -> None:
     try:
-        text = yaml_filter(value)
+        text = yaml_value(value)
     except ValueError as exc:  # allowed by design: a multi-line scalar must be placed as a block value
         assert "multi-line" in str(exc) and "\n" in value
         return
@@ -68,7 +68,7 @@ def test_yaml_scalar_round_trips(value: str) -> None:
 
 @pytest.mark.parametrize("value", ["\r\U00010000", "a\n\U0001F642"])
 def test_yaml_scalar_line_break_and_astral_char(value: str) -> None:
-    assert yaml.safe_load(f"key: {yaml_filter(value)}\n") == {"key": value}
+    assert yaml.safe_load(f"key: {yaml_value(value)}\n") == {"key": value}
 
 
 plain_data = st.recursive(
@@ -99,7 +99,7 @@ block_values = st.recursive(
 
 def _embed(value: dict[str, object], indent: int) -> object:
     pad = " " * indent
-    doc = f"{pad}outer:\n{pad}  {yaml_filter(value, indent + 2)}\n{pad}after: 1\n"
+    doc = f"{pad}outer:\n{pad}  {yaml_value(value, indent + 2)}\n{pad}after: 1\n"
     if indent:
         doc = "root:\n" + doc
     parsed = yaml.safe_load(doc)

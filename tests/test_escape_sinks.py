@@ -29,7 +29,7 @@ from markdown_it import MarkdownIt
 
 from obsgen.emit import escape
 from obsgen.emit.artifacts import dump_json, safe_relpath
-from obsgen.emit.templates import dump_yaml, json_filter, yaml_filter
+from obsgen.emit.commented_yaml import dump_yaml, yaml_value
 from obsgen.targets.collector.strict.schema import unescape_dollars
 from obsgen.targets.tempo.envsubst import expand
 from tests import lezer_grammars
@@ -58,7 +58,7 @@ def _known_surrogate_bug(value: str) -> bool:
 @SETTINGS
 @given(any_text.filter(lambda v: not _known_surrogate_bug(v)))
 def test_yaml_value_reads_back_and_adds_no_structure(value: str) -> None:
-    assert yaml.safe_load(f"key: {yaml_filter(value)}\nnext: 1\n") == {"key": value, "next": 1}
+    assert yaml.safe_load(f"key: {yaml_value(value)}\nnext: 1\n") == {"key": value, "next": 1}
     assert yaml.safe_load(dump_yaml({"key": value, "list": [value], value: "as key"})) == {
         "key": value, "list": [value], value: "as key"}
 
@@ -101,10 +101,10 @@ def test_json_reads_back(value: str) -> None:
 
 @SETTINGS
 @given(any_text.filter(lambda v: not _known_surrogate_bug(v)))
-def test_json_filter_is_also_a_yaml_flow_value(value: str) -> None:
-    """``| json`` output sits in YAML templates: YAML must read the same value JSON does."""
-    assert json.loads(json_filter([value])) == [value]
-    assert yaml.safe_load(f"k: {json_filter([value])}\n") == {"k": [value]}
+def test_json_flow_value_is_also_a_yaml_flow_value(value: str) -> None:
+    """A flow value (``CommentedYaml.flow``) sits in a YAML document: YAML must read the same value JSON does."""
+    assert json.loads(escape.yaml_flow_json([value])) == [value]
+    assert yaml.safe_load(f"k: {escape.yaml_flow_json([value])}\n") == {"k": [value]}
 
 
 # ------------------------------------------------------------------------------------------------

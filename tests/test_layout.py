@@ -1,7 +1,7 @@
 """The package layout the README's "How it works" table describes, held by tests (issue 15).
 
 - strict models never import an emitter of their tool (the checker stays usable on any config);
-- no import cycles between obsgen's modules at import time (the emit/templates circle stays broken);
+- no import cycles between obsgen's modules at import time (the old emitters/render circle stays broken);
 - one package per tool family: no prefix-named flat files such as ``targets/collector_*.py``.
 """
 

@@ -8,12 +8,12 @@ markdown-it-py, a Mermaid label reader).
 =========================================  ====================================================
 sink                                       function
 =========================================  ====================================================
-YAML value                                 ``obsgen.emit.templates.yaml_filter`` / ``dump_yaml`` (the real
+YAML value                                 ``obsgen.emit.commented_yaml.yaml_value`` / ``dump_yaml`` (the real
                                            serialiser); inline with a line break:
                                            :func:`yaml_double_quoted`
 YAML comment                               :func:`yaml_comment`
 JSON file                                  ``obsgen.emit.artifacts.dump_json`` (the real serialiser)
-JSON inside YAML (``| json``)              :func:`yaml_flow_json`
+JSON inside YAML (a flow value)            :func:`yaml_flow_json`
 Collector config value (``${}`` expansion) :func:`collector_value`
 Tempo config with ``-config.expand-env``   :func:`envsubst_literal`
 Grafana provisioning file                  :func:`grafana_provisioning`

@@ -4,8 +4,8 @@ Pre-commit hooks run ``obsgen render --check`` and ``obsgen validate`` on every 
 always on a spec that did not change. The cache may save time, never change an answer:
 
 - The key covers every input of a render: the spec's bytes (read once by the caller, and exactly
-  those bytes are rendered on a miss), its displayed name, the command, obsgen's own code and
-  templates (by content), every installed file of each dependency distribution (its RECORD plus
+  those bytes are rendered on a miss), its displayed name, the command, obsgen's own code (by
+  content), every installed file of each dependency distribution (its RECORD plus
   size, mtime, ctime and inode of each file it lists: an edit anywhere in a dependency changes the
   ctime even when size and mtime are put back) and the Python build.
 - An entry holds its own key, the command and a SHA-256 of its content; anything that does not
@@ -21,8 +21,8 @@ always on a spec that did not change. The cache may save time, never change an a
 
 Set ``OBSGEN_NO_CACHE=1`` to turn it off; ``OBSGEN_CACHE_DIR`` moves it.
 
-This module must stay cheap to import: the fast path exists to avoid importing pydantic and jinja2
-(and obsgen modules that import them).
+This module must stay cheap to import: the fast path exists to avoid importing pydantic (and obsgen modules
+that import it).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # the obsgen package (this mo
 # Import names of every distribution obsgen needs at run time, with their own dependencies
 # (tests/test_cache.py checks this against the installed metadata of obsgen's requirements).
 _DEPENDENCIES = (
-    "pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection", "yaml", "jinja2",
-    "markupsafe", "attr", "click", "jsonschema", "jsonschema_specifications", "referencing", "rpds",
+    "pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection", "yaml",
+    "attr", "click", "jsonschema", "jsonschema_specifications", "referencing", "rpds",
     "promql_parser", "re2",
 )
 # Import name -> distribution name, where they differ.
@@ -81,7 +81,7 @@ def cache_dir() -> Path:
 
 @cache
 def code_fingerprint() -> str:
-    """Hash of obsgen's code and templates, the dependencies' installed files, and the Python build."""
+    """Hash of obsgen's code, the dependencies' installed files, and the Python build."""
     digest = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{sys.implementation.cache_tag}\0".encode())
     for label, path in code_files():
         digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -91,14 +91,9 @@ def code_fingerprint() -> str:
 
 
 def code_files() -> list[tuple[str, Path]]:
-    """Every file of obsgen's package and of its templates (followed if a link), as (label, path)."""
-    templates = _PACKAGE / "templates"
-    files: list[tuple[str, Path]] = []
-    for root in (_PACKAGE, templates.resolve()):
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                files.append((str(path.relative_to(root)), path))
-    return files
+    """Every file of obsgen's package, as (label, path)."""
+    return [(str(path.relative_to(_PACKAGE)), path) for path in sorted(_PACKAGE.rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts]
 
 
 def _dependency_state(name: str) -> str:

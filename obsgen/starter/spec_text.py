@@ -1,7 +1,7 @@
 """The starter spec's text: a commented spec that validates and renders as written.
 
 Every value (names from flags, policies and dimensions from a Collector config) is written by the real
-YAML serialiser (``obsgen.emit.templates.dump_yaml``, the YAML-value sink of ``obsgen.emit.escape``'s table), so a
+YAML serialiser (``obsgen.emit.commented_yaml.dump_yaml``, the YAML-value sink of ``obsgen.emit.escape``'s table), so a
 service called ``null``, ``123`` or ``a: b`` stays a string key; every comment that carries outside text
 goes through ``obsgen.emit.escape.yaml_comment`` after the characters no comment can hold are shown escaped.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from obsgen.emit.commented_yaml import dump_yaml
 from obsgen.emit.escape import text_problem, yaml_comment
-from obsgen.emit.templates import dump_yaml
 from obsgen.spec.models import Stack
 from obsgen.starter.collector_import import Imported, Skipped
 

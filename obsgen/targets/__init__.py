@@ -1,7 +1,7 @@
 """Targets: pure functions from a plan to artifacts, one module per artifact family.
 
 A target is registered here by module path and imported only when a render needs it, so
-``obsgen validate`` does not pay for the dashboard builders or jinja2. A new target plugs in with one line.
+``obsgen validate`` does not pay for the dashboard builders. A new target plugs in with one line.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import ROOT
 
 # What `pip install .` and the hooks read; everything else in the checkout is irrelevant to them.
-HOOK_SOURCE_PATHS = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "obsgen", "templates")
+HOOK_SOURCE_PATHS = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "obsgen")
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "obsgen tests", "GIT_AUTHOR_EMAIL": "tests@obsgen.invalid",
                 "GIT_COMMITTER_NAME": "obsgen tests", "GIT_COMMITTER_EMAIL": "tests@obsgen.invalid"}
 
@@ -46,8 +46,7 @@ def hook_source(tmp_path_factory: pytest.TempPathFactory) -> HookSource:
     listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", *HOOK_SOURCE_PATHS)
     for name in filter(None, listed.split("\0")):
         source = ROOT / name
-        # a symlink stays one (obsgen/templates -> ../templates); a tracked file deleted in the
-        # working tree is left out
+        # a symlink stays one; a tracked file deleted in the working tree is left out
         if source.is_symlink() or source.is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, repo / name, follow_symlinks=False)

@@ -93,20 +93,6 @@ class Config:
     exporters: list[Component] = field(default_factory=list)
     pipelines: list[Pipeline] = field(default_factory=list)
 
-    def context(self) -> dict[str, object]:
-        """Template context."""
-        return {
-            "title": self.title,
-            "extensions": self.extensions,
-            "receivers": self.receivers,
-            "processors": self.processors,
-            "connectors": self.connectors,
-            "exporters": self.exporters,
-            "service_extensions": [c.id for c in self.extensions],
-            "telemetry": telemetry(),
-            "pipelines": self.pipelines,
-        }
-
 
 class Ids:
     """Component ids for the pinned version (the rename table lives in obsgen.targets.collector.strict.config)."""

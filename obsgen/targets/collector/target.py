@@ -19,7 +19,6 @@ from functools import partial
 
 from obsgen.check.strict import StrictError
 from obsgen.emit.artifacts import Artifact, header_lines
-from obsgen.emit.templates import render_template
 from obsgen.plan import Plan
 from obsgen.spec.versions import version_tuple
 from obsgen.targets.collector.components import (
@@ -39,9 +38,9 @@ from obsgen.targets.collector.components import (
     tempo_exporter,
 )
 from obsgen.targets.collector.strict.config import validate_collector_config
+from obsgen.targets.collector.text import config_text
 
 DIRECTORY = "otel-collector"
-TEMPLATE = "collector/config.yaml.j2"
 
 
 def _checker(version: tuple[int, int, int]) -> partial[list[StrictError]]:
@@ -139,7 +138,7 @@ def sampler(plan: Plan) -> Config:
 
 
 def _artifact(plan: Plan, name: str, cfg: Config) -> Artifact:
-    text = header_lines(plan.spec_file) + render_template(TEMPLATE, **cfg.context())
+    text = header_lines(plan.spec_file) + config_text(cfg)
     return Artifact(f"{DIRECTORY}/{name}", text, _checker(version_tuple(plan.spec.stack.collector)))
 
 

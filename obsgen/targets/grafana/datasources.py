@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 
 from obsgen.emit.artifacts import Artifact, header_lines
-from obsgen.emit.templates import render_template
+from obsgen.emit.commented_yaml import CommentedYaml
 from obsgen.plan import Plan, naming
 from obsgen.targets.grafana.provider import render_provider
 from obsgen.targets.grafana.provisioning import escape_strings
@@ -26,6 +26,10 @@ except ImportError:  # pragma: no cover - depends on which modules are installed
 quote: Callable[[str], str] = _promql_quote
 
 PATH = "grafana/provisioning/datasources/datasources.yaml"
+COMMENTS = (
+    "Datasource UIDs are fixed by the spec: dashboards, alerts and the links below refer to them.",
+    "Grafana expands environment variables in this file, so every literal dollar sign is written doubled.",
+)
 
 TEMPO_NAME = "Tempo"
 LOKI_NAME = "Loki"
@@ -206,8 +210,9 @@ def datasources(plan: Plan) -> list[dict[str, object]]:
 
 def render_datasources(plan: Plan) -> Artifact:
     """``grafana/provisioning/datasources/datasources.yaml``."""
-    text = header_lines(plan.spec_file) + render_template(
-        "grafana/datasources.yaml.j2", datasources=escape_strings(datasources(plan)))
+    body = (CommentedYaml().comments(COMMENTS).entry("apiVersion", 1).blank()
+            .entry("datasources", escape_strings(datasources(plan)), value_indent=0))
+    text = header_lines(plan.spec_file) + body.text()
     return Artifact(PATH, text, validate_datasources_file)
 
 

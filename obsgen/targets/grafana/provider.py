@@ -8,13 +8,14 @@ refused and a dashboard removed from the directory is removed from Grafana.
 from __future__ import annotations
 
 from obsgen.emit.artifacts import Artifact, header_lines
-from obsgen.emit.templates import render_template
+from obsgen.emit.commented_yaml import CommentedYaml
 from obsgen.plan import Plan
 from obsgen.targets.grafana.provisioning import escape_strings
 from obsgen.targets.grafana.strict import validate_dashboard_provider_file
 
 PATH = "grafana/provisioning/dashboards/dashboards.yaml"
 UPDATE_INTERVAL_SECONDS = 30
+COMMENT = "Dashboards are code: edits in the UI are refused; change the spec and render again."
 
 
 def provider(plan: Plan) -> dict[str, object]:
@@ -36,5 +37,7 @@ def provider(plan: Plan) -> dict[str, object]:
 def render_provider(plan: Plan) -> Artifact:
     """The dashboard provider file, checked by the strict provider model."""
     providers = escape_strings([provider(plan)])
-    text = header_lines(plan.spec_file) + render_template("grafana/dashboards.yaml.j2", providers=providers)
+    body = (CommentedYaml().comment(COMMENT).entry("apiVersion", 1).blank()
+            .entry("providers", providers, value_indent=0))
+    text = header_lines(plan.spec_file) + body.text()
     return Artifact(PATH, text, validate_dashboard_provider_file)

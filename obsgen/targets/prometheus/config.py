@@ -8,7 +8,7 @@ jobs are the ones the CollectorDown alert watches (``naming.collector_jobs``).
 from __future__ import annotations
 
 from obsgen.emit.artifacts import Artifact, header_lines
-from obsgen.emit.templates import render_template
+from obsgen.emit.commented_yaml import CommentedYaml
 from obsgen.plan import Plan, naming
 from obsgen.targets.collector.components import SCRAPE_ENDPOINT, TELEMETRY_PORT
 from obsgen.targets.prometheus.rules.model import EVALUATION_INTERVAL, RULES_DIR
@@ -71,5 +71,5 @@ def document(plan: Plan) -> dict[str, object]:
 def render(plan: Plan) -> list[Artifact]:
     """The one configuration file."""
     notes = [f"Prometheus {plan.spec.stack.prometheus} for {plan.name}; run it with these flags:", *flags(plan)]
-    body = render_template("prometheus/rules.yaml.j2", notes=notes, document=document(plan))
-    return [Artifact(PATH, header_lines(plan.spec_file) + body)]
+    body = CommentedYaml().comments(notes).block(document(plan))
+    return [Artifact(PATH, header_lines(plan.spec_file) + body.text())]

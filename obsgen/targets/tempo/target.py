@@ -16,7 +16,7 @@ import yaml
 
 from obsgen.check.strict import StrictError
 from obsgen.emit.artifacts import Artifact, header_lines
-from obsgen.emit.templates import render_template
+from obsgen.emit.commented_yaml import CommentedYaml
 from obsgen.plan import Plan, naming
 from obsgen.plan.service_graph import DATABASE_NAME_ATTRIBUTES, PEER_ATTRIBUTES
 from obsgen.spec.models import S3Storage
@@ -292,8 +292,13 @@ def render_text(plan: Plan) -> str:
         header = literal(header)
         notes = [literal(n) for n in notes]
         blocks = [Section(b.key, b.value, literal(b.comment)) for b in blocks]
-    body = render_template("tempo/tempo.yaml.j2", notes=notes, sections=blocks)
-    return header + body
+    out = CommentedYaml().comments(notes)
+    for block in blocks:
+        out.blank()
+        if block.comment:
+            out.comment(block.comment)
+        out.entry(block.key, block.value)
+    return header + out.text()
 
 
 def check(text: str, major: int, expand_env: bool, doc: object) -> list[StrictError]:
