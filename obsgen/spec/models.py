@@ -481,7 +481,8 @@ class Policy(SpecModel):
     share: Annotated[Float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
     """Inside a composite only: percent of the composite budget."""
 
-    model_config = ConfigDict(populate_by_name=False, extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
+    model_config = ConfigDict(populate_by_name=False, extra="forbid", frozen=True, allow_inf_nan=False,
+                              defer_build=True)
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Policy:
