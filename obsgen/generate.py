@@ -123,12 +123,13 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
         return result
     shown = display or str(path)
     names = targets if targets is not None else registry.names()
-    there = [n for n in names if n in RENDERED_IN_BACKGROUND]
-    # the second process starts first, so that everything else here (the traffic-model check included)
-    # runs while it works
-    job = background.start(partial(render_targets, plan, there)) if there else None
+    there = [n for n in names if n in RENDERED_IN_BACKGROUND] if plan.spec.traffic is not None else []
+    # The second process starts first, so that everything else here runs while it works. It also runs the
+    # traffic-model check (OBS426): both read the synthetic model, which it then imports once.
+    job = background.start(partial(simulated, plan, loaded, there)) if there else None
     try:
-        result.diagnostics.extend(traffic_slos.check(plan.spec, loaded))
+        if job is None:
+            result.diagnostics.extend(traffic_slos.check(plan.spec, loaded))
         return _generate(result, plan, shown, [n for n in names if n not in there], job)
     except UnsafeText as exc:  # the spec checks should have refused this text where it was written
         result.diagnostics.append(Diagnostic("OBS705", f"spec text cannot be written safely: {exc}", file=shown,
@@ -140,25 +141,37 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
 
 
 # Targets rendered in a second process (``obsgen.emit.background``) while the others render and are checked
-# here: pure, read by no other target, and slow for their size. sampling-report.md simulates ~5,000 traces,
-# the largest single piece of a shop render (benchmarks/README.md, "Shop render --check").
+# here: pure, read by no other target, and slow for their size. sampling-report.md simulates ~3,000 traces,
+# the largest single piece of a shop render (benchmarks/README.md, "Shop render --check"). Only a spec with a
+# traffic model has a report to render.
 RENDERED_IN_BACKGROUND = frozenset({"sampling-report"})
 
 
 def render_targets(plan: Plan, names: list[str]) -> list[Artifact]:
-    """The artifacts of the targets ``names``, in order. Pure: the work of the second process."""
+    """The artifacts of the targets ``names``, in order."""
     from obsgen import targets as registry
 
     return [a for n in names for a in registry.load(n)(plan)]
 
 
+def simulated(plan: Plan, loaded: LoadedSpec, names: list[str]) -> tuple[list[Artifact], list[Diagnostic]]:
+    """What reads the synthetic traffic model: the artifacts of the targets ``names`` and the traffic-model
+    check's diagnostics (OBS426). Pure: the work of the second process."""
+    return render_targets(plan, names), traffic_slos.check(plan.spec, loaded)
+
+
 def _generate(result: Result, plan: Plan, shown: str, names: list[str],
-              job: background.Job[list[Artifact]] | None) -> Result:
-    """Render the targets ``names``, take ``job``'s artifacts, and check them all."""
+              job: background.Job[tuple[list[Artifact], list[Diagnostic]]] | None) -> Result:
+    """Render and check the targets ``names``, then take ``job``'s artifacts and diagnostics and check those."""
     artifacts = render_targets(plan, names)
+    checked = check_artifacts(plan, artifacts, shown)  # while the second process still works
     if job is not None:
-        artifacts += job.join()
-    checked = check_artifacts(plan, artifacts, shown)
+        there, diagnostics = job.join()
+        result.diagnostics += diagnostics
+        artifacts += there
+        checked_there = check_artifacts(plan, there, shown)
+        checked = Checked(checked.diagnostics + checked_there.diagnostics, checked.facts + checked_there.facts,
+                          checked.lint + checked_there.lint)
     result.diagnostics += checked.diagnostics
     if "compose" in names and result.loaded is not None:  # a target leaves nothing out without saying so
         from obsgen.targets.compose import omissions
