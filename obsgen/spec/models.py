@@ -7,6 +7,7 @@ needs that the user did not say is derived in ``obsgen.plan``, not here.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
@@ -555,7 +556,7 @@ class Sampling(SpecModel):
     """Safety factor on the buffer size."""
     route_attribute: AttributeKey = "http.route"
     """Attribute that carries the endpoint route (used by critical_endpoints)."""
-    policies: list[Policy] = Field(default_factory=lambda: list(DEFAULT_POLICIES))
+    policies: list[Policy] = Field(default_factory=lambda: list(default_policies()))
     """Policies in order; a trace is kept when any keeps it and no drop policy drops it.
 
     Default: keep every trace with an error span (`errors-always`) and 10% of the rest by trace id
@@ -563,11 +564,16 @@ class Sampling(SpecModel):
     write `[{name: keep-all, always_sample: true}]` when that is what you want."""
 
 
-DEFAULT_POLICIES: tuple[Policy, ...] = (
-    Policy(name="errors-always", errors=True),
-    Policy(name="baseline", probabilistic=ProbabilisticPolicy(percentage=10)),
-)
-"""What a spec without ``sampling.policies`` keeps: every error trace plus a 10% baseline."""
+@cache
+def default_policies() -> tuple[Policy, ...]:
+    """What a spec without ``sampling.policies`` keeps: every error trace plus a 10% baseline.
+
+    Built on first use, not at import: making a Policy builds its validator (and, recursively, those of
+    every policy type), which a spec that lists its own policies never needs apart from Spec's."""
+    return (
+        Policy(name="errors-always", errors=True),
+        Policy(name="baseline", probabilistic=ProbabilisticPolicy(percentage=10)),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -123,7 +123,7 @@ def _sampling(starter: Starter) -> list[str]:
     imported = starter.imported
     lines = ["", "# Tail sampling: a trace is kept when any policy keeps it and no drop policy drops it."]
     section: dict[str, object] = {"decision_wait": "10s"}
-    # obsgen's DEFAULT_POLICIES, written out so the user sees (and edits) what is kept
+    # obsgen's default_policies(), written out so the user sees (and edits) what is kept
     policies: list[dict[str, object]] = [{"name": "errors-always", "errors": True},
                                          {"name": "baseline", "probabilistic": {"percentage": 10}}]
     if imported is not None:
