@@ -33,7 +33,7 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import PY, _table  # noqa: E402
+from benchmarks.run import PY, _table, bench_env, warm_bytecode  # noqa: E402
 from benchmarks.run import ROOT as _ROOT  # noqa: E402
 from benchmarks.synth import write_spec  # noqa: E402
 from benchmarks.variant import PIECES  # noqa: E402
@@ -58,7 +58,7 @@ def run(cmd: list[str]) -> Sample:
     child's, which the hook writes at exit: the parent's own)."""
     with tempfile.TemporaryDirectory() as tmp:
         child_cpu = Path(tmp) / "child-cpu"
-        env = dict(os.environ, OBSGEN_NO_CACHE="1", OBSGEN_BENCH_CHILD_CPU=str(child_cpu))
+        env = bench_env(OBSGEN_NO_CACHE="1", OBSGEN_BENCH_CHILD_CPU=str(child_cpu))
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--shop-rounds", type=int, default=10)
     parser.add_argument("--services", type=int, default=1000)
     args = parser.parse_args()
+    warm_bytecode()
     load_before = os.getloadavg()[0]
     times = measure(args.rounds, args.services)
     # shop is cheap: extra rounds of it alone narrow its medians

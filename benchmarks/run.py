@@ -7,7 +7,7 @@ Cold CLI: whole-process wall time of `obsgen validate` and `obsgen render --chec
 import floors (`python -c pass`, `import obsgen`, the dependencies' own import). Scale: `obsgen validate`
 and `obsgen render` (into an empty directory) of synthetic specs with 10, 100 and 1,000 services, each a
 whole process: wall time, peak memory (proportional set size summed over the process and the child it
-forks to check artifacts, sampled every 50 ms; and the largest single process' peak RSS, which counts
+forks for the sampling report, sampled every 50 ms; and the largest single process' peak RSS, which counts
 pages the two share), and the growth exponent between 100 and 1,000 (log(t1000 / t100) / log(10); 1.0
 is linear), for the whole process and for ``generate()`` alone (start-up is a fixed cost that flatters
 the whole-process figure).
@@ -32,6 +32,23 @@ from benchmarks.synth import write_spec  # noqa: E402
 
 PY = sys.executable
 DEPS_IMPORT = "import pydantic, yaml, click"
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    """The environment of a measured process: this one's, without ``PYTHONDONTWRITEBYTECODE``.
+
+    Any non-empty value of that variable (even "0") stops Python writing bytecode, so every module changed since
+    its last .pyc is compiled again in every run: not what an installed obsgen does, and tens of milliseconds
+    after an edit. The machines obsgen is developed on set it; ``warm_bytecode`` writes the .pyc files first."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    return env
+
+
+def warm_bytecode() -> None:
+    """Write every obsgen module's .pyc (as the first run after an install does) before anything is timed."""
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "obsgen")], check=True, env=bench_env(),
+                   stdout=subprocess.DEVNULL)
 
 def _tree(root: int) -> list[int]:
     """``root`` and its descendants (obsgen checks artifacts in a forked child)."""
@@ -67,7 +84,7 @@ def run(cmd: list[str], sample_memory: bool) -> tuple[float, float, float]:
     proportional set size summed over the process and its children (obsgen checks artifacts in a
     forked child), sampled every 50 ms. Sampling reads page tables, so timed runs do not sample.
     Also the largest single process' peak RSS (which counts the pages the two share)."""
-    env = dict(os.environ, OBSGEN_NO_CACHE="1")
+    env = bench_env(OBSGEN_NO_CACHE="1")
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: nobody reads while it runs
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
@@ -104,13 +121,13 @@ print(time.perf_counter() - start)
 def generate_seconds(spec: Path) -> float:
     """Wall seconds of ``generate(spec)`` in a fresh process, after importing ``obsgen.generate``."""
     proc = subprocess.run([PY, "-c", _GENERATE_ONLY, str(spec)], cwd=ROOT, capture_output=True, text=True,
-                          check=True, env=dict(os.environ, OBSGEN_NO_CACHE="1"))
+                          check=True, env=bench_env(OBSGEN_NO_CACHE="1"))
     return float(proc.stdout.split()[-1])
 
 
 def _time_cmd(cmd: list[str], runs: int, cwd: Path, extra_env: dict[str, str]) -> tuple[float, float]:
     samples = []
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0", **extra_env)
+    env = bench_env(**extra_env)
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
@@ -126,7 +143,7 @@ def cold_cli(runs: int) -> list[tuple[str, float, float]]:
         uncached = {"OBSGEN_NO_CACHE": "1"}
         for command in ("render", "validate"):  # fill the cache, as the first hook run of the day would
             subprocess.run([*obsgen, command, "specs/shop.yaml"], cwd=ROOT, capture_output=True, check=False,
-                           env=dict(os.environ, **cached))
+                           env=bench_env(**cached))
         commands = {
             "python -c pass": ([PY, "-c", "pass"], {}),
             "python -c 'import obsgen'": ([PY, "-c", "import obsgen"], {}),
@@ -179,6 +196,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and sizes 10 and 100 only")
     args = parser.parse_args()
     runs = 3 if args.quick else 10
+    warm_bytecode()
     cli = cold_cli(runs)
     floor = dict((n, m) for n, m, _ in cli)["import floor of dependencies"]
     print(f"## Cold CLI (median of {runs} runs, whole process)\n")
