@@ -237,7 +237,8 @@ def measure(binary: Path, rule_file: Path, measured: list[str], tsdb: Path, roun
                 load.append(os.getloadavg()[0])
             if all(len(v) >= rounds + 1 for v in seen.values()):
                 break
-            if time.monotonic() - started > 60 * (rounds + 10):
+            longest = max((float(g["interval"]) for g in groups), default=60.0)
+            if time.monotonic() - started > longest * (rounds + 2) + 600:
                 raise SystemExit(f"groups not evaluated {rounds + 1} times in time: "
                                  f"{ {k: len(v) for k, v in seen.items()} }\n{prom.log_tail()}")
         cpu_end = prom.own_metrics(["process_cpu_seconds_total"])["process_cpu_seconds_total"]
