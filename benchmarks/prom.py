@@ -41,14 +41,18 @@ def find_prometheus() -> Path | None:
 class Prometheus(ServerHandle):
     """``with Prometheus(binary, rule_files, target, scrape_interval="15s") as prom: ...``"""
 
-    def __init__(self, binary: Path, rule_files: Sequence[Path], target: str, scrape_interval: str = "15s",
-                 scrape_timeout: str | None = None) -> None:
+    def __init__(self, binary: Path, rule_files: Sequence[Path], target: str | None, scrape_interval: str = "15s",
+                 scrape_timeout: str | None = None, data_dir: Path | None = None,
+                 extra_args: Sequence[str] = ()) -> None:
+        """``target`` None: no scrape job; ``data_dir``: an existing TSDB (kept on exit), else a fresh one."""
         self.binary = binary
         self.rule_files = [Path(p).resolve() for p in rule_files]
         self.target = target
         self.scrape_interval = scrape_interval
         self.scrape_timeout = scrape_timeout or scrape_interval
         self.workdir = Path(tempfile.mkdtemp(prefix="obsgen-prom-"))
+        self.data_dir = data_dir or self.workdir / "data"
+        self.extra_args = list(extra_args)
         self.port = 0
         self._server: Server | None = None
 
@@ -58,14 +62,16 @@ class Prometheus(ServerHandle):
             "global": {"scrape_interval": self.scrape_interval, "scrape_timeout": self.scrape_timeout,
                        "evaluation_interval": "1m"},
             "rule_files": [str(p) for p in self.rule_files],
-            "scrape_configs": [{"job_name": "synthetic", "static_configs": [{"targets": [self.target]}]}],
+            "scrape_configs": [{"job_name": "synthetic", "static_configs": [{"targets": [self.target]}]}]
+            if self.target else [],
         }
         (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
         self.port = free_port()
         self._server = Server("prometheus", [
             str(self.binary), f"--config.file={self.workdir / 'prometheus.yml'}",
-            f"--storage.tsdb.path={self.workdir / 'data'}", f"--web.listen-address={LOOPBACK}:{self.port}",
-            "--log.level=warn"], self.workdir / "prometheus.log", self.url + "/-/ready", stop_timeout=STOP_TIMEOUT)
+            f"--storage.tsdb.path={self.data_dir}", f"--web.listen-address={LOOPBACK}:{self.port}",
+            "--log.level=warn", *self.extra_args],
+            self.workdir / "prometheus.log", self.url + "/-/ready", stop_timeout=STOP_TIMEOUT)
         try:
             self._server.start(READY_TIMEOUT)
         except BaseException:

@@ -32,6 +32,7 @@ from obsgen.targets.prometheus.rules.common import (
 )
 from obsgen.targets.prometheus.rules.model import (
     BASE_WINDOW_MINUTES,
+    EVALUATION_INTERVAL,
     Alert,
     BurnTier,
     Group,
@@ -52,6 +53,13 @@ from obsgen.targets.prometheus.rules.model import (
 AVAILABILITY, LATENCY = "availability", "latency"
 BASE = window_text(BASE_WINDOW_MINUTES)
 FOR = {naming.SEVERITY_PAGE: "2m", naming.SEVERITY_TICKET: "15m"}
+PERIOD_INTERVAL = "3m"
+"""Interval of a window ratio no alert reads (the SLO window's own, 30d): read by the period burn rate and the
+dashboards only, where a 30d ratio moves little in minutes, and the costliest rule by far (30 days of one-minute
+samples of every SLO's two 5m series: ~58 M samples at 668 SLOs; benchmarks/long_windows.py). Kept under
+Prometheus' default 5m lookback (``--query.lookback-delta``, cmd/prometheus/main.go) with room for the
+evaluation itself, so an instant read (the period burn rate, a stat panel) always finds the last sample: at 5m
+the series would vanish from each write's scheduled time until it is appended, seconds later."""
 SYNTHETIC_SPAN = "obsgen-synthetic"
 REQUESTS_PER_MINUTE = 1200.0
 
@@ -129,6 +137,12 @@ def window_rules(plan: Plan) -> list[tuple[str, Recording]]:
                     f"sum_over_time({selector(requests, only)}[{window}])")
         out.append((window, Recording(rec("slo", "sli_error", window), expr)))
     return out
+
+
+def alert_windows(plan: Plan) -> set[str]:
+    """Every window a burn-rate alert reads: their ratios keep the 1m interval (the others take
+    PERIOD_INTERVAL). The SLO window itself is never one: the longest tier is a tenth of it (burn_tiers)."""
+    return {w for slo in plan.slos for tier in naming.burn_tiers(slo.window) for w in (tier.long, tier.short)}
 
 
 def span_metrics_delivery(plan: Plan) -> prometheus_compat.Delivery:
@@ -263,7 +277,10 @@ def slo_groups(plan: Plan) -> tuple[Group, ...]:
                 sli += sli_recordings(plan, service, slo, kind)
                 objectives.append(slo_meta.objective_recording(plan, service, slo, kind, budget(slo, kind)))
     groups = [*_chunked(f"{plan.name}-slo-sli", sli), *_chunked(f"{plan.name}-slo-objectives", objectives)]
-    groups += [Group(f"{plan.name}-slo-window-{window}", (rule,)) for window, rule in window_rules(plan)]
+    alerting = alert_windows(plan)
+    groups += [Group(f"{plan.name}-slo-window-{window}", (rule,),
+                     EVALUATION_INTERVAL if window in alerting else PERIOD_INTERVAL)
+               for window, rule in window_rules(plan)]
     groups.append(Group(f"{plan.name}-slo-period-burn-rates", tuple(
         slo_meta.period_burn_rate_recording(plan, w) for w in dict.fromkeys(s.window for s in plan.slos))))
     groups.append(Group(f"{plan.name}-slo-alerts",
