@@ -237,6 +237,7 @@ def test_prometheus_runs_with_the_flags_the_rendered_header_names(observed: dict
     assert "--enable-feature=exemplar-storage" in flags
     remote_write = observed["spec"] != "large"  # large delivers by scrape (collector.metrics_export)
     assert ("--web.enable-remote-write-receiver" in flags) == remote_write
+    assert "--storage.tsdb.retention.time=31d" in flags  # every e2e spec has a 30d SLO: the real server takes it
 
 
 def test_every_recording_rule_produces_series(observed: dict[str, Any]) -> None:

@@ -140,7 +140,8 @@ def test_leftover_hosts_finds_what_a_rewrite_missed() -> None:
 
 def test_prometheus_rewrite_and_header_flags() -> None:
     text = (ROOT / "tests/golden/scaleout/prometheus/prometheus.yaml").read_text(encoding="utf-8")
-    assert loopback.server_flags(text) == ["--web.enable-remote-write-receiver", "--enable-feature=exemplar-storage"]
+    assert loopback.server_flags(text) == ["--web.enable-remote-write-receiver", "--enable-feature=exemplar-storage",
+                                           "--storage.tsdb.retention.time=31d"]
     targets = loopback.ScrapeTargets("127.0.0.1:10", ["127.0.0.1:11", "127.0.0.1:12"], None)
     out = loopback.rewrite_prometheus(yaml.safe_load(text), targets, "10s")
     jobs = {j["job_name"]: j for j in out["scrape_configs"]}
@@ -149,7 +150,8 @@ def test_prometheus_rewrite_and_header_flags() -> None:
                                        "static_configs": [{"targets": ["127.0.0.1:11", "127.0.0.1:12"]}]}
     assert out["rule_files"] == ["rules/*.yaml"]
     large = (ROOT / "tests/golden/large/prometheus/prometheus.yaml").read_text(encoding="utf-8")
-    assert loopback.server_flags(large) == ["--enable-feature=exemplar-storage"]  # scrape delivery: no receiver
+    # scrape delivery: no receiver
+    assert loopback.server_flags(large) == ["--enable-feature=exemplar-storage", "--storage.tsdb.retention.time=31d"]
     out = loopback.rewrite_prometheus(yaml.safe_load(large), loopback.ScrapeTargets("127.0.0.1:10", [],
                                                                                     "127.0.0.1:20"), "10s")
     assert [j["static_configs"] for j in out["scrape_configs"]] == [[{"targets": ["127.0.0.1:10"]}],

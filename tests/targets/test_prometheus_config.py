@@ -70,3 +70,25 @@ def test_promtool_accepts_the_config_of_both_layouts(promtool: str, tmp_path: Pa
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "SUCCESS" in proc.stdout + proc.stderr and "rules found" in proc.stdout + proc.stderr
+
+
+def _header_flags(tmp_path: Path, slos: str) -> list[str]:
+    from tests.e2e.loopback import server_flags
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"services:\n  api:\n    endpoints: [GET /a]\n    slos:\n{slos}" if slos else "services: {api: {}}\n",
+                    encoding="utf-8")
+    return server_flags(_artifacts(spec)["prometheus/prometheus.yaml"])
+
+
+@pytest.mark.parametrize(("slos", "retention"), [
+    ("      - {name: a, availability: 99.9}\n", "31d"),  # the default 30d window: the whole window, and a day
+    ("      - {name: a, availability: 99.9, window: 28d}\n      - {name: b, availability: 99, window: 7d}\n", "29d"),
+    ("      - {name: a, availability: 99.9, window: 36h}\n", None),  # 15d, Prometheus' default, keeps it
+    ("", None),
+])
+def test_retention_keeps_the_longest_slo_window(tmp_path: Path, slos: str, retention: str | None) -> None:
+    """Prometheus keeps 15 days unless told (v3.5.0 cmd/prometheus/main.go defaultRetentionString): a 30d
+    window's ratio would read half its window. The e2e runs the real Prometheus with these header flags."""
+    found = [f for f in _header_flags(tmp_path, slos) if f.startswith("--storage.tsdb.retention.time=")]
+    assert found == ([f"--storage.tsdb.retention.time={retention}"] if retention else [])
