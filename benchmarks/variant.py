@@ -1,6 +1,6 @@
 """Run the ``obsgen`` command with pieces of speed machinery switched off (a benchmark-only hook).
 
-    python -m benchmarks.variant --off emitters,background -- render --check specs/shop.yaml
+    python -m benchmarks.variant --off emitters -- render --check specs/shop.yaml
 
 Each piece is replaced by the reference path it stands in for, so a run without it does exactly the
 same work the slow way (the output is byte-identical: the differential tests prove the two paths
@@ -8,8 +8,6 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
 
 - ``emitters``: YAML through PyYAML's emitter (``dump_yaml_reference``), JSON through ``json.dumps``
   with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
-- ``background``: the sampling report rendered in this process (``OBSGEN_JOBS=1``) instead of a forked child
-  (``obsgen/emit/background.py``).
 - ``documents`` (a before/after switch, not in ``PIECES``): artifacts carry no document
   (``Artifact.document``), so every check parses its artifact's text back, as before issue 15's change.
 """
@@ -17,14 +15,12 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import importlib
 import json
-import os
 import sys
 
-PIECES = ("emitters", "background")
+PIECES = ("emitters",)
 # Not speed machinery of issue 15's list, but switchable the same way for before/after measurements.
 EXTRA = ("documents",)
 
@@ -60,26 +56,6 @@ def switch_off(pieces: set[str]) -> None:
         fast_yaml, fast_json = artifacts.yaml_document, artifacts.json_document  # type: ignore[attr-defined]
         artifacts.yaml_document = lambda data: (fast_yaml(data)[0], None)  # type: ignore[attr-defined]
         artifacts.json_document = lambda data: (fast_json(data)[0], None)  # type: ignore[attr-defined]
-    if "background" in pieces:
-        os.environ["OBSGEN_JOBS"] = "1"
-
-
-def _record_children_cpu(path: str) -> None:
-    """At exit, write the CPU seconds of the reaped children (obsgen's report child) to ``path``.
-
-    The benchmark takes the whole tree's CPU from ``wait4``; tree minus children is this process's own
-    CPU, the critical path when a second core is free. The forked child runs the same atexit handlers
-    only if it exits normally (it ends with ``os._exit``); the pid check keeps it out either way.
-    """
-    me = os.getpid()
-
-    def write() -> None:
-        if os.getpid() == me:
-            times = os.times()
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(f"{times.children_user + times.children_system}\n")
-
-    atexit.register(write)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -91,8 +67,6 @@ def main(argv: list[str] | None = None) -> None:
     pieces = {p for p in ns.off.split(",") if p}
     args = ns.args[1:] if ns.args[:1] == ["--"] else ns.args
     switch_off(pieces)
-    if os.environ.get("OBSGEN_BENCH_CHILD_CPU"):
-        _record_children_cpu(os.environ["OBSGEN_BENCH_CHILD_CPU"])
     cli = _module("obsgen.cli")
     sys.argv = ["obsgen", *args]
     cli.run()  # type: ignore[attr-defined]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,10 +22,9 @@ from obsgen.spec.models import Spec
 
 if TYPE_CHECKING:
     from obsgen.check import crosscheck
-    from obsgen.emit import background
 
-# Imported where used, not here: the checks' modules load in the parent while the forked report child works
-# (``generate``), and the child never needs them.
+# The checks' modules are imported where used: the commands that only plan (sampling, traffic, init's check)
+# never load them.
 
 
 @dataclass
@@ -68,14 +66,6 @@ def load_spec(path: Path, display: str | None = None,
 def plan_spec(path: Path, display: str | None = None, data: bytes | None = None) -> Result:
     """Validate a spec (``data``: its bytes, when the caller read them) and, without errors, build its plan and
     check the plan against the spec's own traffic model (OBS426)."""
-    result = _planned(path, display, data)
-    if result.plan is not None and result.loaded is not None:
-        result.diagnostics.extend(traffic_slos.check(result.plan.spec, result.loaded))
-    return result
-
-
-def _planned(path: Path, display: str | None, data: bytes | None) -> Result:
-    """``plan_spec`` without the traffic-model check (``generate`` runs it while the report renders)."""
     result = Result(path)
     loaded, spec, diags = load_spec(path, display, data)
     result.loaded = loaded
@@ -84,6 +74,7 @@ def _planned(path: Path, display: str | None, data: bytes | None) -> Result:
         return result
     result.plan = build_plan(spec, default_name=path.stem, spec_file=path.name)
     result.diagnostics.extend(budget_diagnostics(result.plan, loaded))
+    result.diagnostics.extend(traffic_slos.check(spec, loaded))
     return result
 
 
@@ -115,63 +106,27 @@ def generate(path: Path, display: str | None = None, targets: list[str] | None =
     exactly those bytes must be rendered, whatever the file holds by now).
     """
     from obsgen import targets as registry
-    from obsgen.emit import background
 
-    result = _planned(path, display, data)
-    plan, loaded = result.plan, result.loaded
-    if plan is None or loaded is None:
+    result = plan_spec(path, display, data)
+    plan = result.plan
+    if plan is None:
         return result
     shown = display or str(path)
     names = targets if targets is not None else registry.names()
-    there = [n for n in names if n in RENDERED_IN_BACKGROUND] if plan.spec.traffic is not None else []
-    # The second process starts first, so that everything else here runs while it works. It also runs the
-    # traffic-model check (OBS426): both read the synthetic model, which it then imports once.
-    job = background.start(partial(simulated, plan, loaded, there)) if there else None
     try:
-        if job is None:
-            result.diagnostics.extend(traffic_slos.check(plan.spec, loaded))
-        return _generate(result, plan, shown, [n for n in names if n not in there], job)
+        return _generate(result, plan, shown, names)
     except UnsafeText as exc:  # the spec checks should have refused this text where it was written
         result.diagnostics.append(Diagnostic("OBS705", f"spec text cannot be written safely: {exc}", file=shown,
                                              hint="a spec check let this text through; please report it"))
         return result
-    finally:
-        if job is not None:
-            job.cancel()  # a no-op once joined; otherwise (a failure, Ctrl-C) no child is left behind
 
 
-# Targets rendered in a second process (``obsgen.emit.background``) while the others render and are checked
-# here: pure, read by no other target, and slow for their size. sampling-report.md simulates ~3,000 traces,
-# the largest single piece of a shop render (benchmarks/README.md, "Shop render --check"). Only a spec with a
-# traffic model has a report to render.
-RENDERED_IN_BACKGROUND = frozenset({"sampling-report"})
-
-
-def render_targets(plan: Plan, names: list[str]) -> list[Artifact]:
-    """The artifacts of the targets ``names``, in order."""
+def _generate(result: Result, plan: Plan, shown: str, names: list[str]) -> Result:
+    """Render and check every target of ``names``."""
     from obsgen import targets as registry
 
-    return [a for n in names for a in registry.load(n)(plan)]
-
-
-def simulated(plan: Plan, loaded: LoadedSpec, names: list[str]) -> tuple[list[Artifact], list[Diagnostic]]:
-    """What reads the synthetic traffic model: the artifacts of the targets ``names`` and the traffic-model
-    check's diagnostics (OBS426). Pure: the work of the second process."""
-    return render_targets(plan, names), traffic_slos.check(plan.spec, loaded)
-
-
-def _generate(result: Result, plan: Plan, shown: str, names: list[str],
-              job: background.Job[tuple[list[Artifact], list[Diagnostic]]] | None) -> Result:
-    """Render and check the targets ``names``, then take ``job``'s artifacts and diagnostics and check those."""
-    artifacts = render_targets(plan, names)
-    checked = check_artifacts(plan, artifacts, shown)  # while the second process still works
-    if job is not None:
-        there, diagnostics = job.join()
-        result.diagnostics += diagnostics
-        artifacts += there
-        checked_there = check_artifacts(plan, there, shown)
-        checked = Checked(checked.diagnostics + checked_there.diagnostics, checked.facts + checked_there.facts,
-                          checked.lint + checked_there.lint)
+    artifacts = [a for n in names for a in registry.load(n)(plan)]
+    checked = check_artifacts(plan, artifacts, shown)
     result.diagnostics += checked.diagnostics
     if "compose" in names and result.loaded is not None:  # a target leaves nothing out without saying so
         from obsgen.targets.compose import omissions
@@ -206,7 +161,7 @@ def check_artifacts(plan: Plan, artifacts: list[Artifact], display: str) -> Chec
     """Parse each artifact back, run its strict model and (rule files) the rule lint, keep its facts.
 
     Each parsed document is reduced to the facts the cross-artifact checks need and dropped at once,
-    so a large render never holds all of them. Pure: safe to run in another process.
+    so a large render never holds all of them.
     """
     from obsgen.check import crosscheck
     from obsgen.spec import rule_lint

@@ -15,7 +15,6 @@ from tests.conftest import ROOT
 
 # piece -> code that fails if the fast path still runs when rendering shop
 PROBES = {
-    "background": "mock.patch('os.fork', side_effect=AssertionError)",
     "emitters": "mock.patch.object(fast, 'block_yaml', side_effect=AssertionError), "
                 "mock.patch.object(fast, 'indented_json', side_effect=AssertionError)",
 }

@@ -9,9 +9,7 @@
   an error diagnostic, the one-line stale advice and the exit code stay.
 - The progress line: a render or validation still running after a second shows
   ``obsgen: rendering SPEC (Ns)`` on stderr, updated each second and erased when done, on a terminal
-  only. It is driven by ``SIGALRM`` rather than a thread: the render forks a child for the sampling report,
-  which obsgen only does from a single-threaded process (``obsgen.emit.background.parallel_allowed``), and a
-  fork does not inherit interval timers (setitimer(2)).
+  only. It is driven by ``SIGALRM`` rather than a thread, so the render runs undisturbed in the main thread.
 """
 
 from __future__ import annotations

@@ -2,6 +2,5 @@
 
 ``reference`` defines obsgen's YAML text; ``fast`` writes the same bytes faster; ``commented_yaml`` writes
 commented YAML documents whose only inputs are comment lines, keys and plain data, each serialised; ``escape``
-has one function per sink; ``readback`` parses rendered YAML back for the strict check; ``background`` renders a
-slow pure target (the sampling report) in a forked child on the second core.
+has one function per sink; ``readback`` parses rendered YAML back for the strict check.
 """
