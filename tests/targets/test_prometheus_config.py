@@ -76,8 +76,8 @@ def _header_flags(tmp_path: Path, slos: str) -> list[str]:
     from tests.e2e.loopback import server_flags
 
     spec = tmp_path / "s.yaml"
-    spec.write_text(f"services:\n  api:\n    endpoints: [GET /a]\n    slos:\n{slos}" if slos else "services: {api: {}}\n",
-                    encoding="utf-8")
+    text = f"services:\n  api:\n    endpoints: [GET /a]\n    slos:\n{slos}" if slos else "services: {api: {}}\n"
+    spec.write_text(text, encoding="utf-8")
     return server_flags(_artifacts(spec)["prometheus/prometheus.yaml"])
 
 
