@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 
 @dataclass(frozen=True, order=True)
 class StrictError:
@@ -31,11 +29,3 @@ def format_loc(loc: tuple[object, ...]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
-
-
-def errors_from_validation(exc: ValidationError, prefix: tuple[object, ...] = ()) -> list[StrictError]:
-    """Convert a pydantic ValidationError into StrictErrors, locations prefixed by ``prefix``."""
-    return [
-        StrictError(format_loc(prefix + tuple(err["loc"])), err["msg"])
-        for err in exc.errors(include_url=False)
-    ]

@@ -19,8 +19,7 @@ Tempo config with ``-config.expand-env``   :func:`envsubst_literal`
 Grafana provisioning file                  :func:`grafana_provisioning`
 Grafana display text (titles, legends)     :func:`grafana_text`
 PromQL string (Prometheus rules)           :func:`promql_string`; regex body: :func:`promql_regex`
-PromQL string in a Grafana query           :func:`grafana_promql_string`, :func:`grafana_promql_regex`,
-                                           :func:`grafana_promql_replacement`
+PromQL string in a Grafana query           :func:`grafana_promql_string`, :func:`grafana_promql_regex`
 LogQL string in a Grafana query            :func:`logql_string`
 TraceQL comparison in a Grafana query      :func:`traceql_equals` (string: :func:`traceql_string`)
 Go template text (alert annotations)       :func:`go_template_text`
@@ -276,14 +275,6 @@ def grafana_promql_string(value: str) -> str:
 def grafana_promql_regex(value: str) -> str:
     """A PromQL string literal holding an (anchored by Prometheus) regex that matches exactly ``value``."""
     return grafana_promql_string(promql_regex(value))
-
-
-def grafana_promql_replacement(value: str) -> str:
-    """A ``label_replace`` replacement literal in a Grafana query that produces exactly ``value``.
-
-    Prometheus expands ``$1``/``${name}`` in replacements, so a literal ``$`` is doubled first.
-    """
-    return grafana_promql_string(value.replace("$", "$$"))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -149,8 +149,3 @@ def graph_edges(spec: Spec) -> tuple[GraphEdge, ...]:
             for edge in edges_of_call(spec, caller, callee):
                 out.setdefault((edge.client, edge.server), edge)
     return tuple(out.values())
-
-
-def edges_from(spec: Spec, caller: str) -> tuple[GraphEdge, ...]:
-    """The edges whose client is ``caller``."""
-    return tuple(e for e in graph_edges(spec) if e.caller == caller)

@@ -37,18 +37,6 @@ def slower_than(traffic: Traffic, service: str, kind: str, span_name: str | None
     return sum(f.per_minute * share for f in flows for le, share in f.latency if le > threshold) / 60
 
 
-def bucket_rates(traffic: Traffic, service: str, kind: str, span_name: str | None,
-                 bounds: list[float]) -> list[tuple[float, float]] | None:
-    """Cumulative per-``le`` rates (``bounds`` plus +Inf), as the recorded bucket series hold them."""
-    flows = _spans(traffic, service, kind, span_name)
-    if not flows:
-        return None
-    out = []
-    for le in [*bounds, math.inf]:
-        out.append((le, sum(f.per_minute * share for f in flows for b, share in f.latency if b <= le) / 60))
-    return out
-
-
 def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
     """Prometheus' bucketQuantile for classic histograms (sorted, monotonic buckets ending in +Inf)."""
     if len(buckets) < 2 or not math.isinf(buckets[-1][0]):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from obsgen.emit.escape import grafana_promql_replacement, grafana_promql_string
+from obsgen.emit.escape import grafana_promql_string
 from obsgen.plan import Plan, PlannedSLO, naming
 from obsgen.spec.durations import Duration
 
@@ -48,11 +48,6 @@ def kind_matcher(label: str, kind: tuple[str, str]) -> str:
     return f"{label}{op}{grafana_promql_string(value)}"
 
 
-def neq(label: str, value: str) -> str:
-    """An inequality matcher with a Grafana-safe literal."""
-    return f"{label}!={grafana_promql_string(value)}"
-
-
 def selector(metric: str, matchers: Sequence[str] = ()) -> str:
     """``metric{m1,m2}`` (or the bare name without matchers)."""
     return f"{metric}{{{','.join(matchers)}}}" if matchers else metric
@@ -76,18 +71,6 @@ def duration(value: Duration) -> str:
 def ratio_or_zero(numerator: str, denominator: str) -> str:
     """``numerator / denominator`` that reads 0 (not "no data") while the numerator has no series yet."""
     return f"({numerator} or {denominator} * 0) / {denominator}"
-
-
-def with_labels(expr: str, labels: Sequence[tuple[str, str]]) -> str:
-    """``expr`` with fixed labels set: ``label_replace(expr, "l", "value", "", "")`` per label."""
-    for label, text in labels:
-        expr = f'label_replace({expr}, "{label}", {grafana_promql_replacement(text)}, "", "")'
-    return expr
-
-
-def constant_series(value: float, labels: Sequence[tuple[str, str]]) -> str:
-    """A one-sample vector with fixed labels."""
-    return with_labels(f"vector({number(value)})", labels)
 
 
 def union(exprs: Sequence[str]) -> str:
@@ -160,11 +143,6 @@ class ServiceGraphQueries:
         """Share of failed calls."""
         return ratio_or_zero(self.failed(matchers, window, group), self.requests(matchers, window, group))
 
-    def client_quantile(self, q: float, matchers: Sequence[str]) -> str:
-        """Latency seen by the caller (the client side exists for databases and externals too)."""
-        bucket = selector(SG.client_bucket, matchers)
-        return f"histogram_quantile({number(q)}, sum by (le) (rate({bucket}[{RATE_INTERVAL}])))"
-
     # -- node graph frames (instant queries over the dashboard range)
 
     def _as_node(self, expr: str, label: str) -> str:
@@ -233,10 +211,6 @@ class RecordedQueries:
         matchers = [eq(naming.SLO_LABEL, slo.name), eq(naming.SLO_KIND_LABEL, kind)]
         return f"sum({selector(naming.recorded('slo', 'sli_error', window), matchers)})"
 
-    def burn_rate(self, slo: PlannedSLO, kind: str, objective: float, window: str) -> str:
-        """How many times faster than sustainable the error budget is being spent."""
-        return f"{self.sli_error(slo, kind, window)} / {number(1 - objective)}"
-
     def window_error(self, slo: PlannedSLO, kind: str) -> str:
         """The error ratio over the SLO's whole window: the series the rules record for it (bad events over
         all events in the window, so weighted by traffic) and the alerts' windows come from.
@@ -249,11 +223,6 @@ class RecordedQueries:
     def compliance(self, slo: PlannedSLO, kind: str) -> str:
         """Share of good events over the SLO's window."""
         return f"1 - {self.window_error(slo, kind)}"
-
-    def budget_remaining(self, slo: PlannedSLO, kind: str, objective: float) -> str:
-        """Share of the window's error budget not yet spent (negative once exhausted)."""
-        return f"1 - {self.window_error(slo, kind)} / {number(1 - objective)}"
-
 
 def slo_objectives(slo: PlannedSLO) -> list[tuple[str, float]]:
     """(slo_kind, objective) pairs of an SLO, availability first."""

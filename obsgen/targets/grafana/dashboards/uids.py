@@ -107,8 +107,3 @@ def dashboard_url(plan: Plan, service_key: str | None, kind: str) -> str:
     templated dashboard on that service (``?var-service=``)."""
     base = plan.spec.backends.grafana.url.rstrip("/")
     return f"{base}/d/{dashboard_uid(plan, service_key, kind)}{_service_query(plan, service_key)}"
-
-
-def dashboard_href(plan: Plan, service_key: str | None, kind: str) -> str:
-    """Grafana-relative path of a dashboard (``/d/<uid>``, a service's with ``?var-service=``)."""
-    return f"/d/{dashboard_uid(plan, service_key, kind)}{_service_query(plan, service_key)}"

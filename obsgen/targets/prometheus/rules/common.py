@@ -114,11 +114,6 @@ def pct(fraction: float) -> str:
     return f"{round(fraction * 100, 10):g}%"
 
 
-def seconds_text(seconds: float) -> str:
-    """A latency threshold for static text (``250ms``, ``1s``, ``2.5s``)."""
-    return f"{round(seconds * 1000, 6):g}ms" if seconds < 1 else f"{round(seconds, 9):g}s"
-
-
 def traffic_guard(plan: Plan, requests: str, on: tuple[str, ...]) -> str:
     """``and on (...) <requests> >= alerting.min_request_rate`` to append to a ratio alert (empty when 0).
 

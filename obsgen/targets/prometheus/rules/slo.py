@@ -78,11 +78,6 @@ def scope_span(service: PlannedService, slo: PlannedSLO) -> str:
     return service.endpoints[0].route.span_name if service.endpoints else SYNTHETIC_SPAN
 
 
-def scope_text(service: PlannedService, slo: PlannedSLO) -> str:
-    """``main-service POST /checkout`` or ``payments-service``."""
-    return f"{service.name} {slo.endpoint.route.span_name}" if slo.endpoint else service.name
-
-
 def sli_recordings(plan: Plan, service: PlannedService, slo: PlannedSLO, kind: str) -> list[Recording]:
     """Events and bad events per second of one SLI over the 5m base window: the only rules per SLO, as
     only their selectors differ between SLOs (every window ratio is one rule over every SLO, window_rules)."""
