@@ -40,7 +40,6 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import product
 
@@ -54,6 +53,8 @@ from obsgen.sampling.synth import (
     _Fail,
     _Server,
     _Walk,
+    cell_latency,
+    itertools_accumulate,
 )
 
 Classes = dict[int, tuple[float, ...]]
@@ -131,7 +132,7 @@ class Odds:
             occurrence = sum(p.occurrence for p in positions)
             share = sum(p.occurrence * _above(p.node.own[0], limit_ns) for p in positions) / occurrence
             return Estimate(share, 0.0, 0)
-        weights = list(_accumulate(p.occurrence for p in positions))
+        weights = itertools_accumulate(p.occurrence for p in positions)
         widest = [_widest(p.node) for p in positions]
         rng = random.Random(seed)
         no_mix = tuple(-1 for _ in self.model.mixes)  # latencies do not depend on the mix values
@@ -293,18 +294,13 @@ def _above(dist: _Dist, bound: int) -> float:
     if bound < 1:
         return 1.0
     if dist.sigma <= 0:
-        return 1.0 if _latency(dist, 0) > bound else 0.0
+        return 1.0 if cell_latency(dist, 0) > bound else 0.0
     first = bisect.bisect_left(_NORMAL, (math.log(bound + 1) - dist.mu) / dist.sigma)
-    while first > 0 and _latency(dist, first - 1) > bound:
+    while first > 0 and cell_latency(dist, first - 1) > bound:
         first -= 1
-    while first < _NORMAL_CELLS and _latency(dist, first) <= bound:
+    while first < _NORMAL_CELLS and cell_latency(dist, first) <= bound:
         first += 1
     return (_NORMAL_CELLS - first) / _NORMAL_CELLS
-
-
-def _latency(dist: _Dist, cell: int) -> int:
-    """``_Walk.latency`` when its uniform draw falls in ``cell``."""
-    return max(1, int(math.exp(dist.mu + dist.sigma * _NORMAL[cell])))
 
 
 def _widest(root: _Server) -> _Draw:
@@ -331,10 +327,3 @@ def _draws(root: _Server) -> list[_Draw]:
 
 def _p99(dist: _Dist) -> float:
     return math.exp(dist.mu + Z99 * dist.sigma)
-
-
-def _accumulate(values: Iterator[float] | list[float]) -> Iterator[float]:
-    total = 0.0
-    for value in values:
-        total += value
-        yield total

@@ -550,8 +550,7 @@ class _Walk:
         self.spans = spans
 
     def latency(self, dist: _Dist) -> int:
-        z = _NORMAL[int(self.rng.random() * _NORMAL_CELLS)]
-        return max(1, int(math.exp(dist.mu + dist.sigma * z)))
+        return cell_latency(dist, int(self.rng.random() * _NORMAL_CELLS))
 
     def fails(self, fail: _Fail) -> bool:
         percent = fail.percent
@@ -595,6 +594,12 @@ class _Walk:
             at = at + self.latency(consumer.own[self.mode]) // 10  # the message waits in the queue a little
             self.server(consumer, at, me)  # a consumer's failure (or its calls') does not fail the producer
         return end, failed
+
+
+def cell_latency(dist: _Dist, cell: int) -> int:
+    """The latency (ns) of a draw whose uniform number falls in normal-table cell ``cell``: what a walk draws,
+    and what ``obsgen.sampling.odds`` reads cell by cell."""
+    return max(1, int(math.exp(dist.mu + dist.sigma * _NORMAL[cell])))
 
 
 def itertools_accumulate(values: object) -> list[float]:
