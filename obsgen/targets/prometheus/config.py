@@ -10,6 +10,7 @@ from __future__ import annotations
 from obsgen.emit.artifacts import Artifact, header_lines
 from obsgen.emit.commented_yaml import CommentedYaml
 from obsgen.plan import Plan, naming
+from obsgen.spec.durations import Duration
 from obsgen.targets.collector.components import SCRAPE_ENDPOINT, TELEMETRY_PORT
 from obsgen.targets.prometheus.rules.model import EVALUATION_INTERVAL, RULES_DIR
 
@@ -28,11 +29,12 @@ def flags(plan: Plan) -> list[str]:
     out.append("--enable-feature=exemplar-storage: span-metrics histograms carry trace-id exemplars that the "
                "dashboards link to traces; without it Prometheus drops them.")
     out.append("No native histograms: span metrics and service-graph latencies are classic (_bucket) histograms.")
-    retention = retention_days(plan)
-    if retention is not None:
-        longest = max(slo.window for slo in plan.slos).prom()
-        out.append(f"--storage.tsdb.retention.time={retention}d: the longest SLO window ({longest}) reads that much "
-                   f"history of the SLO recordings; Prometheus keeps {DEFAULT_RETENTION_DAYS}d unless told.")
+    if plan.slos:
+        longest = max(slo.window for slo in plan.slos)
+        days = retention_days(longest)
+        if days > DEFAULT_RETENTION_DAYS:
+            out.append(f"--storage.tsdb.retention.time={days}d: the longest SLO window ({longest.prom()}) reads that "
+                       f"much history of the SLO recordings; Prometheus keeps {DEFAULT_RETENTION_DAYS}d unless told.")
     return out
 
 
@@ -40,15 +42,10 @@ def flags(plan: Plan) -> list[str]:
 DEFAULT_RETENTION_DAYS = 15
 
 
-def retention_days(plan: Plan) -> int | None:
-    """Days of data the SLO windows need kept (the longest window in whole days, plus a day for the evaluation
-    lag and the 5m recordings it sums), or None when the default retention already covers them."""
-    if not plan.slos:
-        return None
-    longest_ns = max(slo.window.ns for slo in plan.slos)
-    day_ns = 86_400 * 10**9
-    days = -(-longest_ns // day_ns) + 1
-    return days if days > DEFAULT_RETENTION_DAYS else None
+def retention_days(window: Duration) -> int:
+    """Days of data an SLO window needs kept: the window in whole days, plus a day for the evaluation lag and
+    the 5m recordings it sums."""
+    return -(-window.ns // (86_400 * 10**9)) + 1
 
 
 def _job(name: str, static: list[str] | None = None, dns: str | None = None, port: int = TELEMETRY_PORT
