@@ -114,6 +114,10 @@ def run() -> None:
     interpreter's own flush at exit has nothing to complain about (the Python docs' "Note on SIGPIPE", in
     the ``signal`` module, recommends exactly this).
     """
+    # obsgen's spec models are its own: a pydantic plugin installed beside it (logfire's, say) has nothing to
+    # observe there, and finding plugins reads the entry points of every installed distribution (pydantic
+    # plugin/_loader.py get_plugins, ~20 ms with 55 of them) on every run. Set to anything else, it is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         main()  # click's standalone mode always ends in SystemExit
     except SystemExit as exc:

@@ -22,7 +22,9 @@ _UNITS_NS: dict[str, int] = {
     "h": 3600 * 1_000_000_000,
     "d": 24 * 3600 * 1_000_000_000,
 }
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
+# re.ASCII: Go reads only 0-9 (time/format.go leadingInt), Python's \d also other scripts' digits ("\u0663s");
+# an ASCII class also compiles in a fraction of the time.
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)", re.ASCII)
 _MAX_NS = (1 << 63) - 1  # Go's time.Duration is an int64 of nanoseconds
 
 

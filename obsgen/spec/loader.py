@@ -26,7 +26,9 @@ MAX_INT_DIGITS = 64  # no spec number needs more; Python refuses > 4300 digits w
 
 # Characters YAML 1.1 does not allow in a stream (C0 controls except tab/LF/CR, DEL, C1 except NEL,
 # surrogates, U+FFFE/U+FFFF). libyaml silently stops reading at a NUL, so they are found up front.
-_FORBIDDEN_CHAR = re.compile(r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# PyYAML's reader refuses exactly this set (yaml/reader.py, Reader.NON_PRINTABLE); its compiled pattern is
+# shared because compiling a class that spans U+10FFFF takes Python's re ~10-25 ms, on every run.
+_FORBIDDEN_CHAR = yaml.reader.Reader.NON_PRINTABLE
 
 Loc = tuple[str | int, ...]
 

@@ -249,7 +249,8 @@ def test_receiver_without_protocol_is_rejected() -> None:
     assert has(validate_collector_config(doc, CURRENT), "receivers.otlp", "at least one protocol")
 
 
-@pytest.mark.parametrize("bad", ["5 seconds", "10", "1d", "", "s"])
+# "\u0663s": an Arabic-Indic digit, which Python's float() and \d accept and Go's leadingInt (time/format.go) does not.
+@pytest.mark.parametrize("bad", ["5 seconds", "10", "1d", "", "s", "\u0663s", "1\u0663ms"])
 def test_bad_duration_is_rejected(bad: str) -> None:
     doc = minimal()
     doc["processors"]["batch"]["timeout"] = bad

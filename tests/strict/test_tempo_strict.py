@@ -108,7 +108,7 @@ def test_unknown_key_reports_path() -> None:
     assert "UnmarshalStrict" in errors[0].message
 
 
-@pytest.mark.parametrize("bad", ["48 hours", "2d", "5", 48])
+@pytest.mark.parametrize("bad", ["48 hours", "2d", "5", 48, "\u0664\u0668h"])  # Arabic-Indic digits: Go reads 0-9 only
 def test_bad_duration(bad: object) -> None:
     doc = _minimal()
     doc["backend_worker"] = {"compaction": {"block_retention": bad}}
@@ -129,6 +129,8 @@ def test_overrides_use_prometheus_duration() -> None:
     doc["overrides"]["defaults"]["compaction"] = {"block_retention": "14d"}
     assert validate_tempo_config(doc, 3) == []
     doc["overrides"]["defaults"]["compaction"] = {"block_retention": "1.5h"}
+    assert _paths(validate_tempo_config(doc, 3)) == {"overrides.defaults.compaction.block_retention"}
+    doc["overrides"]["defaults"]["compaction"] = {"block_retention": "\u0661\u0664d"}  # Arabic-Indic 14
     assert _paths(validate_tempo_config(doc, 3)) == {"overrides.defaults.compaction.block_retention"}
 
 

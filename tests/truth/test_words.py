@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from obsgen.spec.durations import parse_duration
@@ -21,6 +22,14 @@ def test_durations_print_as_go_writes_them() -> None:
     for text, expected in cases.items():
         assert parse_duration(text).go() == expected
         assert parse_duration(expected) == parse_duration(text)
+
+
+def test_durations_take_only_the_digits_go_reads() -> None:
+    # Go's time.ParseDuration reads 0-9 only (time/format.go leadingInt); Python's \d and float() also take
+    # other scripts' digits, so "\u0663s" (Arabic-Indic 3) was read as 3s.
+    for text in ("\u0663s", "1\u0663ms", "\uff15m"):
+        with pytest.raises(ValueError):
+            parse_duration(text)
 
 
 def test_memory_limiter_refuses_from_the_soft_limit() -> None:

@@ -18,11 +18,12 @@ Loc = tuple[object, ...]
 
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-# Prometheus model.ParseDuration: units in decreasing order, each at most once, or a bare 0.
-DURATION_RE = re.compile(r"^(?:0|(?=\d)(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?)$")
+# Prometheus model.ParseDuration: units in decreasing order, each at most once, or a bare 0. re.ASCII here and
+# below: Go's parsers read only 0-9, where Python's \d also matches other scripts' digits.
+DURATION_RE = re.compile(r"^(?:0|(?=\d)(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?)$", re.ASCII)
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:Inf|inf|NaN|nan)"
 # promtool series values: `_`, `stale`, a number, `axn`, `a+bxn`, `a-bxn`, `_xn`.
-_VALUE_TOKEN_RE = re.compile(rf"^(?:_|stale|(?:{_NUMBER})(?:[-+](?:{_NUMBER}))?(?:x\d+)?|_x\d+)$")
+_VALUE_TOKEN_RE = re.compile(rf"^(?:_|stale|(?:{_NUMBER})(?:[-+](?:{_NUMBER}))?(?:x\d+)?|_x\d+)$", re.ASCII)
 
 GROUP_KEYS = frozenset({"name", "interval", "query_offset", "limit", "rules"})
 RULE_KEYS = frozenset({"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"})

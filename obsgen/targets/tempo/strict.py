@@ -26,9 +26,11 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 # Go time.ParseDuration syntax; a bare "0" is also valid.
-_GO_DURATION = re.compile(r"^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$")
+# re.ASCII on both: Go reads only 0-9 (time/format.go leadingInt; prometheus/common model.ParseDuration's
+# pattern is [0-9]), where Python's \d also matches other scripts' digits.
+_GO_DURATION = re.compile(r"^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$", re.ASCII)
 # prometheus/common model.Duration (used by overrides): integer units only, largest first.
-_MODEL_DURATION = re.compile(r"^(0|(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$")
+_MODEL_DURATION = re.compile(r"^(0|(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$", re.ASCII)
 _HOST_PORT = re.compile(r"^[A-Za-z0-9.\-_\[\]:]+$")
 
 

@@ -124,7 +124,8 @@ _DURATION_UNITS_NS = {
     "m": 60_000_000_000,
     "h": 3_600_000_000_000,
 }
-_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+# re.ASCII: Go reads only 0-9 (time/format.go leadingInt); Python's \d also matches other scripts' digits.
+_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)", re.ASCII)
 
 
 def parse_go_duration(text: str) -> float | None:
