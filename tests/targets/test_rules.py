@@ -24,7 +24,6 @@ from obsgen.targets.prometheus.rules.model import (
     minutes_of,
     window_text,
 )
-from obsgen.targets.prometheus.sim import histogram_quantile
 from obsgen.targets.prometheus.strict import check_rule_file, check_test_file
 from tests.conftest import ROOT
 
@@ -309,13 +308,6 @@ def test_go_template_literal_only_wraps_braces() -> None:
 ])
 def test_humanize_matches_prometheus(fmt: ValueFormat, value: float, text: str) -> None:
     assert humanize(fmt, value) == text
-
-
-def test_histogram_quantile_model() -> None:
-    buckets = [(0.5, 0.0), (1.0, 97.0), (1.4, 100.0), (math.inf, 100.0)]
-    assert histogram_quantile(0.99, buckets) == pytest.approx(1.0 + 0.4 * 2 / 3)
-    assert histogram_quantile(0.5, buckets) == pytest.approx(0.5 + 0.5 * 50 / 97)
-    assert histogram_quantile(0.99, [(1.0, 90.0), (math.inf, 100.0)]) == 1.0  # +Inf bucket: highest bound
 
 
 def test_declared_calls_are_recorded_in_groups_the_lint_accepts(tmp_path: Path) -> None:

@@ -1,14 +1,12 @@
 """What the generated PromQL evaluates to under constant synthetic traffic.
 
 The promtool tests are generated, so their expectations must come from somewhere other than the
-rules themselves: this module is a tiny model of the rules' arithmetic (rates of constant counters,
-Prometheus' histogram_quantile) that every alert's prediction is written against. promtool then
+rules themselves: this module is a tiny model of the rules' arithmetic (rates of constant counters and
+of the spans slower than a bucket bound) that every alert's prediction is written against. promtool then
 checks model and rules agree, which catches a wrong selector, label or threshold in either.
 """
 
 from __future__ import annotations
-
-import math
 
 from obsgen.targets.prometheus.rules.model import SpanFlow, Traffic
 
@@ -35,27 +33,6 @@ def slower_than(traffic: Traffic, service: str, kind: str, span_name: str | None
     if not flows:
         return None
     return sum(f.per_minute * share for f in flows for le, share in f.latency if le > threshold) / 60
-
-
-def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
-    """Prometheus' bucketQuantile for classic histograms (sorted, monotonic buckets ending in +Inf)."""
-    if len(buckets) < 2 or not math.isinf(buckets[-1][0]):
-        return math.nan
-    observations = buckets[-1][1]
-    if observations == 0:
-        return math.nan
-    rank = q * observations
-    b = next((i for i in range(len(buckets) - 1) if buckets[i][1] >= rank), len(buckets) - 1)
-    if b == len(buckets) - 1:
-        return buckets[-2][0]
-    if b == 0 and buckets[0][0] <= 0:
-        return buckets[0][0]
-    start, end, count = 0.0, buckets[b][0], buckets[b][1]
-    if b > 0:
-        start = buckets[b - 1][0]
-        count -= buckets[b - 1][1]
-        rank -= buckets[b - 1][1]
-    return start + (end - start) * (rank / count)
 
 
 def edge_rate(traffic: Traffic, client: str, server: str, *, failed: bool = False) -> float | None:
