@@ -18,9 +18,6 @@ the files it had moved, and the next render completes the job.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import difflib
 import errno
 import hashlib
 import json
@@ -176,6 +173,8 @@ def compare(out_dir: Path, artifacts: list[Artifact]) -> tuple[Changes, dict[str
 
 def unified_diff(out_dir: Path, artifacts: list[Artifact], display_dir: str) -> tuple[Changes, str]:
     """The unified diff that applying a render would make, as text."""
+    import difflib  # only for a diff: a --check that finds the output up to date never loads it
+
     changes, old = compare(out_dir, artifacts)
     by_path = {a.path: a for a in artifacts}
     chunks: list[str] = []
@@ -292,10 +291,11 @@ _RENAME_EXCHANGE = 2
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two directories (Linux renameat2). False when the platform cannot."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
+    import ctypes  # only for a write (~2 ms of import a --check never needs)
+
+    # dlopen(NULL): the symbols the process already has, libc's among them. ctypes.util.find_library("c")
+    # would run ldconfig (and maybe a compiler) in a subprocess on every write to find the same library.
+    libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
         return False
