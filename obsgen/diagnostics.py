@@ -102,6 +102,7 @@ CODES: dict[str, str] = {
     "OBS508": "too few samples in the shortest range window",
     "OBS511": "SLO objective written as a fraction",
     "OBS512": "SLO objective too low for a burn-rate tier",
+    "OBS513": "Prometheus retention shorter than an SLO window",
     # 6xx: rule quality lint
     "OBS600": "alert name is not CamelCase",
     "OBS601": "alert lacks summary",

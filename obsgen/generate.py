@@ -15,7 +15,7 @@ from obsgen.diagnostics import Diagnostic, Severity, sort_key
 from obsgen.emit.artifacts import Artifact
 from obsgen.emit.escape import UnsafeText
 from obsgen.plan import Plan, build_plan
-from obsgen.spec import filename, semantic, traffic_slos, urls
+from obsgen.spec import filename, retention, semantic, traffic_slos, urls
 from obsgen.spec.errors import diagnostics_from_validation
 from obsgen.spec.loader import LoadedSpec, LoadError, load_file
 from obsgen.spec.models import Spec
@@ -60,7 +60,8 @@ def load_spec(path: Path, display: str | None = None,
         spec = Spec.model_validate(loaded.data)
     except ValidationError as exc:
         return loaded, None, diagnostics_from_validation(exc, loaded)
-    return loaded, spec, filename.check(path, spec, loaded) + urls.check(spec, loaded) + semantic.check(spec, loaded)
+    return loaded, spec, (filename.check(path, spec, loaded) + urls.check(spec, loaded) + semantic.check(spec, loaded)
+                          + retention.check(spec, loaded))
 
 
 def plan_spec(path: Path, display: str | None = None, data: bytes | None = None) -> Result:

@@ -121,6 +121,11 @@ class PrometheusBackend(SpecModel):
     """Where the Collector and Tempo's metrics-generator push metrics."""
     scrape_interval: DurationValue = Field(default_factory=lambda: _d("15s"))
     """Lowest useful query step (Grafana's timeInterval)."""
+    retention: DurationValue | None = None
+    """How long this Prometheus keeps samples (its --storage.tsdb.retention.time). The SLO rules read each
+    objective's whole window: a shorter retention is a warning (OBS513). The local stack's Prometheus runs with
+    it; unset, with what the longest SLO window needs (the window and a day) when that is over Prometheus'
+    default of 15d."""
 
 
 class GrafanaBackend(SpecModel):

@@ -72,12 +72,12 @@ def test_promtool_accepts_the_config_of_both_layouts(promtool: str, tmp_path: Pa
         assert "SUCCESS" in proc.stdout + proc.stderr and "rules found" in proc.stdout + proc.stderr
 
 
-def _header_flags(tmp_path: Path, slos: str) -> list[str]:
+def _header_flags(tmp_path: Path, slos: str, backends: str = "") -> list[str]:
     from tests.e2e.loopback import server_flags
 
     spec = tmp_path / "s.yaml"
     text = f"services:\n  api:\n    endpoints: [GET /a]\n    slos:\n{slos}" if slos else "services: {api: {}}\n"
-    spec.write_text(text, encoding="utf-8")
+    spec.write_text(text + backends, encoding="utf-8")
     return server_flags(_artifacts(spec)["prometheus/prometheus.yaml"])
 
 
@@ -92,3 +92,15 @@ def test_retention_keeps_the_longest_slo_window(tmp_path: Path, slos: str, reten
     window's ratio would read half its window. The e2e runs the real Prometheus with these header flags."""
     found = [f for f in _header_flags(tmp_path, slos) if f.startswith("--storage.tsdb.retention.time=")]
     assert found == ([f"--storage.tsdb.retention.time={retention}"] if retention else [])
+
+
+@pytest.mark.parametrize(("slos", "declared", "flag"), [
+    ("      - {name: a, availability: 99.9}\n", "90d", "90d"),  # more than the window needs: the declared one
+    ("      - {name: a, availability: 99.9}\n", "10d", "10d"),  # less: still the declared one, and OBS513 warns
+    ("", "2160h", "90d"),  # no SLO: the declared one, in Prometheus' units
+])
+def test_a_declared_retention_is_the_local_prometheus_retention(tmp_path: Path, slos: str, declared: str,
+                                                                flag: str) -> None:
+    found = [f for f in _header_flags(tmp_path, slos, f"backends:\n  prometheus:\n    retention: {declared}\n")
+             if f.startswith("--storage.tsdb.retention.time=")]
+    assert found == [f"--storage.tsdb.retention.time={flag}"]

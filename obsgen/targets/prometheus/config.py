@@ -10,7 +10,7 @@ from __future__ import annotations
 from obsgen.emit.artifacts import Artifact, header_lines
 from obsgen.emit.commented_yaml import CommentedYaml
 from obsgen.plan import Plan, naming
-from obsgen.spec.durations import Duration
+from obsgen.spec.retention import DEFAULT_RETENTION_DAYS, longest_window, retention_days
 from obsgen.targets.collector.components import SCRAPE_ENDPOINT, TELEMETRY_PORT
 from obsgen.targets.prometheus.rules.model import EVALUATION_INTERVAL, RULES_DIR
 
@@ -29,23 +29,18 @@ def flags(plan: Plan) -> list[str]:
     out.append("--enable-feature=exemplar-storage: span-metrics histograms carry trace-id exemplars that the "
                "dashboards link to traces; without it Prometheus drops them.")
     out.append("No native histograms: span metrics and service-graph latencies are classic (_bucket) histograms.")
-    if plan.slos:
-        longest = max(slo.window for slo in plan.slos)
-        days = retention_days(longest)
-        if days > DEFAULT_RETENTION_DAYS:
-            out.append(f"--storage.tsdb.retention.time={days}d: the longest SLO window ({longest.prom()}) reads that "
-                       f"much history of the SLO recordings; Prometheus keeps {DEFAULT_RETENTION_DAYS}d unless told.")
+    declared = plan.spec.backends.prometheus.retention
+    longest = longest_window(plan.spec)
+    if declared is not None:
+        why = ("the retention backends.prometheus.retention declares" if longest is None else
+               f"the retention backends.prometheus.retention declares (the longest SLO window, {longest[1].prom()}, "
+               f"needs {retention_days(longest[1])}d)")
+        out.append(f"--storage.tsdb.retention.time={declared.prom()}: {why}.")
+    elif longest is not None and retention_days(longest[1]) > DEFAULT_RETENTION_DAYS:
+        days = retention_days(longest[1])
+        out.append(f"--storage.tsdb.retention.time={days}d: the longest SLO window ({longest[1].prom()}) reads that "
+                   f"much history of the SLO recordings; Prometheus keeps {DEFAULT_RETENTION_DAYS}d unless told.")
     return out
-
-
-# cmd/prometheus/main.go (v3.5.0): defaultRetentionString = "15d", used when neither retention flag is given
-DEFAULT_RETENTION_DAYS = 15
-
-
-def retention_days(window: Duration) -> int:
-    """Days of data an SLO window needs kept: the window in whole days, plus a day for the evaluation lag and
-    the 5m recordings it sums."""
-    return -(-window.ns // (86_400 * 10**9)) + 1
 
 
 def _job(name: str, static: list[str] | None = None, dns: str | None = None, port: int = TELEMETRY_PORT
