@@ -4,7 +4,8 @@ Defaults make small specs small: ``services: {api: {}}`` is a complete spec. Eve
 needs that the user did not say is derived in ``obsgen.plan``, not here.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: pydantic would compile and evaluate every field's annotation
+# string while collecting the fields, on every run (~5 ms); the few forward references are quoted instead.
 
 from enum import StrEnum
 from functools import cache
@@ -269,7 +270,7 @@ class SLO(SpecModel):
     """Why this objective."""
 
     @model_validator(mode="after")
-    def _has_objective(self) -> SLO:
+    def _has_objective(self) -> "SLO":
         if self.availability is None and self.latency is None:
             raise ValueError("an SLO needs an 'availability' objective, a 'latency' objective, or both")
         return self
@@ -476,13 +477,13 @@ class Policy(SpecModel):
     """Boolean attribute match."""
     ottl_condition: OttlPolicy | None = None
     """OTTL conditions."""
-    and_: Annotated[list[Policy], Field(min_length=1)] | None = Field(default=None, alias="and")
+    and_: Annotated[list["Policy"], Field(min_length=1)] | None = Field(default=None, alias="and")
     """Keep when every sub-policy keeps."""
-    not_: Policy | None = Field(default=None, alias="not")
+    not_: "Policy | None" = Field(default=None, alias="not")
     """Invert one sub-policy."""
-    drop: Annotated[list[Policy], Field(min_length=1)] | None = None
+    drop: Annotated[list["Policy"], Field(min_length=1)] | None = None
     """Drop the trace (whatever other policies say) when every sub-policy matches."""
-    composite: Composite | None = None
+    composite: "Composite | None" = None
     """Sub-policies sharing a span budget, first match wins."""
     share: Annotated[Float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
     """Inside a composite only: percent of the composite budget."""
@@ -491,7 +492,7 @@ class Policy(SpecModel):
                               defer_build=True)
 
     @model_validator(mode="after")
-    def _exactly_one_kind(self) -> Policy:
+    def _exactly_one_kind(self) -> "Policy":
         kinds = self.kinds()
         if len(kinds) != 1:
             found = ", ".join(kinds) if kinds else "none"
