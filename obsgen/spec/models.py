@@ -63,7 +63,7 @@ class S3Storage(SpecModel):
 
     bucket: Text
     """Bucket name."""
-    endpoint: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:\d{1,5})?$", max_length=259)]
+    endpoint: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$", max_length=259)]
     """host:port, no scheme (Tempo's S3 client adds it)."""
     region: Text | None = None
     """Bucket region, when the store needs one."""
@@ -712,7 +712,7 @@ class Kubernetes(SpecModel):
     """Replicas per Tempo component."""
     object_storage: S3Storage | None = None
     """Tempo's bucket; default: backends.tempo.s3."""
-    kafka_address: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$", max_length=259)] = "kafka:9092"
+    kafka_address: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$", max_length=259)] = "kafka:9092"
     """host:port of the Kafka cluster Tempo 3's distributors write to (the chart does not install one)."""
     charts: ChartVersions = Field(default_factory=ChartVersions)
     """Chart versions."""

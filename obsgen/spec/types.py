@@ -58,7 +58,7 @@ AttributeKey = Annotated[str, Field(pattern=ATTRIBUTE_PATTERN)]
 LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]
 Text = Annotated[str, Field(max_length=1024), AfterValidator(_printable)]
 # A pinned tool version. Each part is capped: Python refuses to turn more than 4300 digits into an int.
-Version = Annotated[str, Field(pattern=r"^\d{1,9}\.\d{1,9}\.\d{1,9}$", max_length=29)]
+Version = Annotated[str, Field(pattern=r"^[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}$", max_length=29)]
 DurationValue = Annotated[
     Duration,
     BeforeValidator(_duration),
