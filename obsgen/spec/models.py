@@ -195,7 +195,7 @@ class SpanMetrics(SpecModel):
 
     source: Literal["collector", "tempo"] = "collector"
     """collector: spanmetrics connector before sampling (unbiased). tempo: metrics-generator after sampling."""
-    dimensions: list[AttributeKey | Dimension] = Field(default_factory=list)
+    dimensions: list[AttributeKey | Dimension] = []
     """Extra dimensions (attribute names, or {name, default})."""
     histogram_buckets: list[DurationValue] | None = None
     """Latency buckets; every SLO latency threshold is added. Default: the source's own buckets."""
@@ -291,13 +291,13 @@ class Service(SpecModel):
     """What it does."""
     team: Text | None = None
     """Owning team (overrides alerting.labels.team for its alerts)."""
-    endpoints: list[Annotated[str, Field(max_length=512)] | Endpoint] = Field(default_factory=list)
+    endpoints: list[Annotated[str, Field(max_length=512)] | Endpoint] = []
     """Operations it serves: 'POST /checkout' or {route, critical}."""
-    calls: list[Ident | Call] = Field(default_factory=list)
+    calls: list[Ident | Call] = []
     """Services it calls: a name or {service, endpoint}."""
-    slos: list[SLO] = Field(default_factory=list)
+    slos: list[SLO] = []
     """Its service-level objectives."""
-    consumes: list[Ident] = Field(default_factory=list)
+    consumes: list[Ident] = []
     """Queues it consumes from (keys of kind queue): the service graph reports producer -> consumer."""
     # How callers' client spans name this node, which is the server name the service graph reports
     # (see obsgen.plan.service_graph for the connector's rules).
@@ -422,9 +422,9 @@ class BooleanAttributePolicy(SpecModel):
 class OttlPolicy(SpecModel):
     """Keep traces where an OTTL condition holds on a span or span event."""
 
-    span: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(default_factory=list)
+    span: list[Annotated[str, Field(min_length=1, max_length=4096)]] = []
     """Conditions over spans (any true keeps the trace)."""
-    spanevent: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(default_factory=list)
+    spanevent: list[Annotated[str, Field(min_length=1, max_length=4096)]] = []
     """Conditions over span events."""
     error_mode: Literal["ignore", "silent", "propagate"] = "ignore"
     """What an evaluation error does."""

@@ -67,7 +67,7 @@ class Latency(TrafficModel):
     """Own work of a service without an entry in services."""
     services: dict[Ident, LatencyDistribution] = Field(default_factory=dict)
     """Per service key."""
-    edges: list[EdgeLatency] = Field(default_factory=list)
+    edges: list[EdgeLatency] = []
     """Per (from, to) call."""
 
 
@@ -93,7 +93,7 @@ class Errors(TrafficModel):
     """Default failure rate in % of each visit of a node (server span or uninstrumented call)."""
     services: dict[Ident, Percent0] = Field(default_factory=dict)
     """Failure rate per service key."""
-    by_attribute: list[AttributeErrorRate] = Field(default_factory=list)
+    by_attribute: list[AttributeErrorRate] = []
     """Failure rates while an attribute has a value; the highest matching rate applies."""
 
 
@@ -105,7 +105,7 @@ class AttributeMix(TrafficModel):
     """Value (as text, typed by attributes.<key>.type: 2500, true, credit_card) -> share in %."""
     same_as: AttributeKey | None = None
     """Take the value another attribute of traffic.attributes drew for the trace (e.g. country = user.country)."""
-    services: list[Ident] = Field(default_factory=list)
+    services: list[Ident] = []
     """Services whose spans carry it: server spans of instrumented services, client spans calling the
     others. Default: the trace's root span."""
 
