@@ -51,8 +51,7 @@ class Selector(NamedTuple):
     matchers: tuple[Match, ...]
 
 
-@dataclass(frozen=True)
-class Query:
+class Query(NamedTuple):
     """A PromQL expression found in an artifact, parsed where it was found."""
 
     artifact: str
@@ -74,8 +73,7 @@ class Query:
             for sel in promql.selectors(tree)))
 
 
-@dataclass(frozen=True)
-class Recording:
+class Recording(NamedTuple):
     """What a recording rule's result carries, as far as the cross-artifact checks need it."""
 
     name: str

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class StrictError:
+class StrictError(NamedTuple):
     """One violation found in a rendered (or upstream) config document.
 
     ``path`` is a dotted location inside the document (``processors.tail_sampling.policies[2].name``),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from obsgen.emit.escape import slug
 from obsgen.plan import naming
@@ -26,8 +26,7 @@ COLLECTOR_DEFAULT_BUCKETS = ("2ms", "4ms", "6ms", "8ms", "10ms", "50ms", "100ms"
 TEMPO_DEFAULT_BUCKETS = tuple(f"{2 * 2**i}ms" for i in range(14))  # ExponentialBuckets(0.002, 2, 14)
 
 
-@dataclass(frozen=True)
-class PlannedEndpoint:
+class PlannedEndpoint(NamedTuple):
     """An endpoint with its span name and HTTP parts."""
 
     route: Route
@@ -35,8 +34,7 @@ class PlannedEndpoint:
     index: int
 
 
-@dataclass(frozen=True)
-class PlannedCall:
+class PlannedCall(NamedTuple):
     """A declared edge."""
 
     caller: str
@@ -45,8 +43,7 @@ class PlannedCall:
     index: int
 
 
-@dataclass(frozen=True)
-class PlannedSLO:
+class PlannedSLO(NamedTuple):
     """An SLO with objectives as fractions (0.999) and its endpoint resolved."""
 
     name: str
@@ -60,8 +57,7 @@ class PlannedSLO:
     index: int
 
 
-@dataclass(frozen=True)
-class PlannedService:
+class PlannedService(NamedTuple):
     """A topology node. ``key`` is the spec identifier, ``name`` the reported service.name."""
 
     key: str
@@ -78,7 +74,7 @@ class PlannedService:
     consumes: tuple[str, ...] = ()
     """Queues it consumes from: its consumer spans are entry spans too."""
 
-    @cached_property
+    @property
     def instrumented(self) -> bool:
         """Only our own services emit server spans; the rest appear through their callers' client spans."""
         return self.kind is ServiceKind.SERVICE
@@ -89,8 +85,7 @@ class PlannedService:
         return naming.entry_kind_matcher(bool(self.consumes))
 
 
-@dataclass(frozen=True)
-class PlannedPolicy:
+class PlannedPolicy(NamedTuple):
     """A tail-sampling policy in upstream shape: ``{name, type, <type>: {...}}`` plus where it came from."""
 
     name: str

@@ -15,8 +15,7 @@ declared call. Alert state series (``ALERTS``) depend on traffic and are not cou
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from obsgen.plan import Plan
 
@@ -27,8 +26,7 @@ STATUS_CODES_SEEN = 2  # STATUS_CODE_UNSET and STATUS_CODE_ERROR; OK is rarely s
 UNKNOWN_DIMENSION_VALUES = 10  # a dimension whose values the spec does not declare
 
 
-@dataclass(frozen=True)
-class SeriesEstimate:
+class SeriesEstimate(NamedTuple):
     """Expected active series, in total and per contributor."""
 
     span_metrics: int

@@ -8,8 +8,7 @@ collector.md §3.3, tempo-grafana.md §2), and getting that wrong is the drift o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from obsgen.spec.durations import Duration
 
@@ -71,8 +70,7 @@ def format_le(seconds: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-@dataclass(frozen=True)
-class SpanMetricsNames:
+class SpanMetricsNames(NamedTuple):
     """Metric and label names one span-metrics source produces in Prometheus."""
 
     source: Source
@@ -124,8 +122,7 @@ def span_metrics(source: Source) -> SpanMetricsNames:
     return COLLECTOR_SPAN_METRICS if source == "collector" else TEMPO_SPAN_METRICS
 
 
-@dataclass(frozen=True)
-class ServiceGraphNames:
+class ServiceGraphNames(NamedTuple):
     """Service-graph series; the Collector connector and Tempo's generator share these names."""
 
     request_total: str = "traces_service_graph_request_total"
@@ -150,8 +147,7 @@ class ServiceGraphNames:
 SERVICE_GRAPH = ServiceGraphNames()
 
 
-@dataclass(frozen=True)
-class TailSamplingNames:
+class TailSamplingNames(NamedTuple):
     """The Collector's own tail-sampling telemetry as scraped from :8888 (counters get ``_total``)."""
 
     count_traces_sampled: str = "otelcol_processor_tail_sampling_count_traces_sampled_total"
@@ -175,8 +171,7 @@ class TailSamplingNames:
 TAIL_SAMPLING = TailSamplingNames()
 
 
-@dataclass(frozen=True)
-class CollectorHealthNames:
+class CollectorHealthNames(NamedTuple):
     """Collector pipeline self-metrics (core, scraped from :8888)."""
 
     receiver_refused_spans: str = "otelcol_receiver_refused_spans_total"
@@ -295,8 +290,7 @@ LATENCY_QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p95", 0.95),
 """Recorded latency quantiles: measure suffix and quantile."""
 
 
-@dataclass(frozen=True)
-class AlertNames:
+class AlertNames(NamedTuple):
     """Every alert name obsgen writes (CamelCase, fixed: the spec only selects them via labels)."""
 
     service_error_ratio: str = "ServiceHighErrorRatio"
@@ -338,8 +332,7 @@ BASE_WINDOW_MINUTES = 5
 """The one window computed from raw series; every longer window is derived from it (issue #9)."""
 
 
-@dataclass(frozen=True)
-class BurnTier:
+class BurnTier(NamedTuple):
     """One multiwindow condition: burn rate over ``factor`` in both windows."""
 
     severity: str

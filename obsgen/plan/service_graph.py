@@ -25,7 +25,7 @@ derives every edge name from them and from how the spec says each node is named 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.spec.models import Service, ServiceKind, Spec
 
@@ -43,8 +43,7 @@ MESSAGING = "messaging_system"
 VIRTUAL = "virtual_node"
 
 
-@dataclass(frozen=True)
-class SpanNaming:
+class SpanNaming(NamedTuple):
     """The attribute values callers' client spans carry for one non-service node (None: not set)."""
 
     db_name: str | None
@@ -81,8 +80,7 @@ def span_naming(key: str, service: Service) -> SpanNaming:
     return SpanNaming(db_name, db_system, peer_service, messaging_system)
 
 
-@dataclass(frozen=True)
-class GraphEdge:
+class GraphEdge(NamedTuple):
     """One edge the service graph can report: labels ``client``, ``server``, ``connection_type``."""
 
     client: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import annotated_types
 from pydantic.fields import FieldInfo
@@ -20,8 +19,7 @@ from obsgen.spec.durations import DurationError
 from obsgen.spec.locations import Loc, field_at
 
 
-@dataclass(frozen=True)
-class Wording:
+class Wording(NamedTuple):
     """What a user reads for one pydantic error."""
 
     code: str
@@ -29,8 +27,7 @@ class Wording:
     hint: str
 
 
-@dataclass(frozen=True)
-class ErrorFacts:
+class ErrorFacts(NamedTuple):
     """One pydantic error and what obsgen knows about the place it happened."""
 
     kind: str

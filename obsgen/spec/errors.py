@@ -6,7 +6,6 @@ import difflib
 import math
 import types
 import typing
-from dataclasses import astuple
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -135,7 +134,7 @@ def diagnostics_from_validation(exc: ValidationError, loaded: LoadedSpec) -> lis
             spot = loc[:-1] if kind == "missing" else loc
             line, col = loaded.where(spot)
             facts = ErrorFacts(kind, loc, err.get("input"), dict(err.get("ctx") or {}), err["msg"])
-            code, message, hint = astuple(word(facts))
+            code, message, hint = word(facts)
             value = err.get("input")
             if isinstance(value, float) and not math.isfinite(value):
                 code, message = "OBS205", "must be a finite number (YAML reads .inf, .nan and 1e400 as non-finite)"

@@ -52,6 +52,7 @@ import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from obsgen.spec import go_unicode_names
 
@@ -213,8 +214,7 @@ def _re2_problem(pattern: str) -> tuple[str, str] | None:
 LIT, CLASS, EMPTY, OPEN_CAP, OPEN_GROUP, CLOSE, BAR, STAR, PLUS, QUEST, REPEAT = range(11)
 
 
-@dataclass
-class _Token:
+class _Token(NamedTuple):
     kind: int
     min: int = 0
     max: int = 0

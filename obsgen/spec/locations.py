@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass, field
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -26,12 +25,11 @@ KEY_MARKER = "[key]"
 """What pydantic appends to the location of a dict key that failed validation."""
 
 
-@dataclass(frozen=True)
-class SpecLocation:
+class SpecLocation(NamedTuple):
     """An error location in spec terms: ``loc`` holds only keys and indexes of the spec's data."""
 
     loc: Loc
-    branches: tuple[tuple[Loc, Member], ...] = field(default=())
+    branches: tuple[tuple[Loc, Member], ...] = ()
     """For each union passed on the way: the spec location of the union and the member tried there."""
     key_error: bool = False
     """The error is about the mapping key at ``loc`` itself, not its value."""

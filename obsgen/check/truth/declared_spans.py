@@ -10,7 +10,7 @@ nodes (database, cache, external, queue) emit nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.plan.service_graph import span_naming
 from obsgen.spec.models import Endpoint, ServiceKind, Spec
@@ -19,8 +19,7 @@ SERVER, CLIENT, PRODUCER, CONSUMER = "SERVER", "CLIENT", "PRODUCER", "CONSUMER"
 _NODE_ATTRIBUTES = ("db.name", "db.namespace", "db.system", "peer.service", "messaging.system")
 
 
-@dataclass(frozen=True)
-class DeclaredCall:
+class DeclaredCall(NamedTuple):
     """One client/producer span of a declared call, and who (if anyone) answers it with a child span."""
 
     caller: str  # spec key of the caller
@@ -46,8 +45,7 @@ def endpoint_span_names(spec: Spec, key: str) -> list[str]:
     return [(e.route if isinstance(e, Endpoint) else e).strip() for e in spec.services[key].endpoints]
 
 
-@dataclass(frozen=True)
-class Declared:
+class Declared(NamedTuple):
     """Every span the topology declares, worked out once per check."""
 
     services: tuple[str, ...]

@@ -24,7 +24,7 @@ its gRPC ones, and the ``db.*``/``peer.service``/``messaging.system`` its calls'
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.check.truth import declared_spans as spans
 from obsgen.spec.endpoints import Protocol, endpoint_protocol, parse_route
@@ -45,8 +45,7 @@ _SEMCONV_STRINGS = frozenset({
 _SEMCONV_INTS = frozenset({"http.response.status_code", "http.status_code", "rpc.grpc.status_code", "server.port"})
 
 
-@dataclass(frozen=True)
-class Domain:
+class Domain(NamedTuple):
     """The values declared spans can give one attribute (``values`` None: any value of ``type``)."""
 
     type: AttributeType

@@ -7,6 +7,7 @@ string is escaped with ``collector_values.escape_values`` before it is placed in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from obsgen.plan import Plan, naming
 from obsgen.plan.service_graph import DATABASE_NAME_ATTRIBUTES, PEER_ATTRIBUTES
@@ -41,8 +42,7 @@ FORWARD_NAME = "sampling"
 TEMPO_EXPORTER_NAME = "tempo"
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One key of a component body; ``items`` (a policy list) gets a comment per item."""
 
     key: str
@@ -51,8 +51,7 @@ class Entry:
     items: tuple[RenderedPolicy, ...] | None = None
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):
     """A component definition: id, comment lines above it, body keys in order."""
 
     id: str
@@ -66,8 +65,7 @@ def body(data: dict[str, object], comments: dict[str, list[str]] | None = None) 
     return tuple(Entry(key, value, tuple(notes.get(key, ()))) for key, value in data.items())
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(NamedTuple):
     """A service pipeline: id, comment, receivers, processors, exporters."""
 
     id: str

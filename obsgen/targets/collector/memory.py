@@ -34,8 +34,8 @@ The figures are estimates for a warning and a memory request, not a guarantee; a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from obsgen.spec.models import ServiceKind, Spec
 from obsgen.targets.collector.values import (
@@ -83,8 +83,7 @@ def spans_per_trace(spec: Spec) -> int:
     return best
 
 
-@dataclass(frozen=True)
-class SamplerMemory:
+class SamplerMemory(NamedTuple):
     """The estimate for one sampler replica and its parts (MiB, rounded up), with the limits it meets."""
 
     num_traces: int
@@ -203,8 +202,7 @@ def caches_mib(cache_entries: int) -> int:
     return math.ceil(Fraction(cache_entries * CACHE_ENTRY_BYTES, MIB))
 
 
-@dataclass(frozen=True)
-class BufferMemory:
+class BufferMemory(NamedTuple):
     """The buffer and caches alone, at sizes a simulation observed (no baseline, no limits)."""
 
     num_traces: int

@@ -8,7 +8,7 @@ that say where a shorthand's values came from.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.plan import (
     Plan,
@@ -22,8 +22,7 @@ from obsgen.spec.models import CriticalEndpointsPolicy, LatencyPolicy, Policy, p
 from obsgen.targets.collector.values import escape_values
 
 
-@dataclass(frozen=True)
-class RenderedPolicy:
+class RenderedPolicy(NamedTuple):
     """One top-level policy: comment lines and the YAML body."""
 
     comments: tuple[str, ...]

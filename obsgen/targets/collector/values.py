@@ -7,8 +7,8 @@ not expanded, only values.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from obsgen.emit.escape import collector_value as collector_literal
 from obsgen.spec.durations import Duration
@@ -51,8 +51,7 @@ def _number(value: Fraction) -> str:
     return f"{float(value):g}"
 
 
-@dataclass(frozen=True)
-class MemorySizing:
+class MemorySizing(NamedTuple):
     """memory_limiter settings derived from the container memory limit."""
 
     container_mib: int
@@ -83,8 +82,7 @@ def memory_sizing(container_mib: int, source: str = "collector.memory_limit_mib"
     return MemorySizing(container_mib, limit, spike, math.floor(limit * GOMEMLIMIT_SHARE), source)
 
 
-@dataclass(frozen=True)
-class TraceBufferSizing:
+class TraceBufferSizing(NamedTuple):
     """Tail-sampling buffer sizes derived from the expected traffic."""
 
     traces_per_second: int
@@ -134,8 +132,7 @@ def trace_buffer_sizing(
     )
 
 
-@dataclass(frozen=True)
-class EdgeStoreSizing:
+class EdgeStoreSizing(NamedTuple):
     """servicegraph store size: half edges waiting for their other span."""
 
     traces_per_second: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from obsgen.plan import Plan
@@ -36,8 +36,7 @@ Field = tuple[str, ...]
 """Where a value is in the spec (``("backends", "tempo", "url")``): diagnostics are positioned there."""
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """One address a rendered config uses: who uses it, the host and port, the service behind it, and the
     spec field it comes from."""
 
@@ -48,8 +47,7 @@ class Address:
     field: Field
 
 
-@dataclass(frozen=True)
-class Obstacle:
+class Obstacle(NamedTuple):
     """Why the rendered configs cannot run under Docker Compose, and the spec field that decides it.
 
     ``kubernetes_layout``: the spec chose a layout only Kubernetes runs (helm/), not a value compose cannot

@@ -12,7 +12,7 @@ validation of such a spec would only make ``--strict`` fail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.diagnostics import Diagnostic, Severity
 from obsgen.plan import Plan
@@ -30,8 +30,7 @@ SETTING = "setting"
 dotted path of that setting in the file's data; without ``setting`` the whole file was left out."""
 
 
-@dataclass(frozen=True)
-class Omission:
+class Omission(NamedTuple):
     """A file, or a setting of one, the compose target left out; ``setting`` is dotted, "" for the file."""
 
     file: str

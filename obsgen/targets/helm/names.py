@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.spec.models import Spec
 from obsgen.targets.collector.components import k8s_service
@@ -16,8 +16,7 @@ GRAFANA_VALUES = f"{DIRECTORY}/grafana.values.yaml"
 PROMETHEUS_RULE = f"{DIRECTORY}/prometheus-rule.yaml"
 
 
-@dataclass(frozen=True)
-class SamplerService:
+class SamplerService(NamedTuple):
     """The sampler tier's headless Service as the gateway's resolver names it."""
 
     name: str

@@ -28,9 +28,8 @@ prometheus/prometheus v0.305.0 = 3.5.0, ``docs/migration.md``, and the source fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from obsgen.spec.versions import version_tuple
 
@@ -47,8 +46,7 @@ MAX_2X = (2, 55)
 MAX_KNOWN_3X = (3, 13)
 SUPPORTED_TEXT = "2.42.0-2.55.x or 3.0.0-3.13.x"
 
-@dataclass(frozen=True)
-class VersionFinding:
+class VersionFinding(NamedTuple):
     """A problem with the pinned version: code, message, hint, and whether it is only a warning."""
 
     code: str

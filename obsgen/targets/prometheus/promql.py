@@ -22,8 +22,7 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import promql_parser as pp
 
@@ -44,8 +43,7 @@ class PromQLError(ValueError):
     """An expression Prometheus would refuse; the message is the parser's."""
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """One label matcher: ``name op "value"`` with ``op`` one of ``=``, ``!=``, ``=~``, ``!~``."""
 
     name: str
@@ -53,8 +51,7 @@ class Match:
     value: str
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(NamedTuple):
     """A vector selector: its metric name (None when only a regex on ``__name__`` names it) and matchers."""
 
     metric_name: str | None

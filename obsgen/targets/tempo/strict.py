@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.check.strict import StrictError, format_loc
 
@@ -34,50 +34,43 @@ _MODEL_DURATION = re.compile(r"^(0|(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d
 _HOST_PORT = re.compile(r"^[A-Za-z0-9.\-_\[\]:]+$")
 
 
-@dataclass(frozen=True)
-class Scalar:
+class Scalar(NamedTuple):
     """A leaf value: ``str`` | ``bool`` | ``int`` | ``uint`` | ``float`` | ``dur`` | ``mdur`` | ``any``."""
 
     kind: str
     choices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Obj:
+class Obj(NamedTuple):
     """A Go struct: only the listed keys are allowed."""
 
     fields: Mapping[str, Node]
 
 
-@dataclass(frozen=True)
-class ListOf:
+class ListOf(NamedTuple):
     """A YAML sequence of one element type."""
 
     item: Node
 
 
-@dataclass(frozen=True)
-class MapOf:
+class MapOf(NamedTuple):
     """A Go map with free-form string keys."""
 
     value: Node
 
 
-@dataclass(frozen=True)
 class Open:
     """A mapping obsgen does not model in depth (any keys)."""
 
 
-@dataclass(frozen=True)
-class Only:
+class Only(NamedTuple):
     """A key that exists in a single major version."""
 
     major: int
     node: Node
 
 
-@dataclass(frozen=True)
-class Custom:
+class Custom(NamedTuple):
     """A node with an extra value rule on top of its base check."""
 
     base: Node

@@ -8,8 +8,8 @@ produces are fixed by ``obsgen.plan.naming``; this module only configures the ge
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import yaml
@@ -58,8 +58,7 @@ _EXTERNAL_LABELS = {naming.TEMPO_SOURCE_LABEL: naming.TEMPO_SOURCE_VALUE}
 _CHECK_ENV = {"S3_ACCESS_KEY": "AKIAEXAMPLE", "S3_SECRET_KEY": "example-secret"}
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     """One top-level key of tempo.yaml with the comment written above it."""
 
     key: str

@@ -29,7 +29,6 @@ release is safe because the old id keeps working either way.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import replace
 
 from obsgen.check.strict import StrictError
 from obsgen.targets.collector.strict.contrib import LOAD_BALANCING, SERVICE_GRAPH, SPAN_METRICS
@@ -123,7 +122,7 @@ def validate_collector_config(
     state = DocState(
         version=version,
         allow_unknown=allow_unknown_components,
-        ctx=replace(_ctx(version, lints), extensions=extension_ids),
+        ctx=_ctx(version, lints)._replace(extensions=extension_ids),
         defined={kind: {} for kind in KINDS},
     )
     out += check_components(doc, state)

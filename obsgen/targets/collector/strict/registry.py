@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.targets.collector.strict.contrib import (
     FILE_EXPORTER,
@@ -35,8 +35,7 @@ KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
 TOP_LEVEL_KEYS = (*KINDS, "service")
 
 
-@dataclass(frozen=True)
-class ComponentSpec:
+class ComponentSpec(NamedTuple):
     """One modelled component type: its ids across the rename, schema and pipeline capabilities."""
 
     kind: str

@@ -26,6 +26,7 @@ import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from obsgen.check.strict import StrictError, format_loc
 
@@ -41,8 +42,7 @@ ALL_LINTS: frozenset[str] = frozenset({LINT_MEMORY_LIMITER_FIRST, LINT_COMPOSITE
                                        LINT_SILENTLY_IGNORED})
 
 
-@dataclass(frozen=True)
-class Ctx:
+class Ctx(NamedTuple):
     """What a check needs besides the value: the pinned version and the enabled obsgen lints."""
 
     version: Version
@@ -342,8 +342,7 @@ class MapOf(Node):
         return out
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """A struct field that only exists in some versions (``since`` inclusive, ``until`` exclusive)."""
 
     node: Node

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.check.strict import StrictError
 from obsgen.targets.collector.strict.registry import KINDS, SIGNALS, ComponentSpec, lookup, split_id
@@ -65,8 +65,7 @@ TELEMETRY = Obj(
 )
 
 
-@dataclass
-class DocState:
+class DocState(NamedTuple):
     """The parsed config plus what the cross-reference checks need."""
 
     version: Version

@@ -7,8 +7,7 @@ Only keys ``@grafana/schema``'s ``Dashboard`` declares are written (``tests/real
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Json = dict[str, Any]
 
@@ -46,8 +45,7 @@ def dashboards_by_tag(title: str, tags: Iterable[str]) -> Json:
             "url": ""}
 
 
-@dataclass(frozen=True, slots=True)
-class Dashboard:
+class Dashboard(NamedTuple):
     """The top level of a provisioned dashboard: read-only, browser time zone, shared crosshair.
 
     ``id`` is null, as Grafana requires of a provisioned dashboard (it assigns its own); ``version`` is 1.

@@ -8,16 +8,14 @@ come from ``panel_kinds``. Only keys ``@grafana/schema``'s ``Panel``/``RowPanel`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from obsgen.targets.grafana.dashboards.query_targets import DataSourceRef, QueryTarget
 
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class GridPos:
+class GridPos(NamedTuple):
     """Position and size on Grafana's 24-column grid (``h`` in units of 30 px)."""
 
     h: int
@@ -30,8 +28,7 @@ class GridPos:
         return {"h": self.h, "w": self.w, "x": self.x, "y": self.y}
 
 
-@dataclass(frozen=True, slots=True)
-class Panel:
+class Panel(NamedTuple):
     """A visualisation: its kind (``type``), queries, field defaults and options.
 
     ``title`` and ``description`` are written as given: callers pass spec text through
@@ -68,8 +65,7 @@ class Panel:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """A non-collapsed row header; ``repeat`` names a variable Grafana repeats the row (and its panels) over.
 
     A row queries nothing, so it has no datasource (a null one would read as "the default datasource"), and
@@ -88,8 +84,7 @@ class Row:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
+class Placed(NamedTuple):
     """A panel or row at its grid position."""
 
     panel: Panel | Row

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from obsgen.emit.artifacts import Artifact, dump_json, generated_notice
 from obsgen.emit.escape import grafana_text
@@ -100,8 +100,7 @@ class Layout:
             self._newline()
 
 
-@dataclass(frozen=True)
-class Panels:
+class Panels(NamedTuple):
     """Panel factories bound to one plan's Prometheus datasource."""
 
     prom: DataSourceRef
@@ -156,8 +155,7 @@ class Panels:
         )
 
 
-@dataclass(frozen=True)
-class DashboardSpec:
+class DashboardSpec(NamedTuple):
     """What a dashboard module decides; ``build`` turns it into an artifact."""
 
     uid: str

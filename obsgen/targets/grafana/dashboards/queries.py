@@ -16,7 +16,7 @@ span-metrics service label, ``edge`` level keeps ``client``/``server``, ``slo`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.emit.escape import grafana_promql_string
 from obsgen.plan import Plan, PlannedSLO, naming
@@ -78,8 +78,7 @@ def union(exprs: Sequence[str]) -> str:
     return " or ".join(f"({e})" if " or " in e else e for e in exprs)
 
 
-@dataclass(frozen=True)
-class SpanMetricsQueries:
+class SpanMetricsQueries(NamedTuple):
     """RED queries on the raw span-metrics series of the configured source."""
 
     plan: Plan
@@ -123,7 +122,6 @@ class SpanMetricsQueries:
         return f"histogram_quantile({number(q)}, sum{by(['le', *group])} (rate({bucket}[{RATE_INTERVAL}])))"
 
 
-@dataclass(frozen=True)
 class ServiceGraphQueries:
     """Queries on the service-graph series (same names for both sources)."""
 
@@ -195,8 +193,7 @@ class ServiceGraphQueries:
         return f"{observed} unless on ({SG.client_label}, {SG.server_label}) {naming.DECLARED_CALL}"
 
 
-@dataclass(frozen=True)
-class RecordedQueries:
+class RecordedQueries(NamedTuple):
     """Queries on the recording rules' series."""
 
     plan: Plan
@@ -234,7 +231,6 @@ def slo_objectives(slo: PlannedSLO) -> list[tuple[str, float]]:
     return out
 
 
-@dataclass(frozen=True)
 class SamplingQueries:
     """The Collector's tail-sampling and pipeline self-metrics."""
 

@@ -6,14 +6,12 @@ datasource, checked against ``@grafana/schema`` by ``tests/real/test_grafana_sch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class DataSourceRef:
+class DataSourceRef(NamedTuple):
     """A datasource reference by UID, the form current Grafana writes (``{type, uid}``)."""
 
     type: str
@@ -24,8 +22,7 @@ class DataSourceRef:
         return {"type": self.type, "uid": self.uid}
 
 
-@dataclass(frozen=True, slots=True)
-class PrometheusTarget:
+class PrometheusTarget(NamedTuple):
     """A Prometheus query as Grafana 10+ stores it (code editor mode).
 
     ``instant`` queries evaluate once at the end of the range (tables, stats, node graphs); otherwise a range
@@ -56,8 +53,7 @@ class PrometheusTarget:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class TempoTarget:
+class TempoTarget(NamedTuple):
     """A Tempo TraceQL search as Grafana stores it (a table of the matching traces)."""
 
     query: str
@@ -71,8 +67,7 @@ class TempoTarget:
                 "queryType": "traceql", "refId": self.ref_id, "tableType": "traces"}
 
 
-@dataclass(frozen=True, slots=True)
-class LokiTarget:
+class LokiTarget(NamedTuple):
     """A Loki LogQL range query as Grafana stores it."""
 
     expr: str

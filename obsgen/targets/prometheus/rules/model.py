@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from typing import NamedTuple
 
 from obsgen.emit.escape import go_template_text
 from obsgen.emit.escape import promql_string as quote
@@ -74,15 +74,13 @@ class ValueFormat(StrEnum):
     NUMBER = "humanize"
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """The alert's ``$value`` in a given format."""
 
     format: ValueFormat
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
     """One label of the alert's series (``$labels.<name>``): what lets one rule over every service name
     the service it fires for. ``urlquery`` escapes it for a URL query value.
 
@@ -202,8 +200,7 @@ def _humanize_duration(v: float) -> str:
 # Synthetic traffic: what the promtool tests feed in, and what each alert predicts from it
 
 
-@dataclass(frozen=True)
-class SpanFlow:
+class SpanFlow(NamedTuple):
     """Spans of one service/span name/kind at a constant rate.
 
     ``latency`` lists (bucket upper bound in seconds or inf, share of requests); shares sum to 1.
@@ -217,8 +214,7 @@ class SpanFlow:
     latency: tuple[tuple[float, float], ...] = ((math.inf, 1.0),)
 
 
-@dataclass(frozen=True)
-class EdgeFlow:
+class EdgeFlow(NamedTuple):
     """Service-graph requests between two nodes at a constant rate."""
 
     client: str
@@ -227,8 +223,7 @@ class EdgeFlow:
     failed_share: float = 0.0
 
 
-@dataclass(frozen=True)
-class CounterFlow:
+class CounterFlow(NamedTuple):
     """Any other counter growing at a constant rate (``per_minute`` may be 0: present but flat)."""
 
     metric: str
@@ -238,8 +233,7 @@ class CounterFlow:
     """First value; with ``per_minute`` 0 a constant (a gauge such as ``up``)."""
 
 
-@dataclass(frozen=True)
-class Traffic:
+class Traffic(NamedTuple):
     """All synthetic input of one test case."""
 
     spans: tuple[SpanFlow, ...] = ()
@@ -251,8 +245,7 @@ Prediction = Callable[[Traffic], list[tuple[tuple[tuple[str, str], ...], float]]
 """Given constant traffic, the (expression labels, value) of every series the alert expr returns."""
 
 
-@dataclass(frozen=True)
-class Recording:
+class Recording(NamedTuple):
     """A recording rule."""
 
     record: str
@@ -317,8 +310,7 @@ class Alert:
         return out
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(NamedTuple):
     """A named synthetic input for a test of one alert name."""
 
     name: str
@@ -330,8 +322,7 @@ class Scenario:
 Rule = Recording | Alert
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A rule group."""
 
     name: str
@@ -343,8 +334,7 @@ class Group:
         return {"name": self.name, "interval": self.interval, "rules": [r.data() for r in self.rules]}
 
 
-@dataclass(frozen=True)
-class RuleFile:
+class RuleFile(NamedTuple):
     """One rule file and the alert scenarios its test file exercises."""
 
     stem: str
@@ -354,7 +344,7 @@ class RuleFile:
     note: str = "Recording rules every dashboard and alert reads."
     """The header note of a file without alerts."""
 
-    @cached_property
+    @property
     def alerts(self) -> tuple[Alert, ...]:
         """Every alerting rule, in file order."""
         return tuple(r for g in self.groups for r in g.rules if isinstance(r, Alert))

@@ -15,7 +15,7 @@ that was 668 groups and their tests, for 2 shapes. Alerts read only the recorded
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from obsgen.plan import Plan, PlannedService, PlannedSLO, naming
 from obsgen.spec.rule_lint import MAX_RULES_PER_GROUP
@@ -152,8 +152,7 @@ def sli_windows(slo: PlannedSLO) -> list[str]:
     return naming.slo_windows(slo.window)
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """What a burn-rate alert pair depends on: the SLI kind, the error budget and the SLO window (its burn
     tiers). Every SLO objective of one shape shares one page and one ticket rule, which selects its SLOs
     by their objective series (``slo:obsgen_objective:ratio{slo_kind, slo_window} == <objective>``)."""
