@@ -48,7 +48,6 @@ import bisect
 import hashlib
 import math
 import random
-import statistics
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -61,33 +60,42 @@ from obsgen.spec.traffic_checks import attribute_type, parse_value
 
 AttrValue = str | int | float | bool
 Z99 = 2.3263478740408408  # the standard normal's 99th percentile: p99 = median * exp(Z99 * sigma)
-# Standard normal quantiles at the midpoints of 2^16 equal-probability cells: a draw is one uniform number and
-# a table lookup (random.gauss costs several Python-level calls), and the tails reach +-4.3 sigma.
+# A latency draw is one uniform number, read as one of 2^16 equal-probability cells, and the standard normal
+# quantile at that cell's midpoint (random.gauss costs several Python-level calls); the tails reach +-4.3 sigma.
 _NORMAL_CELLS = 1 << 16
 
+try:
+    # What NormalDist.inv_cdf computes, without its argument checks and method call: CPython 3.11-3.13
+    # Lib/statistics.py imports the C version of _normal_dist_inv_cdf from _statistics when built, and inv_cdf
+    # returns _normal_dist_inv_cdf(p, self._mu, self._sigma). Importing _statistics directly skips loading
+    # statistics itself (~0.7 ms of a render).
+    from _statistics import _normal_dist_inv_cdf as _inv_cdf
+except ImportError:  # pragma: no cover - a CPython built without the C module: the same function in Python
+    import statistics
 
-def normal_table(cells: int = _NORMAL_CELLS) -> tuple[float, ...]:
-    """``NormalDist().inv_cdf((i + 0.5) / cells)`` for every cell, exactly.
-
-    ``NormalDist.inv_cdf`` checks its argument and calls ``statistics._normal_dist_inv_cdf(p, mu, sigma)`` (CPython
-    3.11-3.13 ``Lib/statistics.py``; the C version from ``_statistics`` where built): calling that function
-    directly gives the same floats without a ``NormalDist`` and a method call per cell (9 ms instead of 35 ms at
-    import, on every render with a traffic model). Without it, the public method. ``tests/sampling/test_synth.py``
-    compares the table with ``NormalDist().inv_cdf`` cell by cell.
-    """
-    points = [(i + 0.5) / cells for i in range(cells)]
-    inv = getattr(statistics, "_normal_dist_inv_cdf", None)
-    if inv is None:  # pragma: no cover - every supported CPython has it
-        return tuple(map(statistics.NormalDist().inv_cdf, points))
-    return tuple([inv(p, 0.0, 1.0) for p in points])
+    _inv_cdf = getattr(statistics, "_normal_dist_inv_cdf", None) or (
+        lambda p, mu, sigma: statistics.NormalDist(mu, sigma).inv_cdf(p))
 
 
-_NORMAL = normal_table()
+def normal_quantile(cell: int) -> float:
+    """``NormalDist().inv_cdf((cell + 0.5) / 2**16)``, exactly (``tests/sampling/test_synth.py`` compares every
+    cell with the public method).
+
+    Computed per draw rather than looked up in a 2^16-entry table built at import: the table cost 13 ms of CPU
+    on every render with a traffic model, and a render draws ~12,000 latencies (the sampling report ~5,700,
+    OBS426's walks the rest), ~0.15 us each more than a lookup."""
+    return _inv_cdf((cell + 0.5) / _NORMAL_CELLS, 0.0, 1.0)
+
+
 SPAN_KINDS = ("SERVER", "CLIENT", "PRODUCER", "CONSUMER", "INTERNAL")
 
 
-@dataclass(frozen=True, slots=True)
-class SynthSpan:
+# The records below are NamedTuples rather than frozen slots dataclasses: a dataclass costs ~0.8 ms to define
+# (dataclasses exec()s its generated methods), a NamedTuple ~0.1 ms, and every render with a traffic model
+# imports them (12 records here and in odds.py: ~8 ms). Nothing compares them with plain tuples or emits them.
+
+
+class SynthSpan(NamedTuple):
     """One span, as an SDK would export it."""
 
     span_id: bytes
@@ -101,8 +109,7 @@ class SynthSpan:
     attributes: dict[str, AttrValue]
 
 
-@dataclass(frozen=True, slots=True)
-class SynthTrace:
+class SynthTrace(NamedTuple):
     """One trace: its id, when it started (offset from the run start) and its spans, parents first."""
 
     trace_id: bytes
@@ -175,8 +182,7 @@ def _number(text: str, part: str) -> float:
 # The compiled model: span templates (one per position in an entry's call tree) and the tree to walk.
 
 
-@dataclass(frozen=True, slots=True)
-class SpanTemplate:
+class SpanTemplate(NamedTuple):
     """What a span at one position of a call tree always is; ``status`` names the protocol whose status
     attribute follows the span's failure (``http``/``grpc``), ``mixes`` the attribute mixes it carries."""
 
@@ -188,8 +194,7 @@ class SpanTemplate:
     mixes: tuple[int, ...]
 
 
-@dataclass(slots=True)
-class _Dist:
+class _Dist(NamedTuple):
     mu: float
     sigma: float
 
@@ -200,24 +205,21 @@ class _Dist:
         return cls(math.log(max(median, 1.0)), math.log(ratio) / Z99)
 
 
-@dataclass(slots=True)
-class _Fail:
+class _Fail(NamedTuple):
     """A node's failure rate (%), and the attribute rules (mix index, value index, rate) that raise it."""
 
     percent: float
     rules: tuple[tuple[int, int, float], ...]
 
 
-@dataclass(slots=True)
-class _Server:
+class _Server(NamedTuple):
     template: int
     own: tuple[_Dist, _Dist]  # (normal, degraded)
     fail: tuple[_Fail, _Fail]
-    calls: list[_Edge]
+    calls: list[_Edge]  # filled in after the node is made (the templates of its calls come after its own)
 
 
-@dataclass(slots=True)
-class _Edge:
+class _Edge(NamedTuple):
     percent: float
     kind: str  # "service", "leaf", "queue"
     client: int  # client or producer template
@@ -227,8 +229,7 @@ class _Edge:
     consumers: tuple[_Server, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Mix:
+class Mix(NamedTuple):
     """One attribute mix: its key, typed values, cumulative shares, or the mix whose value it copies."""
 
     key: str
@@ -423,11 +424,9 @@ class SynthModel:
                 attrs = {"rpc.system": "grpc", "rpc.service": parts[0], "rpc.method": parts[1],
                          "server.address": self._reported(callee)}
                 name, status = parse_route(route).span_name, "grpc"
-            client = self._template(caller_name, name, "CLIENT", attrs, status, mixes)
-            edge = _Edge(call.percent, "service", client,
-                         self._edge_latency(caller, callee, self.traffic.network, leaf=False), None)
-            edge.server = self._server(callee, route, (*path, callee))
-            return edge
+            client = self._template(caller_name, name, "CLIENT", attrs, status, mixes)  # before the callee's
+            latency = self._edge_latency(caller, callee, self.traffic.network, leaf=False)
+            return _Edge(call.percent, "service", client, latency, None, self._server(callee, route, (*path, callee)))
         fallback = self.traffic.latency.services.get(callee, self.traffic.latency.default)
         latency = self._edge_latency(caller, callee, fallback, leaf=True)
         if kind is ServiceKind.QUEUE:
@@ -599,7 +598,7 @@ class _Walk:
 def cell_latency(dist: _Dist, cell: int) -> int:
     """The latency (ns) of a draw whose uniform number falls in normal-table cell ``cell``: what a walk draws,
     and what ``obsgen.sampling.odds`` reads cell by cell."""
-    return max(1, int(math.exp(dist.mu + dist.sigma * _NORMAL[cell])))
+    return max(1, int(math.exp(dist.mu + dist.sigma * normal_quantile(cell))))
 
 
 def itertools_accumulate(values: object) -> list[float]:
