@@ -41,7 +41,7 @@ from obsgen.sampling.engine import (
     fnv1a64_many,
     read_config,
 )
-from obsgen.sampling.otlp import trace_size, view
+from obsgen.sampling.otlp import TraceSizer, view
 from obsgen.sampling.synth import Draw, Scenario, SynthModel
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.models import Endpoint, Spec
@@ -189,6 +189,7 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
     pure = [n for n in nodes if n.pure]  # all of them: cached per shape, and read inside stateless nodes
     computed = [n for n in nodes if n.stateless and not n.pure and n.index in needed]
     critical = _critical_templates(model)
+    sizer = TraceSizer(model)
     wait = max(1, int(config.decision_wait_s))
     after_root = int(config.decision_wait_after_root_s) if config.decision_wait_after_root_s > 0 else None
     shapes: dict[object, tuple[list[Decision | None], int]] = {}
@@ -237,7 +238,7 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
             blank: list[Decision | None] = [None] * len(nodes)
             for node in pure:
                 blank[node.index] = node.evaluate(ctx)
-            shape = shapes[key] = (blank, trace_size(model.materialize(sub).spans))
+            shape = shapes[key] = (blank, sizer.size(sub))
         if computed:
             pre = list(shape[0])
             ctx.pre = pre
@@ -250,7 +251,7 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
         # the gateway's load-balancing exporter spreads trace ids evenly over the samplers (a hash ring);
         # any even split of random ids gives the same totals
         replica = int.from_bytes(draw.trace_id[8:], "big") % setup.replicas if setup.replicas > 1 else 0
-        full_size = shape[1] if not late else trace_size(model.materialize(draw).spans)
+        full_size = shape[1] if not late else sizer.size(draw)
         out.append((draw.trace_id, first, decide_s, len(sub.spans), shape[1], pre_t, flags, draw.entry,
                     late, len(spans), full_size, replica))
     return out

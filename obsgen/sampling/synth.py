@@ -521,19 +521,24 @@ class SynthModel:
         spans: list[SynthSpan] = []
         for i, (tmpl_index, parent, start, end, error) in enumerate(draw.spans):
             tmpl = self.templates[tmpl_index]
-            attrs: dict[str, AttrValue] = dict(tmpl.attributes)
-            if tmpl.status == "http":
-                attrs["http.response.status_code"] = 500 if error else 200
-            elif tmpl.status == "grpc":
-                attrs["rpc.grpc.status_code"] = 2 if error else 0
-            for m in tmpl.mixes:
-                value = draw.mix[m]
-                if value >= 0:
-                    source = self.mixes[m] if self.mixes[m].same_as is None else self.mixes[self.mixes[m].same_as]
-                    attrs[self.mixes[m].key] = source.values[value]
             spans.append(SynthSpan(ids[i], ids[parent] if parent >= 0 else None, tmpl.service, tmpl.name,
-                                   tmpl.kind, start, end, error, attrs))
+                                   tmpl.kind, start, end, error, self.attributes(tmpl, error, draw.mix)))
         return SynthTrace(draw.trace_id, draw.start_ns, self.entries[draw.entry][0], spans)
+
+    def attributes(self, tmpl: SpanTemplate, error: bool, mix: tuple[int, ...]) -> dict[str, AttrValue]:
+        """The attributes of a span of template ``tmpl``: they depend on nothing else than its failure and the
+        values of the mixes it carries (``mix``: a draw's value index per mix)."""
+        attrs: dict[str, AttrValue] = dict(tmpl.attributes)
+        if tmpl.status == "http":
+            attrs["http.response.status_code"] = 500 if error else 200
+        elif tmpl.status == "grpc":
+            attrs["rpc.grpc.status_code"] = 2 if error else 0
+        for m in tmpl.mixes:
+            value = mix[m]
+            if value >= 0:
+                source = self.mixes[m] if self.mixes[m].same_as is None else self.mixes[self.mixes[m].same_as]
+                attrs[self.mixes[m].key] = source.values[value]
+        return attrs
 
 
 class _Walk:

@@ -17,9 +17,9 @@ from obsgen.generate import plan_spec
 from obsgen.plan import Plan
 from obsgen.sampling import simulate as sim
 from obsgen.sampling.engine import Decision, TraceCtx, decide, read_config
-from obsgen.sampling.otlp import to_otlp_json, trace_size, view
+from obsgen.sampling.otlp import TraceSizer, to_otlp_json, trace_size, view
 from obsgen.sampling.report import to_json
-from obsgen.sampling.synth import Scenario, generate_traces
+from obsgen.sampling.synth import Scenario, SynthModel, generate_traces
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "specs" / "shop.yaml"
@@ -95,6 +95,24 @@ def test_shortcuts_equal_the_plain_engine(shop: tuple[Plan, Mapping[str, Any]]) 
             spans_kept += len(views)
     assert (result.kept_traces, result.kept_spans) == (kept, spans_kept)
     assert {p.name: p.hits for p in result.policies} == hits
+
+
+@pytest.mark.parametrize("spec_path", [SHOP, ROOT / "tests" / "sampling" / "data" / "odds-mixed.yaml"])
+def test_trace_sizer_equals_the_encoder(spec_path: Path) -> None:
+    """``TraceSizer`` (span sizes memoized per template, parent, failure and mix values) gives what
+    ``trace_size`` gives on the materialized spans, for every trace of a run with failures raised (so both
+    status codes occur) and attribute mixes; also for a part of a trace, as the simulator sizes the spans that
+    arrive before a decision."""
+    model = SynthModel(plan_of(spec_path).spec, Scenario.parse("errors:" + ",errors:".join(
+        f"{key}=40" for key in list(plan_of(spec_path).spec.services)[:3])))
+    sizer = TraceSizer(model)
+    draws = list(model.draws(5, 6.0))
+    assert len(draws) > 300 and len({d.signature() for d in draws}) > 50
+    for draw in draws:
+        assert sizer.size(draw) == trace_size(model.materialize(draw).spans)
+        head = draw._replace(spans=draw.spans[:1])
+        assert sizer.size(head) == trace_size(model.materialize(head).spans)
+    assert any(s[4] for d in draws for s in d.spans) and any(not s[4] for d in draws for s in d.spans)
 
 
 def test_num_traces_too_small_evicts(shop: tuple[Plan, Mapping[str, Any]]) -> None:
