@@ -26,7 +26,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from obsgen.sampling.engine import (
     Decision,
@@ -156,8 +156,7 @@ def rendered_collector_config(plan: object) -> tuple[str, Mapping[str, Any]]:
 # Workers: draw, time and evaluate the stateless policies
 
 
-@dataclass
-class _Setup:
+class _Setup(NamedTuple):
     spec: Spec
     tail_sampling: Mapping[str, Any]
     seed: int
