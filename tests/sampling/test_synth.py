@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import subprocess
 import sys
@@ -187,4 +188,8 @@ def test_normal_quantiles_are_normaldist_inv_cdf_cell_by_cell() -> None:
     cells = synth._NORMAL_CELLS
     assert cells == 1 << 16
     inv = NormalDist().inv_cdf
-    assert [synth.normal_quantile(i) for i in range(cells)] == [inv((i + 0.5) / cells) for i in range(cells)]
+    quantiles = [synth.normal_quantile(i) for i in range(cells)]
+    assert quantiles == [inv((i + 0.5) / cells) for i in range(cells)]
+    # cell_latency writes the quantile out: with mu 0 and sigma 1 it is exp of that quantile, in every cell
+    standard = synth._Dist(0.0, 1.0)
+    assert [synth.cell_latency(standard, i) for i in range(cells)] == [max(1, int(math.exp(z))) for z in quantiles]
