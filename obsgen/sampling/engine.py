@@ -263,7 +263,12 @@ class StringAttribute(Node):
                 patterns = [re2.compile(v) for v in values]
             except re2.error as exc:
                 raise EngineError(f"string_attribute regex does not compile: {exc}") from None
-            self.matcher: Callable[[str], bool] = lambda s: any(p.search(s) is not None for p in patterns)
+            def matcher(text: str) -> bool:  # a loop, not any() over a generator (one per span value)
+                for pattern in patterns:  # noqa: SIM110 - see above
+                    if pattern.search(text) is not None:
+                        return True
+                return False
+            self.matcher: Callable[[str], bool] = matcher
         else:
             wanted = {v for v in values if v != ""}
             self.matcher = wanted.__contains__
@@ -310,7 +315,11 @@ class StatusCode(Node):
             raise EngineError(f"unknown status code {exc.args[0]!r}, supported: OK, ERROR, UNSET") from None
 
     def evaluate(self, ctx: TraceCtx) -> Decision:
-        return Decision.SAMPLED if _any_span(ctx, lambda s: s.status_code in self.codes) else Decision.NOT_SAMPLED
+        codes = self.codes
+        for span in ctx.spans:  # a loop, not _any_span's any() over a generator and a lambda
+            if span.status_code in codes:
+                return Decision.SAMPLED
+        return Decision.NOT_SAMPLED
 
 
 class SpanCount(Node):
@@ -424,9 +433,11 @@ class Ottl(Node):
     def evaluate(self, ctx: TraceCtx) -> Decision:
         if not self.has_any:
             return Decision.NOT_SAMPLED
+        conditions = self.conditions
         for span in ctx.spans:
-            if any(c(span) for c in self.conditions):
-                return Decision.SAMPLED
+            for condition in conditions:  # not any() over a generator: one generator per span costs ~0.5 us
+                if condition(span):
+                    return Decision.SAMPLED
         return Decision.NOT_SAMPLED
 
 
