@@ -273,6 +273,9 @@ class SynthModel:
             raise ValueError(f"scenario names unknown services: {', '.join(unknown)}")
         self.templates: list[SpanTemplate] = []
         self.mixes = self._mixes()
+        # what _draw reads of the mixes, unpacked once rather than per trace
+        self._drawn_mixes = [(i, m.cumulative, len(m.values)) for i, m in enumerate(self.mixes) if m.same_as is None]
+        self._copied_mixes = [(i, m.same_as) for i, m in enumerate(self.mixes) if m.same_as is not None]
         entries = entry_rates(spec)
         self.entries: list[tuple[str, _Server]] = []
         weights: list[float] = []
@@ -500,17 +503,12 @@ class SynthModel:
         entry = bisect.bisect_right(self.cumulative, rng.random() * self.total_weight)
         last = len(self.entries) - 1
         entry = entry if entry < last else last  # min(), without its ~0.2 us call
-        mix: list[int] = []
-        for m in self.mixes:
-            if m.same_as is not None:
-                mix.append(-2)
-                continue
-            u = rng.random() * 100
-            index = bisect.bisect_right(m.cumulative, u)
-            mix.append(index if index < len(m.values) else -1)
-        for i, m in enumerate(self.mixes):
-            if m.same_as is not None:
-                mix[i] = mix[m.same_as]
+        mix = [-2] * len(self.mixes)
+        for i, cumulative, count in self._drawn_mixes:  # in mix order, one uniform number each
+            index = bisect.bisect_right(cumulative, rng.random() * 100)
+            mix[i] = index if index < count else -1  # past the values: the attribute is absent
+        for i, source in self._copied_mixes:  # in mix order: a copy of a copy not yet copied stays -2
+            mix[i] = mix[source]
         spans: list[tuple[int, int, int, int, bool]] = []
         walker = _Walk(rng, 1 if degraded else 0, tuple(mix), spans)
         walker.server(self.entries[entry][1], start, -1)

@@ -35,7 +35,8 @@ def render(plan: Plan) -> list[Artifact]:
     from obsgen.sampling.synth import SynthModel
 
     path, config = rendered_collector_config(plan)
-    duration = report_duration(SynthModel(plan.spec).rate)
-    result = simulate(plan.spec, tail_sampling_block(config), seed=SEED, duration_s=duration,
-                      replicas=plan.spec.collector.replicas, jobs=1, config_path=path, spec_name=plan.name)
+    model = SynthModel(plan.spec)
+    result = simulate(plan.spec, tail_sampling_block(config), seed=SEED, duration_s=report_duration(model.rate),
+                      replicas=plan.spec.collector.replicas, jobs=1, config_path=path, spec_name=plan.name,
+                      model=model)
     return [Artifact(REPORT_PATH, to_markdown(result, traffic.expect, plan.spec_file))]
