@@ -382,7 +382,9 @@ class TokenBucket:
     def allow(self, now: float, n: int) -> bool:
         tokens = self.tokens
         if self.last is not None and now > self.last:
-            tokens = min(float(self.burst), tokens + (now - self.last) * self.rate)
+            refilled = tokens + (now - self.last) * self.rate
+            full = float(self.burst)
+            tokens = refilled if refilled < full else full  # min(full, refilled), without min()'s ~0.2 us
         if n > self.burst:
             return False
         if tokens - n < 0:

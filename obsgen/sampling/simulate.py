@@ -432,6 +432,8 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
             result.kept_traces += 1
             result.kept_spans += rec[3]
             result.kept_bytes += rec[4]
+        if not rec[6]:
+            return  # most traces are in no guarantee's category
         for flag, g in guarantees.items():
             if rec[6] & flag:
                 g.total += 1
@@ -449,7 +451,7 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
     # Most traces waiting at once: arrivals so far minus decisions taken by then (a tick decides before a
     # trace arriving at the same moment is added, as tick_until below does).
     decided_at = sorted(rec[2] * NS for rec in records)
-    peak = max((i + 1 - bisect.bisect_right(decided_at, rec[1]) for i, rec in enumerate(records)), default=0)
+    peak = max([i + 1 - bisect.bisect_right(decided_at, rec[1]) for i, rec in enumerate(records)], default=0)
     if peak < config.num_traces:
         # nothing is evicted: the decisions are the ticks in order, each tick's traces by trace id
         for rec in sorted(records, key=lambda r: (r[2], r[0])):

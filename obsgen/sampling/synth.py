@@ -252,8 +252,9 @@ class Draw(NamedTuple):
     def signature(self, carried: tuple[int, ...] | None = None) -> tuple[object, ...]:
         """Everything a span's name, kind, status and attributes depend on (not ids nor times); ``carried``:
         the mixes the trace's templates can carry (``SynthModel.carried_by_entry``), default all."""
-        mix = self.mix if carried is None else tuple(self.mix[i] for i in carried)
-        return (self.entry, mix, tuple((t, p, e) for t, p, _, _, e in self.spans))
+        # list comprehensions, not generators: the simulator keys every trace by its signature
+        mix = self.mix if carried is None else tuple([self.mix[i] for i in carried])
+        return (self.entry, mix, tuple([(t, p, e) for t, p, _, _, e in self.spans]))
 
     @property
     def duration_ns(self) -> int:
@@ -510,9 +511,9 @@ class SynthModel:
         for i, source in self._copied_mixes:  # in mix order: a copy of a copy not yet copied stays -2
             mix[i] = mix[source]
         spans: list[tuple[int, int, int, int, bool]] = []
-        walker = _Walk(rng, 1 if degraded else 0, tuple(mix), spans)
-        walker.server(self.entries[entry][1], start, -1)
-        return Draw(trace_id.to_bytes(16, "big"), start, entry, tuple(mix), tuple(spans))
+        values = tuple(mix)
+        _Walk(rng, 1 if degraded else 0, values, spans).server(self.entries[entry][1], start, -1)
+        return Draw(trace_id.to_bytes(16, "big"), start, entry, values, tuple(spans))
 
     # -- materialize -----------------------------------------------------------------------------------
     def materialize(self, draw: Draw) -> SynthTrace:
@@ -534,11 +535,17 @@ class SynthModel:
         elif tmpl.status == "grpc":
             attrs["rpc.grpc.status_code"] = 2 if error else 0
         for m in tmpl.mixes:
-            value = mix[m]
-            if value >= 0:
-                source = self.mixes[m] if self.mixes[m].same_as is None else self.mixes[self.mixes[m].same_as]
-                attrs[self.mixes[m].key] = source.values[value]
+            if mix[m] >= 0:
+                key, value = self.mix_attribute(m, mix[m])
+                attrs[key] = value
         return attrs
+
+    def mix_attribute(self, m: int, value: int) -> tuple[str, AttrValue]:
+        """The attribute mix ``m`` sets when a draw gave it value index ``value`` (>= 0; a ``same_as`` mix
+        takes its values from the mix it copies)."""
+        mix = self.mixes[m]
+        source = mix if mix.same_as is None else self.mixes[mix.same_as]
+        return mix.key, source.values[value]
 
 
 class _Walk:

@@ -97,14 +97,29 @@ def test_shortcuts_equal_the_plain_engine(shop: tuple[Plan, Mapping[str, Any]]) 
     assert {p.name: p.hits for p in result.policies} == hits
 
 
-@pytest.mark.parametrize("spec_path", [SHOP, ROOT / "tests" / "sampling" / "data" / "odds-mixed.yaml"])
-def test_trace_sizer_equals_the_encoder(spec_path: Path) -> None:
-    """``TraceSizer`` (span sizes memoized per template, parent, failure and mix values) gives what
-    ``trace_size`` gives on the materialized spans, for every trace of a run with failures raised (so both
+COLLIDING_MIX = """\
+    http.response.status_code:
+      services: [payments-service, frontend]
+      values: {"402": 30}
+"""
+
+
+@pytest.mark.parametrize("case", ["shop", "odds-mixed", "mix-overrides-status"])
+def test_trace_sizer_equals_the_encoder(case: str, tmp_path: Path) -> None:
+    """``TraceSizer`` (span fields memoized per template, parent and failure, mix attributes per value) gives
+    what ``trace_size`` gives on the materialized spans, for every trace of a run with failures raised (so both
     status codes occur) and attribute mixes; also for a part of a trace, as the simulator sizes the spans that
-    arrive before a decision."""
-    model = SynthModel(plan_of(spec_path).spec, Scenario.parse("errors:" + ",errors:".join(
-        f"{key}=40" for key in list(plan_of(spec_path).spec.services)[:3])))
+    arrive before a decision. The third case has a mix that sets the status code attribute of HTTP spans (its
+    value replaces the template's): those spans are encoded whole."""
+    path = ROOT / "tests" / "sampling" / "data" / "odds-mixed.yaml" if case == "odds-mixed" else SHOP
+    if case == "mix-overrides-status":
+        text = SHOP.read_text()
+        anchor = '    app.debug:\n      values: {"true": 0.5}\n'
+        assert anchor in text
+        path = tmp_path / "shop.yaml"
+        path.write_text(text.replace(anchor, anchor + COLLIDING_MIX, 1))
+    spec = plan_of(path).spec
+    model = SynthModel(spec, Scenario.parse(",".join(f"errors:{key}=40" for key in list(spec.services)[:3])))
     sizer = TraceSizer(model)
     draws = list(model.draws(5, 6.0))
     assert len(draws) > 300 and len({d.signature() for d in draws}) > 50
@@ -113,6 +128,7 @@ def test_trace_sizer_equals_the_encoder(spec_path: Path) -> None:
         head = draw._replace(spans=draw.spans[:1])
         assert sizer.size(head) == trace_size(model.materialize(head).spans)
     assert any(s[4] for d in draws for s in d.spans) and any(not s[4] for d in draws for s in d.spans)
+    assert (None in sizer._bases.values()) == (case == "mix-overrides-status")
 
 
 def test_num_traces_too_small_evicts(shop: tuple[Plan, Mapping[str, Any]]) -> None:
