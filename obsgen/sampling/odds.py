@@ -270,13 +270,16 @@ def _conditional(draw: _Draw, spans: list[tuple[int, int, int, int, bool]], dura
 def _value(draw: _Draw, spans: list[tuple[int, int, int, int, bool]]) -> int | None:
     """What ``draw`` drew in a walk (``_Walk.server`` and ``_Walk.edge`` place spans end to end), or None when
     its span is not in the walk."""
-    index = next((i for i, span in enumerate(spans) if span[0] == draw.template), None)
-    if index is None:
+    templates = [span[0] for span in spans]  # not generators: once per walk, ~1,000 walks a render
+    if draw.template not in templates:
         return None
+    index = templates.index(draw.template)
     _, _, start, end, _ = spans[index]
     value = end - start
     if draw.how == "own":  # a server span lasts its own latency plus its calls' (client) spans
-        value -= sum(s[3] - s[2] for s in spans[index + 1:] if s[1] == index)
+        for child in spans[index + 1:]:
+            if child[1] == index:
+                value -= child[3] - child[2]
     elif draw.how == "network":  # the callee's server span follows its client span
         value -= spans[index + 1][3] - spans[index + 1][2]
     return value

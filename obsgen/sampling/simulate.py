@@ -393,19 +393,43 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
     # per replica: (node, index, stateless) of each top-level policy in evaluation order
     tops = [[(p.node, p.node.index, p.node.stateless) for p in engine.policies] for engine in engines]
     names = [p.name for p in config.policies]
+    runs: dict[tuple[Decision | None, ...], list[tuple[tuple[Decision, ...], int]]] = {}
+
+    def _runs(pre: tuple[Decision | None, ...]) -> list[tuple[tuple[Decision, ...], int]]:
+        """The top-level policies' decisions as runs of stateless ones (known from ``pre``), each followed by
+        the position of the stateful policy to evaluate next, or -1 where the evaluation stops (after the last
+        policy, a Dropped, or a Sampled with sample_on_first_match). Traces share a few hundred ``pre`` tuples:
+        a record then costs one step per stateful policy instead of one per policy (~3 ms of the report)."""
+        out: list[tuple[tuple[Decision, ...], int]] = []
+        run: list[Decision] = []
+        for position, (_, index, stateless) in enumerate(tops[0]):  # the same policies in every replica
+            if not stateless:
+                out.append((tuple(run), position))
+                run = []
+                continue
+            d = pre[index]
+            run.append(d)
+            if d is dropped_label or (first_match and d is sampled_label):
+                break
+        out.append((tuple(run), -1))
+        return out
 
     def _decide(rec: tuple[Any, ...], second: int) -> None:
         # evaluate_policies + combine (engine.py), with the stateless results the worker computed
         pre = rec[5]
+        steps = runs.get(pre)
+        if steps is None:
+            steps = runs[pre] = _runs(pre)
         ctx: TraceCtx | None = None
         found: list[Decision] = []
-        for node, index, stateless in tops[rec[11]]:
-            if stateless:
-                d = pre[index]
-            else:
-                if ctx is None:
-                    ctx = TraceCtx(rec[0], rec[3], rec[4], float(second), _no_spans, None, pre)
-                d = node.evaluate(ctx)
+        top = tops[rec[11]]
+        for known, position in steps:
+            found += known
+            if position < 0:
+                break
+            if ctx is None:
+                ctx = TraceCtx(rec[0], rec[3], rec[4], float(second), _no_spans, None, pre)
+            d = top[position][0].evaluate(ctx)
             found.append(d)
             if d is dropped_label or (first_match and d is sampled_label):
                 break
