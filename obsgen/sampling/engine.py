@@ -287,12 +287,13 @@ class StringAttribute(Node):
             self.matcher = wanted.__contains__
 
     def evaluate(self, ctx: TraceCtx) -> Decision:
+        key, matcher = self.key, self.matcher  # read once: the loop runs per span of every trace shape
         for span in ctx.spans:
-            if self.key in span.resource and self.matcher(go_str(span.resource[self.key])):
+            if key in span.resource and matcher(go_str(span.resource[key])):
                 return NOT_SAMPLED if self.invert else SAMPLED
-            if self.key in span.attributes:
-                text = go_str(span.attributes[self.key])
-                if text != "" and self.matcher(text):
+            if key in span.attributes:
+                text = go_str(span.attributes[key])
+                if text != "" and matcher(text):
                     return NOT_SAMPLED if self.invert else SAMPLED
         return SAMPLED if self.invert else NOT_SAMPLED
 

@@ -27,6 +27,19 @@ def view(span: SynthSpan) -> SpanView:
                     {"service.name": span.service}, span.start_ns, span.end_ns, "")
 
 
+def draw_views(model: SynthModel, draw: Draw) -> list[SpanView]:
+    """``[view(s) for s in model.materialize(draw).spans]`` without making the spans: views carry no ids, and
+    the ids (a BLAKE2b hash each) and SynthSpans were half of what the simulator spent making the views of each
+    trace shape it evaluates. ``tests/sampling/test_simulate.py`` compares the two on every trace of runs."""
+    templates = model.templates
+    views = []
+    for template, _, start, end, error in draw.spans:
+        tmpl = templates[template]
+        views.append(SpanView(tmpl.name, KINDS.get(tmpl.kind, 0), 2 if error else 0,
+                              model.attributes(tmpl, error, draw.mix), {"service.name": tmpl.service}, start, end, ""))
+    return views
+
+
 # ---------------------------------------------------------------------------------------------------------
 # protobuf sizes
 

@@ -41,7 +41,7 @@ from obsgen.sampling.engine import (
     fnv1a64_many,
     read_config,
 )
-from obsgen.sampling.otlp import TraceSizer, view
+from obsgen.sampling.otlp import TraceSizer, draw_views
 from obsgen.sampling.synth import Draw, Scenario, SynthModel
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.models import Endpoint, Spec
@@ -233,7 +233,7 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
         else:
             key = draw.signature(carried[draw.entry])
         ctx = TraceCtx(sub.trace_id, len(sub.spans), 0, float(decide_s),
-                       lambda sub=sub: [view(s) for s in model.materialize(sub).spans], duration, None, hashes)
+                       lambda sub=sub: draw_views(model, sub), duration, None, hashes)
         shape = shapes.get(key)
         if shape is None:
             blank: list[Decision | None] = [None] * len(nodes)

@@ -17,7 +17,7 @@ from obsgen.generate import plan_spec
 from obsgen.plan import Plan
 from obsgen.sampling import simulate as sim
 from obsgen.sampling.engine import Decision, TraceCtx, decide, read_config
-from obsgen.sampling.otlp import TraceSizer, to_otlp_json, trace_size, view
+from obsgen.sampling.otlp import TraceSizer, draw_views, to_otlp_json, trace_size, view
 from obsgen.sampling.report import to_json
 from obsgen.sampling.synth import Scenario, SynthModel, generate_traces
 
@@ -129,6 +129,20 @@ def test_trace_sizer_equals_the_encoder(case: str, tmp_path: Path) -> None:
         assert sizer.size(head) == trace_size(model.materialize(head).spans)
     assert any(s[4] for d in draws for s in d.spans) and any(not s[4] for d in draws for s in d.spans)
     assert (None in sizer._bases.values()) == (case == "mix-overrides-status")
+
+
+@pytest.mark.parametrize("spec_path", [SHOP, ROOT / "tests" / "sampling" / "data" / "odds-mixed.yaml"])
+def test_draw_views_equal_the_views_of_materialized_spans(spec_path: Path) -> None:
+    """The simulator's views of a trace shape, made without the spans, are the views of the spans ``materialize``
+    makes, on every trace of a run with failures raised, and on a part of a trace."""
+    spec = plan_of(spec_path).spec
+    model = SynthModel(spec, Scenario.parse(",".join(f"errors:{key}=40" for key in list(spec.services)[:3])))
+    draws = list(model.draws(2, 4.0))
+    assert len(draws) > 200
+    for draw in draws:
+        assert draw_views(model, draw) == [view(s) for s in model.materialize(draw).spans]
+        head = draw._replace(spans=draw.spans[:1])
+        assert draw_views(model, head) == [view(s) for s in model.materialize(head).spans]
 
 
 def test_num_traces_too_small_evicts(shop: tuple[Plan, Mapping[str, Any]]) -> None:
