@@ -26,6 +26,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from obsgen.sampling.engine import (
@@ -270,9 +271,10 @@ def _with_hashes(draws: Iterator[Draw], salts: Mapping[str, int],
         if not chunk:
             return
         ids = [d.trace_id for d in chunk]
-        columns = {salt: fnv1a64_many(start, ids) for salt, start in salts.items()}
-        for i, draw in enumerate(chunk):
-            yield draw, {salt: values[i] for salt, values in columns.items()}
+        columns = [fnv1a64_many(start, ids) for start in salts.values()]
+        keys = list(salts)
+        for draw, row in zip(chunk, zip(*columns, strict=True), strict=True):
+            yield draw, dict(zip(keys, row, strict=True))  # not a comprehension per draw: ~2x faster
 
 
 def _needed_nodes(config: EngineConfig) -> set[int]:
@@ -366,7 +368,7 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
     stats = [PolicyStats(p.name, _kind(p.node)) for p in config.policies]
     guarantees = {ERROR: Guarantee("error traces"), SLOW: Guarantee("slow traces"),
                   CRITICAL: Guarantee("critical-endpoint traces")}
-    records.sort(key=lambda r: (r[1], r[0]))
+    records.sort(key=itemgetter(1, 0))  # (r[1], r[0]), made in C
     live: OrderedDict[bytes, tuple[Any, ...]] = OrderedDict()
     pending: list[tuple[int, bytes]] = []
     peak = 0
@@ -466,19 +468,23 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
                 else:
                     g.lost[reason] = g.lost.get(reason, 0) + 1
 
+    # totals in bulk rather than attribute updates per record
+    result.traces += len(records)
+    result.spans += sum([rec[9] for rec in records])
+    result.bytes += sum([rec[10] for rec in records])
+    per_entry = [0] * len(model.entries)
     for rec in records:
-        result.traces += 1
-        result.spans += rec[9]
-        result.bytes += rec[10]
-        entry = model.entries[rec[7]][0]
-        entries[entry] = entries.get(entry, 0) + 1
+        per_entry[rec[7]] += 1
+    for (entry, _), count in zip(model.entries, per_entry, strict=True):
+        if count:
+            entries[entry] = entries.get(entry, 0) + count
     # Most traces waiting at once: arrivals so far minus decisions taken by then (a tick decides before a
     # trace arriving at the same moment is added, as tick_until below does).
     decided_at = sorted(rec[2] * NS for rec in records)
     peak = max([i + 1 - bisect.bisect_right(decided_at, rec[1]) for i, rec in enumerate(records)], default=0)
     if peak < config.num_traces:
         # nothing is evicted: the decisions are the ticks in order, each tick's traces by trace id
-        for rec in sorted(records, key=lambda r: (r[2], r[0])):
+        for rec in sorted(records, key=itemgetter(2, 0)):
             _decide(rec, rec[2])
     else:
         for rec in records:
