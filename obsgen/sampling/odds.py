@@ -40,11 +40,10 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from dataclasses import dataclass
 from itertools import product
+from typing import NamedTuple
 
 from obsgen.sampling.synth import (
-    _NORMAL,
     _NORMAL_CELLS,
     Z99,
     SynthModel,
@@ -57,12 +56,12 @@ from obsgen.sampling.synth import (
     itertools_accumulate,
 )
 
+_SQRT2 = math.sqrt(2.0)
 Classes = dict[int, tuple[float, ...]]
 """Mix index (an independently drawn mix) -> probability of each value class (named values, then the rest)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Table:
+class _Table(NamedTuple):
     """A failure probability as a function of the value classes of ``mixes`` (sorted mix indices)."""
 
     mixes: tuple[int, ...]
@@ -72,8 +71,7 @@ class _Table:
         return self.p[tuple(classes[m] for m in self.mixes)]
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """One node of the compiled call tree: its server (or consumer) node, how many times it occurs per trace on
     average, and the probability that its span fails."""
 
@@ -82,8 +80,7 @@ class Position:
     fail: float
 
 
-@dataclass(frozen=True, slots=True)
-class Estimate:
+class Estimate(NamedTuple):
     """``ratio`` of spans slower than the limit, its standard error, and the number of subtree walks (0: the
     ratio is exact)."""
 
@@ -251,8 +248,7 @@ def _class_shares(model: SynthModel, mix: int, named: list[int]) -> tuple[float,
 # Durations: walks of one subtree, conditioned on its widest latency draw.
 
 
-@dataclass(frozen=True, slots=True)
-class _Draw:
+class _Draw(NamedTuple):
     """One latency draw of a subtree and how to read its value from a walk's spans: ``own`` of the server
     span of ``template``, ``network`` of a service call's client span ``template`` (minus its server span),
     ``call`` the whole client (or producer) span ``template`` of a leaf or queue."""
@@ -274,28 +270,33 @@ def _conditional(draw: _Draw, spans: list[tuple[int, int, int, int, bool]], dura
 def _value(draw: _Draw, spans: list[tuple[int, int, int, int, bool]]) -> int | None:
     """What ``draw`` drew in a walk (``_Walk.server`` and ``_Walk.edge`` place spans end to end), or None when
     its span is not in the walk."""
-    index = next((i for i, span in enumerate(spans) if span[0] == draw.template), None)
-    if index is None:
+    templates = [span[0] for span in spans]  # not generators: once per walk, ~1,000 walks a render
+    if draw.template not in templates:
         return None
+    index = templates.index(draw.template)
     _, _, start, end, _ = spans[index]
     value = end - start
     if draw.how == "own":  # a server span lasts its own latency plus its calls' (client) spans
-        value -= sum(s[3] - s[2] for s in spans[index + 1:] if s[1] == index)
+        for child in spans[index + 1:]:
+            if child[1] == index:
+                value -= child[3] - child[2]
     elif draw.how == "network":  # the callee's server span follows its client span
         value -= spans[index + 1][3] - spans[index + 1][2]
     return value
 
 
 def _above(dist: _Dist, bound: int) -> float:
-    """P(one ``_Walk.latency`` draw of ``dist`` > ``bound``): the share of table cells whose value
-    ``max(1, int(exp(mu + sigma * z)))`` is above it. Values never decrease along the table, so the first such
-    cell is found by bisecting the table at ``z = (log(bound + 1) - mu) / sigma`` and then moved over the cells
-    where float rounding disagrees, with the generator's own expression."""
+    """P(one ``_Walk.latency`` draw of ``dist`` > ``bound``): the share of cells whose value
+    ``max(1, int(exp(mu + sigma * z)))`` is above it. Values never decrease from cell to cell, so the first such
+    cell is found from a guess, the cell where the normal CDF reaches ``z = (log(bound + 1) - mu) / sigma``, then
+    moved over the cells where the guess or float rounding disagrees, with the generator's own expression: the
+    answer does not depend on the guess, only the number of steps does (the guess is within a cell or two)."""
     if bound < 1:
         return 1.0
     if dist.sigma <= 0:
         return 1.0 if cell_latency(dist, 0) > bound else 0.0
-    first = bisect.bisect_left(_NORMAL, (math.log(bound + 1) - dist.mu) / dist.sigma)
+    z = (math.log(bound + 1) - dist.mu) / dist.sigma
+    first = min(max(round(_NORMAL_CELLS * 0.5 * math.erfc(-z / _SQRT2)), 0), _NORMAL_CELLS)
     while first > 0 and cell_latency(dist, first - 1) > bound:
         first -= 1
     while first < _NORMAL_CELLS and cell_latency(dist, first) <= bound:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from obsgen.sampling.ottl import SpanView
-from obsgen.sampling.synth import SynthSpan, SynthTrace
+from obsgen.sampling.synth import Draw, SpanTemplate, SynthModel, SynthSpan, SynthTrace
 
 KINDS = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
 SCOPE_NAME = "obsgen"
@@ -25,6 +25,19 @@ def view(span: SynthSpan) -> SpanView:
     """The evaluator's view of a synthetic span (status ERROR when it failed, else UNSET)."""
     return SpanView(span.name, KINDS.get(span.kind, 0), 2 if span.error else 0, span.attributes,
                     {"service.name": span.service}, span.start_ns, span.end_ns, "")
+
+
+def draw_views(model: SynthModel, draw: Draw) -> list[SpanView]:
+    """``[view(s) for s in model.materialize(draw).spans]`` without making the spans: views carry no ids, and
+    the ids (a BLAKE2b hash each) and SynthSpans were half of what the simulator spent making the views of each
+    trace shape it evaluates. ``tests/sampling/test_simulate.py`` compares the two on every trace of runs."""
+    templates = model.templates
+    views = []
+    for template, _, start, end, error in draw.spans:
+        tmpl = templates[template]
+        views.append(SpanView(tmpl.name, KINDS.get(tmpl.kind, 0), 2 if error else 0,
+                              model.attributes(tmpl, error, draw.mix), {"service.name": tmpl.service}, start, end, ""))
+    return views
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -60,6 +73,12 @@ def _key_value(key: str, value: object) -> int:
 
 def span_size(span: SynthSpan) -> int:
     """Encoded size of one Span message (inside its ScopeSpans)."""
+    return _field(_span_fields(span))
+
+
+def _span_fields(span: SynthSpan) -> int:
+    """The encoded size of a Span's fields (the message without its own tag and length): a sum over the fields,
+    one ``_key_value`` per attribute."""
     size = _field(16) + _field(8)  # trace_id, span_id
     if span.parent_span_id is not None:
         size += _field(8)
@@ -69,7 +88,7 @@ def span_size(span: SynthSpan) -> int:
     size += sum(_key_value(k, v) for k, v in span.attributes.items())
     if span.error:
         size += _field(2)  # Status{code: ERROR}
-    return _field(size)
+    return size
 
 
 def trace_size(spans: Iterable[SynthSpan]) -> int:
@@ -83,6 +102,79 @@ def trace_size(spans: Iterable[SynthSpan]) -> int:
         scope = _field(_field(len(SCOPE_NAME.encode())))
         total += _field(resource + _field(scope + spans_size))
     return total
+
+
+class TraceSizer:
+    """``trace_size`` of a model's drawn traces without building their spans.
+
+    A span's encoded size depends only on its template (service, name, kind, fixed attributes), whether it has
+    a parent, whether it failed and the values of the mixes its template carries (``SynthModel.attributes``):
+    ids and times have fixed encoded sizes. And a Span's fields add up (``_span_fields``): the fields of the
+    span without its mix attributes, encoded once per (template, parent, failure), plus one ``_key_value`` per
+    mix attribute, encoded once per (mix, value). (Several mixes carried on one root span would otherwise make
+    nearly every root span a new one to encode: the shop's ~1,200 spans had ~140 distinct ones.) When a mix
+    sets a key the template already sets, the attribute replaces the template's and the sum would be wrong:
+    such a template's spans are encoded whole, once per distinct span. A trace's size then adds up per
+    service as ``trace_size`` does. ``tests/sampling/test_simulate.py`` checks it against ``trace_size`` of
+    the materialized spans, trace by trace."""
+
+    def __init__(self, model: SynthModel) -> None:
+        self.model = model
+        self._bases: dict[tuple[int, bool, bool], int | None] = {}
+        self._mix_sizes: dict[tuple[int, int], int] = {}
+        self._whole: dict[tuple[int, bool, bool, tuple[int, ...]], int] = {}
+        self._wrapping: dict[str, tuple[int, int]] = {}
+
+    def size(self, draw: Draw) -> int:
+        templates = self.model.templates
+        mix = draw.mix
+        by_service: dict[str, int] = {}
+        for template, parent, _, _, error in draw.spans:
+            tmpl = templates[template]
+            shape = (template, parent >= 0, error)
+            fields = self._bases.get(shape, -1)
+            if fields == -1:
+                fields = self._bases[shape] = self._base(tmpl, parent >= 0, error)
+            if fields is None:  # a mix overrides one of the template's attributes
+                size = self._whole_span(tmpl, shape, mix)
+            else:
+                for m in tmpl.mixes:
+                    if mix[m] >= 0:
+                        attribute = self._mix_sizes.get((m, mix[m]))
+                        if attribute is None:
+                            attribute = self._mix_sizes[m, mix[m]] = _key_value(*self.model.mix_attribute(m, mix[m]))
+                        fields += attribute
+                size = _field(fields)
+            by_service[tmpl.service] = by_service.get(tmpl.service, 0) + size
+        total = 0
+        for service, spans_size in by_service.items():
+            wrapping = self._wrapping.get(service)
+            if wrapping is None:
+                wrapping = self._wrapping[service] = (_field(_key_value("service.name", service)),
+                                                      _field(_field(len(SCOPE_NAME.encode()))))
+            resource, scope = wrapping
+            total += _field(resource + _field(scope + spans_size))
+        return total
+
+    def _span(self, tmpl: SpanTemplate, has_parent: bool, error: bool, mix: tuple[int, ...]) -> SynthSpan:
+        """A span of the template (ids and times of their fixed encoded sizes)."""
+        return SynthSpan(bytes(8), bytes(8) if has_parent else None, tmpl.service, tmpl.name, tmpl.kind, 0, 0,
+                         error, self.model.attributes(tmpl, error, mix))
+
+    def _base(self, tmpl: SpanTemplate, has_parent: bool, error: bool) -> int | None:
+        """The fields of the template's span without its mix attributes, or None when a mix key is also one of
+        the template's own attributes."""
+        span = self._span(tmpl, has_parent, error, (-1,) * len(self.model.mixes))
+        if any(self.model.mixes[m].key in span.attributes for m in tmpl.mixes):
+            return None
+        return _span_fields(span)
+
+    def _whole_span(self, tmpl: SpanTemplate, shape: tuple[int, bool, bool], mix: tuple[int, ...]) -> int:
+        key = (*shape, tuple([mix[m] for m in tmpl.mixes]))
+        size = self._whole.get(key)
+        if size is None:
+            size = self._whole[key] = span_size(self._span(tmpl, shape[1], shape[2], mix))
+        return size
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import re2
 
@@ -26,9 +26,9 @@ class OttlUnsupported(ValueError):
     """A condition outside the subset this module evaluates."""
 
 
-@dataclass(frozen=True)
-class SpanView:
-    """What a condition reads of one span."""
+class SpanView(NamedTuple):
+    """What a condition reads of one span (a NamedTuple: cheaper to define and to make than a frozen
+    dataclass, one per span of each trace shape the simulator evaluates)."""
 
     name: str
     kind: int
@@ -103,14 +103,30 @@ class _Parser:
         while self.peek("or"):
             self.take()
             parts.append(self.and_())
-        return parts[0] if len(parts) == 1 else (lambda s: any(p(s) for p in parts))
+        if len(parts) == 1:
+            return parts[0]
+
+        def either(s: SpanView) -> bool:  # any() over a generator: a generator object per span, ~2x slower
+            for part in parts:  # noqa: SIM110 - a loop on purpose
+                if part(s):
+                    return True
+            return False
+        return either
 
     def and_(self) -> Condition:
         parts = [self.not_()]
         while self.peek("and"):
             self.take()
             parts.append(self.not_())
-        return parts[0] if len(parts) == 1 else (lambda s: all(p(s) for p in parts))
+        if len(parts) == 1:
+            return parts[0]
+
+        def every(s: SpanView) -> bool:
+            for part in parts:  # noqa: SIM110 - a loop on purpose
+                if not part(s):
+                    return False
+            return True
+        return every
 
     def not_(self) -> Condition:
         if self.peek("not"):
@@ -194,8 +210,15 @@ class _Parser:
         raise OttlUnsupported(f"path {dotted}{'[...]' if key else ''} is not supported by the simulator")
 
 
+# isinstance with a tuple of types, not a union (int | float): the same test, ~4x faster on Python 3.11, where
+# a condition runs once per span of every trace shape the simulator evaluates (the shop's OTTL policy spent
+# ~3 ms of a render's report here).
+_PLAIN = (str, int, float, bool)
+_NUMBER = (int, float)
+
+
 def _plain(value: object) -> Value:
-    return value if isinstance(value, str | int | float | bool) else None
+    return value if isinstance(value, _PLAIN) else None
 
 
 def _compare(left: Operand, op: str, right: Operand) -> Condition:
@@ -204,11 +227,13 @@ def _compare(left: Operand, op: str, right: Operand) -> Condition:
     return check
 
 
+def _numeric(v: Value) -> bool:
+    return isinstance(v, _NUMBER) and not isinstance(v, bool)
+
+
 def compare(a: Value, op: str, b: Value) -> bool:
     """OTTL's comparison of two values."""
-    def numeric(v: Value) -> bool:
-        return isinstance(v, int | float) and not isinstance(v, bool)
-
+    numeric = _numeric
     if op in ("==", "!="):
         equal = a == b and ((numeric(a) and numeric(b)) or type(a) is type(b))
         return equal if op == "==" else not equal

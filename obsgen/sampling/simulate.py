@@ -26,7 +26,8 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from obsgen.sampling.engine import (
     Decision,
@@ -41,7 +42,7 @@ from obsgen.sampling.engine import (
     fnv1a64_many,
     read_config,
 )
-from obsgen.sampling.otlp import trace_size, view
+from obsgen.sampling.otlp import TraceSizer, draw_views
 from obsgen.sampling.synth import Draw, Scenario, SynthModel
 from obsgen.spec.endpoints import parse_route
 from obsgen.spec.models import Endpoint, Spec
@@ -156,8 +157,7 @@ def rendered_collector_config(plan: object) -> tuple[str, Mapping[str, Any]]:
 # Workers: draw, time and evaluate the stateless policies
 
 
-@dataclass
-class _Setup:
+class _Setup(NamedTuple):
     spec: Spec
     tail_sampling: Mapping[str, Any]
     seed: int
@@ -165,6 +165,8 @@ class _Setup:
     scenario: Scenario | None
     slow_threshold_ms: int | None
     replicas: int
+    model: SynthModel  # compiled once (~1.5 ms for the shop): workers use it as they find it (fork)
+    config: EngineConfig  # workers evaluate only its stateless nodes, which keep no state
 
 
 _SETUP: _Setup | None = None
@@ -182,13 +184,14 @@ def _critical_templates(model: SynthModel) -> set[int]:
 def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
     setup = _SETUP
     assert setup is not None
-    model = SynthModel(setup.spec, setup.scenario)
-    config = read_config(setup.tail_sampling)
+    model = setup.model
+    config = setup.config
     nodes = all_nodes(config)
     needed = _needed_nodes(config)  # only these results are read by the parent's decisions
     pure = [n for n in nodes if n.pure]  # all of them: cached per shape, and read inside stateless nodes
     computed = [n for n in nodes if n.stateless and not n.pure and n.index in needed]
     critical = _critical_templates(model)
+    sizer = TraceSizer(model)
     wait = max(1, int(config.decision_wait_s))
     after_root = int(config.decision_wait_after_root_s) if config.decision_wait_after_root_s > 0 else None
     shapes: dict[object, tuple[list[Decision | None], int]] = {}
@@ -231,13 +234,13 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
         else:
             key = draw.signature(carried[draw.entry])
         ctx = TraceCtx(sub.trace_id, len(sub.spans), 0, float(decide_s),
-                       lambda sub=sub: [view(s) for s in model.materialize(sub).spans], duration, None, hashes)
+                       lambda sub=sub: draw_views(model, sub), duration, None, hashes)
         shape = shapes.get(key)
         if shape is None:
             blank: list[Decision | None] = [None] * len(nodes)
             for node in pure:
                 blank[node.index] = node.evaluate(ctx)
-            shape = shapes[key] = (blank, trace_size(model.materialize(sub).spans))
+            shape = shapes[key] = (blank, sizer.size(sub))
         if computed:
             pre = list(shape[0])
             ctx.pre = pre
@@ -250,7 +253,7 @@ def _work(seconds: tuple[int, int]) -> list[tuple[Any, ...]]:
         # the gateway's load-balancing exporter spreads trace ids evenly over the samplers (a hash ring);
         # any even split of random ids gives the same totals
         replica = int.from_bytes(draw.trace_id[8:], "big") % setup.replicas if setup.replicas > 1 else 0
-        full_size = shape[1] if not late else trace_size(model.materialize(draw).spans)
+        full_size = shape[1] if not late else sizer.size(draw)
         out.append((draw.trace_id, first, decide_s, len(sub.spans), shape[1], pre_t, flags, draw.entry,
                     late, len(spans), full_size, replica))
     return out
@@ -268,9 +271,10 @@ def _with_hashes(draws: Iterator[Draw], salts: Mapping[str, int],
         if not chunk:
             return
         ids = [d.trace_id for d in chunk]
-        columns = {salt: fnv1a64_many(start, ids) for salt, start in salts.items()}
-        for i, draw in enumerate(chunk):
-            yield draw, {salt: values[i] for salt, values in columns.items()}
+        columns = [fnv1a64_many(start, ids) for start in salts.values()]
+        keys = list(salts)
+        for draw, row in zip(chunk, zip(*columns, strict=True), strict=True):
+            yield draw, dict(zip(keys, row, strict=True))  # not a dict comprehension (a function call) per draw
 
 
 def _needed_nodes(config: EngineConfig) -> set[int]:
@@ -314,12 +318,14 @@ def _kind(node: Node) -> str:
 
 def simulate(spec: Spec, tail_sampling: Mapping[str, Any], *, seed: int, duration_s: float,
              scenario: Scenario | None = None, replicas: int = 1, jobs: int | None = None,
-             config_path: str = "", spec_name: str = "") -> SimResult:
-    """Simulate ``duration_s`` seconds of the spec's traffic through the tail_sampling block."""
+             config_path: str = "", spec_name: str = "", model: SynthModel | None = None) -> SimResult:
+    """Simulate ``duration_s`` seconds of the spec's traffic through the tail_sampling block; ``model``: the
+    caller's ``SynthModel(spec, scenario)``, when it already compiled one."""
     global _SETUP
     config = read_config(tail_sampling)  # fails early on an unsupported config
-    model = SynthModel(spec, scenario)
-    setup = _Setup(spec, tail_sampling, seed, duration_s, scenario, slow_threshold(config, spec), max(1, replicas))
+    model = model if model is not None else SynthModel(spec, scenario)
+    setup = _Setup(spec, tail_sampling, seed, duration_s, scenario, slow_threshold(config, spec), max(1, replicas),
+                   model, config)
     total_seconds = math.ceil(duration_s)
     expected = model.rate * duration_s
     if jobs is None:
@@ -362,7 +368,7 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
     stats = [PolicyStats(p.name, _kind(p.node)) for p in config.policies]
     guarantees = {ERROR: Guarantee("error traces"), SLOW: Guarantee("slow traces"),
                   CRITICAL: Guarantee("critical-endpoint traces")}
-    records.sort(key=lambda r: (r[1], r[0]))
+    records.sort(key=itemgetter(1, 0))  # (r[1], r[0]), made in C
     live: OrderedDict[bytes, tuple[Any, ...]] = OrderedDict()
     pending: list[tuple[int, bytes]] = []
     peak = 0
@@ -389,19 +395,43 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
     # per replica: (node, index, stateless) of each top-level policy in evaluation order
     tops = [[(p.node, p.node.index, p.node.stateless) for p in engine.policies] for engine in engines]
     names = [p.name for p in config.policies]
+    runs: dict[tuple[Decision | None, ...], list[tuple[tuple[Decision, ...], int]]] = {}
+
+    def _runs(pre: tuple[Decision | None, ...]) -> list[tuple[tuple[Decision, ...], int]]:
+        """The top-level policies' decisions as runs of stateless ones (known from ``pre``), each followed by
+        the position of the stateful policy to evaluate next, or -1 where the evaluation stops (after the last
+        policy, a Dropped, or a Sampled with sample_on_first_match). Traces share a few hundred ``pre`` tuples:
+        a record then costs one step per stateful policy instead of one per policy."""
+        out: list[tuple[tuple[Decision, ...], int]] = []
+        run: list[Decision] = []
+        for position, (_, index, stateless) in enumerate(tops[0]):  # the same policies in every replica
+            if not stateless:
+                out.append((tuple(run), position))
+                run = []
+                continue
+            d = pre[index]
+            run.append(d)
+            if d is dropped_label or (first_match and d is sampled_label):
+                break
+        out.append((tuple(run), -1))
+        return out
 
     def _decide(rec: tuple[Any, ...], second: int) -> None:
         # evaluate_policies + combine (engine.py), with the stateless results the worker computed
         pre = rec[5]
+        steps = runs.get(pre)
+        if steps is None:
+            steps = runs[pre] = _runs(pre)
         ctx: TraceCtx | None = None
         found: list[Decision] = []
-        for node, index, stateless in tops[rec[11]]:
-            if stateless:
-                d = pre[index]
-            else:
-                if ctx is None:
-                    ctx = TraceCtx(rec[0], rec[3], rec[4], float(second), _no_spans, None, pre)
-                d = node.evaluate(ctx)
+        top = tops[rec[11]]
+        for known, position in steps:
+            found += known
+            if position < 0:
+                break
+            if ctx is None:
+                ctx = TraceCtx(rec[0], rec[3], rec[4], float(second), _no_spans, None, pre)
+            d = top[position][0].evaluate(ctx)
             found.append(d)
             if d is dropped_label or (first_match and d is sampled_label):
                 break
@@ -428,6 +458,8 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
             result.kept_traces += 1
             result.kept_spans += rec[3]
             result.kept_bytes += rec[4]
+        if not rec[6]:
+            return  # most traces are in no guarantee's category
         for flag, g in guarantees.items():
             if rec[6] & flag:
                 g.total += 1
@@ -436,19 +468,23 @@ def _process(records: list[tuple[Any, ...]], model: SynthModel, config: EngineCo
                 else:
                     g.lost[reason] = g.lost.get(reason, 0) + 1
 
+    # totals in bulk rather than attribute updates per record
+    result.traces += len(records)
+    result.spans += sum([rec[9] for rec in records])
+    result.bytes += sum([rec[10] for rec in records])
+    per_entry = [0] * len(model.entries)
     for rec in records:
-        result.traces += 1
-        result.spans += rec[9]
-        result.bytes += rec[10]
-        entry = model.entries[rec[7]][0]
-        entries[entry] = entries.get(entry, 0) + 1
+        per_entry[rec[7]] += 1
+    for (entry, _), count in zip(model.entries, per_entry, strict=True):
+        if count:
+            entries[entry] = entries.get(entry, 0) + count
     # Most traces waiting at once: arrivals so far minus decisions taken by then (a tick decides before a
     # trace arriving at the same moment is added, as tick_until below does).
     decided_at = sorted(rec[2] * NS for rec in records)
-    peak = max((i + 1 - bisect.bisect_right(decided_at, rec[1]) for i, rec in enumerate(records)), default=0)
+    peak = max([i + 1 - bisect.bisect_right(decided_at, rec[1]) for i, rec in enumerate(records)], default=0)
     if peak < config.num_traces:
         # nothing is evicted: the decisions are the ticks in order, each tick's traces by trace id
-        for rec in sorted(records, key=lambda r: (r[2], r[0])):
+        for rec in sorted(records, key=itemgetter(2, 0)):
             _decide(rec, rec[2])
     else:
         for rec in records:

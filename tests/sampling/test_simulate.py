@@ -17,9 +17,9 @@ from obsgen.generate import plan_spec
 from obsgen.plan import Plan
 from obsgen.sampling import simulate as sim
 from obsgen.sampling.engine import Decision, TraceCtx, decide, read_config
-from obsgen.sampling.otlp import to_otlp_json, trace_size, view
+from obsgen.sampling.otlp import TraceSizer, draw_views, to_otlp_json, trace_size, view
 from obsgen.sampling.report import to_json
-from obsgen.sampling.synth import Scenario, generate_traces
+from obsgen.sampling.synth import Scenario, SynthModel, generate_traces
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "specs" / "shop.yaml"
@@ -95,6 +95,54 @@ def test_shortcuts_equal_the_plain_engine(shop: tuple[Plan, Mapping[str, Any]]) 
             spans_kept += len(views)
     assert (result.kept_traces, result.kept_spans) == (kept, spans_kept)
     assert {p.name: p.hits for p in result.policies} == hits
+
+
+COLLIDING_MIX = """\
+    http.response.status_code:
+      services: [payments-service, frontend]
+      values: {"402": 30}
+"""
+
+
+@pytest.mark.parametrize("case", ["shop", "odds-mixed", "mix-overrides-status"])
+def test_trace_sizer_equals_the_encoder(case: str, tmp_path: Path) -> None:
+    """``TraceSizer`` (span fields memoized per template, parent and failure, mix attributes per value) gives
+    what ``trace_size`` gives on the materialized spans, for every trace of a run with failures raised (so both
+    status codes occur) and attribute mixes; also for a part of a trace, as the simulator sizes the spans that
+    arrive before a decision. The third case has a mix that sets the status code attribute of HTTP spans (its
+    value replaces the template's): those spans are encoded whole."""
+    path = ROOT / "tests" / "sampling" / "data" / "odds-mixed.yaml" if case == "odds-mixed" else SHOP
+    if case == "mix-overrides-status":
+        text = SHOP.read_text()
+        anchor = '    app.debug:\n      values: {"true": 0.5}\n'
+        assert anchor in text
+        path = tmp_path / "shop.yaml"
+        path.write_text(text.replace(anchor, anchor + COLLIDING_MIX, 1))
+    spec = plan_of(path).spec
+    model = SynthModel(spec, Scenario.parse(",".join(f"errors:{key}=40" for key in list(spec.services)[:3])))
+    sizer = TraceSizer(model)
+    draws = list(model.draws(5, 6.0))
+    assert len(draws) > 300 and len({d.signature() for d in draws}) > 50
+    for draw in draws:
+        assert sizer.size(draw) == trace_size(model.materialize(draw).spans)
+        head = draw._replace(spans=draw.spans[:1])
+        assert sizer.size(head) == trace_size(model.materialize(head).spans)
+    assert any(s[4] for d in draws for s in d.spans) and any(not s[4] for d in draws for s in d.spans)
+    assert (None in sizer._bases.values()) == (case == "mix-overrides-status")
+
+
+@pytest.mark.parametrize("spec_path", [SHOP, ROOT / "tests" / "sampling" / "data" / "odds-mixed.yaml"])
+def test_draw_views_equal_the_views_of_materialized_spans(spec_path: Path) -> None:
+    """The simulator's views of a trace shape, made without the spans, are the views of the spans ``materialize``
+    makes, on every trace of a run with failures raised, and on a part of a trace."""
+    spec = plan_of(spec_path).spec
+    model = SynthModel(spec, Scenario.parse(",".join(f"errors:{key}=40" for key in list(spec.services)[:3])))
+    draws = list(model.draws(2, 4.0))
+    assert len(draws) > 200
+    for draw in draws:
+        assert draw_views(model, draw) == [view(s) for s in model.materialize(draw).spans]
+        head = draw._replace(spans=draw.spans[:1])
+        assert draw_views(model, head) == [view(s) for s in model.materialize(head).spans]
 
 
 def test_num_traces_too_small_evicts(shop: tuple[Plan, Mapping[str, Any]]) -> None:

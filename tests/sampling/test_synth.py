@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import subprocess
 import sys
@@ -176,15 +177,19 @@ def test_rate_override_keeps_shares(shop: Spec) -> None:
     assert 200 < len(traces) < 400
 
 
-def test_normal_table_is_normaldist_inv_cdf_cell_by_cell() -> None:
-    """The table built through ``statistics._normal_dist_inv_cdf`` is the public ``NormalDist().inv_cdf``,
-    float for float (the seeded traces, and so sampling-report.md, depend on every cell)."""
+def test_normal_quantiles_are_normaldist_inv_cdf_cell_by_cell() -> None:
+    """The quantile computed per draw through ``_statistics._normal_dist_inv_cdf`` is the public
+    ``NormalDist().inv_cdf``, float for float, in every one of the 2^16 cells (the seeded traces, and so
+    sampling-report.md, depend on every cell)."""
     from statistics import NormalDist
 
     from obsgen.sampling import synth
 
-    cells = len(synth._NORMAL)
+    cells = synth._NORMAL_CELLS
     assert cells == 1 << 16
     inv = NormalDist().inv_cdf
-    assert tuple(inv((i + 0.5) / cells) for i in range(cells)) == synth._NORMAL
-    assert synth.normal_table(8) == tuple(inv((i + 0.5) / 8) for i in range(8))
+    quantiles = [synth.normal_quantile(i) for i in range(cells)]
+    assert quantiles == [inv((i + 0.5) / cells) for i in range(cells)]
+    # cell_latency writes the quantile out: with mu 0 and sigma 1 it is exp of that quantile, in every cell
+    standard = synth._Dist(0.0, 1.0)
+    assert [synth.cell_latency(standard, i) for i in range(cells)] == [max(1, int(math.exp(z))) for z in quantiles]
