@@ -568,3 +568,26 @@ def test_output_is_identical_across_hash_seeds_and_time_zones() -> None:
                               text=True, check=True)
         outputs.add(proc.stdout)
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("spec", sorted([*ROOT.glob("specs/*.yaml"), *ROOT.glob("tests/specs/*.yaml")]),
+                         ids=lambda p: p.name)
+def test_tail_sampling_data_is_what_the_rendered_file_reads_back(spec: Path) -> None:
+    """The sampling report simulates ``tail_sampling_data`` instead of parsing the rendered config: it must be
+    exactly the tail_sampling processor of the file it names, as YAML reads it (types included)."""
+    from obsgen.sampling.simulate import tail_sampling_block
+
+    plan = plan_spec(spec).plan
+    assert plan is not None
+    path, data = collector.tail_sampling_data(plan)
+    [art] = [a for a in collector.render(plan) if a.path == path]
+    block = tail_sampling_block(yaml.safe_load(art.text))
+
+    def typed(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: typed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [typed(v) for v in value]
+        return (type(value), value)
+
+    assert typed(data) == typed(block)

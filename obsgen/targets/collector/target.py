@@ -145,5 +145,23 @@ def _artifact(plan: Plan, name: str, cfg: Config) -> Artifact:
 def render(plan: Plan) -> list[Artifact]:
     """The Collector config(s) for the plan."""
     if plan.spec.collector.replicas > 1:
-        return [_artifact(plan, "gateway.yaml", gateway(plan)), _artifact(plan, "sampler.yaml", sampler(plan))]
-    return [_artifact(plan, "config.yaml", single(plan))]
+        return [_artifact(plan, "gateway.yaml", gateway(plan)), _artifact(plan, SAMPLER_FILE, sampler(plan))]
+    return [_artifact(plan, SINGLE_FILE, single(plan))]
+
+
+SINGLE_FILE, SAMPLER_FILE = "config.yaml", "sampler.yaml"
+
+
+def tail_sampling_data(plan: Plan) -> tuple[str, dict[str, object]]:
+    """(path of the rendered config that holds the tail_sampling processor, the processor's body as that file
+    reads back): what the sampling report simulates, without writing and parsing the whole config again.
+
+    The body is the data ``config_text`` writes through the YAML serialiser, which reads back as equal plain
+    data (``obsgen.emit.fast``); ``tests/targets/test_collector.py`` compares it with the parsed file for every
+    example spec.
+    """
+    replicas = plan.spec.collector.replicas
+    name = SAMPLER_FILE if replicas > 1 else SINGLE_FILE
+    component = tail_sampling(plan, Ids(plan), replicas)
+    body = {e.key: [item.body for item in e.items] if e.items is not None else e.value for e in component.entries}
+    return f"{DIRECTORY}/{name}", body

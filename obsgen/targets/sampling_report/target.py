@@ -32,12 +32,13 @@ def render(plan: Plan) -> list[Artifact]:
     if traffic is None:
         return []
     from obsgen.sampling.report import to_markdown
-    from obsgen.sampling.simulate import rendered_collector_config, simulate, tail_sampling_block
+    from obsgen.sampling.simulate import simulate
     from obsgen.sampling.synth import SynthModel
+    from obsgen.targets.collector.target import tail_sampling_data
 
-    path, config = rendered_collector_config(plan)
+    path, tail_sampling = tail_sampling_data(plan)
     model = SynthModel(plan.spec)
-    result = simulate(plan.spec, tail_sampling_block(config), seed=SEED, duration_s=report_duration(model.rate),
+    result = simulate(plan.spec, tail_sampling, seed=SEED, duration_s=report_duration(model.rate),
                       replicas=plan.spec.collector.replicas, jobs=1, config_path=path, spec_name=plan.name,
                       model=model)
     return [Artifact(REPORT_PATH, to_markdown(result, traffic.expect, plan.spec_file))]
