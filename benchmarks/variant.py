@@ -8,6 +8,7 @@ agree). Nothing here is reachable from ``obsgen`` itself: the switches exist onl
 
 - ``emitters``: YAML through PyYAML's emitter (``dump_yaml_reference``), JSON through ``json.dumps``
   with ``indent=2`` instead of ``obsgen/emit/fast.py``'s direct writers.
+- ``gc``: CPython's cyclic garbage collector stays on (``obsgen.cli.run`` turns it off for the command).
 - ``documents`` (a before/after switch, not in ``PIECES``): artifacts carry no document
   (``Artifact.document``), so every check parses its artifact's text back, as before issue 15's change.
 """
@@ -20,7 +21,7 @@ import importlib
 import json
 import sys
 
-PIECES = ("emitters",)
+PIECES = ("emitters", "gc")
 # Not speed machinery of issue 15's list, but switchable the same way for before/after measurements.
 EXTRA = ("documents",)
 
@@ -51,6 +52,10 @@ def switch_off(pieces: set[str]) -> None:
         if hasattr(artifacts, "yaml_document"):  # yaml_artifact/json_artifact: the reference text, parsed back
             artifacts.yaml_document = lambda data: (reference.dump_yaml_reference(data), None)  # type: ignore[attr-defined]
             artifacts.json_document = lambda data: (_json_reference(data), None)  # type: ignore[attr-defined]
+    if "gc" in pieces:
+        import gc
+
+        gc.disable = lambda: None  # obsgen.cli.run's call does nothing: collections run as CPython schedules them
     if "documents" in pieces:
         artifacts = _module("obsgen.emit.artifacts")
         fast_yaml, fast_json = artifacts.yaml_document, artifacts.json_document  # type: ignore[attr-defined]

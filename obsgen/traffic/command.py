@@ -60,6 +60,9 @@ def traffic(spec: Path, url: str, protocol: str, rate: float | None, duration: f
     calls, the generator's ids, timestamps (shifted to now), attributes and errors. Point it at your own
     Collector running a rendered config to see what it keeps before production.
     """
+    import gc
+
+    gc.enable()  # a run of minutes with the SDK's exporter threads: not the batch job obsgen.cli.run assumes
     from obsgen.generate import plan_spec
     from obsgen.traffic import endpoint as endpoints
     from obsgen.traffic.sender import SdkMissing, Sender
