@@ -257,3 +257,14 @@ def test_cli_explain_rejects_bad_files(tmp_path: Path) -> None:
     assert out.exit_code == 2 and "no spans" in out.output
     missing = runner.invoke(main, ["sampling", "explain", str(SHOP), str(tmp_path / "none.json")])
     assert missing.exit_code == 2
+
+
+def test_a_decision_that_cuts_a_trace_below_a_late_parent(shop: tuple[Plan, Mapping[str, Any]]) -> None:
+    """decision_wait 1s on the shop: some decisions keep a span whose parent arrives after them. Making the
+    policies' views read the cut trace's parent positions, which are not renumbered, raised IndexError."""
+    plan, block = shop
+    short = copy.deepcopy(dict(block))
+    short["decision_wait"] = "1s"
+    result = sim.simulate(plan.spec, short, seed=1, duration_s=10, jobs=1, spec_name=plan.name)
+    assert result.late_spans > 0
+    assert result.late_spans_followed + result.late_spans_new_trace == result.late_spans
