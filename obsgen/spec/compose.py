@@ -71,6 +71,8 @@ class Composer:
     max_depth: int = MAX_DEPTH
     events: int = 0
     anchors: dict[str, yaml.Node] = field(default_factory=dict)
+    aliased: bool = False
+    """Whether any alias was read: without one the node graph is a tree, which no alias can expand."""
 
     def fail(self, code: str, mark: yaml.Mark | None, message: str, hint: str = "") -> ComposeError:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -151,6 +153,7 @@ class Composer:
         if depth > self.max_depth and not is_key:
             raise self.fail("OBS107", event.start_mark, f"nesting deeper than {self.max_depth} levels")
         if isinstance(event, AliasEvent):
+            self.aliased = True
             if event.anchor not in self.anchors:
                 raise self.fail("OBS104", event.start_mark, f"alias '*{event.anchor}' refers to no anchor",
                                 f"define '&{event.anchor}' on a value before this alias, or copy the value")

@@ -222,8 +222,9 @@ def load_text(text: str, file: str) -> LoadedSpec:
             "OBS102", f"character U+{ord(bad.group()):04X} is not allowed in YAML", file=file, line=line,
             column=col, hint="remove it; inside double quotes write it as an escape such as \"\\x07\"",
         ))
+    composer = Composer(text, file)
     try:
-        root = Composer(text, file).compose()
+        root = composer.compose()
     except ComposeError as exc:
         raise LoadError(exc.diagnostic) from None
     except yaml.composer.ComposerError as exc:
@@ -242,7 +243,8 @@ def load_text(text: str, file: str) -> LoadedSpec:
         )
     if not isinstance(root, yaml.MappingNode):
         raise builder.fail("OBS106", root, "the spec must be a mapping of keys to values at the top level")
-    builder.check_expansion(root)
+    if composer.aliased:  # a tree (no alias) repeats no node: nothing to expand, no cycle (~0.1 s at 1,000 services)
+        builder.check_expansion(root)
     try:
         data = builder.build(root, (), 0)
     except RecursionError:
