@@ -3,10 +3,10 @@ policy change shows its effect on the kept share and the cost in the pull reques
 
 The run is fixed (seed 1, about 2,000 traces: between 5 and 60 seconds of the model's traffic) so the report is
 byte-identical across renders; ``obsgen sampling simulate`` runs any other seed or length. 2,000 traces keep the
-headline numbers within about a point of a long run's (the shop: 38.8% kept and 23.7% storage reduction in 7 s,
+headline numbers within a few points of a long run's (the shop: 38.8% kept and 23.7% storage reduction in 7 s,
 36.6% and 24.5% in 60 s; the standard error of a kept share near 40% is 1.1 points) and the whole target, the
-longest single piece of a shop render, at ~0.08 s of CPU (imports, the Collector config it reads and ~0.06 s of
-simulation; benchmarks/README.md, "Shop render --check").
+longest single piece of a shop render, at ~0.07 s of CPU (imports ~8 ms, ~0.06 s of simulation;
+benchmarks/README.md, "Shop render --check").
 """
 
 from __future__ import annotations
