@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from obsgen.generate import plan_spec  # noqa: E402
-from obsgen.sampling.simulate import rendered_collector_config, simulate, tail_sampling_block  # noqa: E402
+from obsgen.sampling.simulate import simulate  # noqa: E402
 from obsgen.sampling.synth import SynthModel  # noqa: E402
+from obsgen.targets.collector.target import tail_sampling_data  # noqa: E402
 
 
 def main() -> int:
@@ -35,11 +36,11 @@ def main() -> int:
     if plan is None:
         print(f"{args.spec}: invalid spec", file=sys.stderr)
         return 2
-    path, config = rendered_collector_config(plan)
+    path, block = tail_sampling_data(plan)
     rate = SynthModel(plan.spec).rate
     duration = math.ceil(args.traces / rate)
     start = time.perf_counter()
-    result = simulate(plan.spec, tail_sampling_block(config), seed=1, duration_s=duration, jobs=args.jobs,
+    result = simulate(plan.spec, block, seed=1, duration_s=duration, jobs=args.jobs,
                       replicas=plan.spec.collector.replicas, config_path=path, spec_name=plan.name)
     took = time.perf_counter() - start
     print(f"{plan.name}: {result.traces:,} traces ({result.spans:,} spans, {duration:,} s of traffic) in {took:.1f} s "

@@ -1,18 +1,23 @@
 """``obsgen sampling simulate`` and ``obsgen sampling explain``: what the rendered tail-sampling policies keep.
 
-Both read the Collector config obsgen renders for the spec (in memory, nothing is written): the policies that
-ship, not the spec's intent. Exit codes: 0 done, 1 invalid spec, 2 usage or I/O error (an unreadable trace
-file, a scenario naming unknown services, a config the simulator cannot evaluate).
+Both read the tail_sampling processor obsgen renders for the spec (in memory, nothing is written:
+``obsgen.targets.collector.target.tail_sampling_data``): the policies that ship, not the spec's intent.
+Exit codes: 0 done, 1 invalid spec, 2 usage or I/O error (an unreadable trace file, a scenario naming unknown
+services, a config the simulator cannot evaluate).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from obsgen.diagnostics import Diagnostic, sort_key, to_json
+
+if TYPE_CHECKING:
+    from obsgen.plan import Plan
 
 SPEC_PATH = click.Path(path_type=Path, dir_okay=False, readable=False)
 EXIT_INVALID, EXIT_IO = 1, 2
@@ -20,7 +25,7 @@ DEFAULT_SEED = 1
 DEFAULT_DURATION = 300.0
 
 
-def _plan(spec: Path, fmt: str) -> object:
+def _plan(spec: Path, fmt: str) -> Plan:
     from obsgen.generate import plan_spec
 
     result = plan_spec(spec, str(spec))
@@ -60,17 +65,17 @@ def simulate(spec: Path, seed: int, duration: float, scenario: str, fmt: str) ->
     """Send seeded synthetic traffic through the rendered tail-sampling policies and report what is kept."""
     from obsgen.sampling import report
     from obsgen.sampling.engine import EngineError
-    from obsgen.sampling.simulate import rendered_collector_config, tail_sampling_block
     from obsgen.sampling.simulate import simulate as run
     from obsgen.sampling.synth import Scenario
+    from obsgen.targets.collector.target import tail_sampling_data
 
     plan = _plan(spec, fmt)
     try:
         parsed = Scenario.parse(scenario) if scenario else None
-        path, config = rendered_collector_config(plan)
-        result = run(plan.spec, tail_sampling_block(config), seed=seed, duration_s=duration,  # type: ignore[attr-defined]
-                     scenario=parsed, replicas=plan.spec.collector.replicas,  # type: ignore[attr-defined]
-                     config_path=path, spec_name=plan.name)  # type: ignore[attr-defined]
+        path, block = tail_sampling_data(plan)
+        result = run(plan.spec, block, seed=seed, duration_s=duration,
+                     scenario=parsed, replicas=plan.spec.collector.replicas,
+                     config_path=path, spec_name=plan.name)
     except (EngineError, ValueError) as exc:
         _fail(str(exc))
         return
@@ -86,7 +91,7 @@ def explain(spec: Path, trace: Path, fmt: str) -> None:
     from obsgen.sampling import explain as explaining
     from obsgen.sampling.engine import EngineError
     from obsgen.sampling.otlp import OtlpJsonError, read_trace
-    from obsgen.sampling.simulate import rendered_collector_config, tail_sampling_block
+    from obsgen.targets.collector.target import tail_sampling_data
 
     plan = _plan(spec, fmt)
     try:
@@ -96,8 +101,8 @@ def explain(spec: Path, trace: Path, fmt: str) -> None:
         return
     try:
         trace_id, spans, size = read_trace(text)
-        _, config = rendered_collector_config(plan)
-        result = explaining.explain(tail_sampling_block(config), trace_id, spans, size)
+        _, block = tail_sampling_data(plan)
+        result = explaining.explain(block, trace_id, spans, size)
     except (OtlpJsonError, EngineError) as exc:
         _fail(f"{trace}: {exc}")
         return

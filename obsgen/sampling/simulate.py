@@ -129,30 +129,6 @@ class SimResult:
 # The config that ships
 
 
-def tail_sampling_block(config: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The ``tail_sampling`` processor of a Collector config (the first, by id)."""
-    processors = config.get("processors") or {}
-    for key in sorted(processors):
-        if key == "tail_sampling" or str(key).startswith("tail_sampling/"):
-            block = processors[key]
-            if isinstance(block, Mapping):
-                return block
-    raise EngineError("the Collector config has no tail_sampling processor")
-
-
-def rendered_collector_config(plan: object) -> tuple[str, Mapping[str, Any]]:
-    """(path, parsed config) of the rendered config that holds tail sampling: config.yaml or sampler.yaml."""
-    from obsgen.emit.readback import load_yaml
-    from obsgen.targets.collector import target
-
-    for art in target.render(plan):  # type: ignore[arg-type]
-        doc = load_yaml(art.text)
-        if isinstance(doc, Mapping) and any(str(k).startswith("tail_sampling")
-                                            for k in (doc.get("processors") or {})):
-            return art.path, doc
-    raise EngineError("no rendered Collector config has a tail_sampling processor")
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Workers: draw, time and evaluate the stateless policies
 

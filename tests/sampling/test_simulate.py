@@ -20,6 +20,7 @@ from obsgen.sampling.engine import Decision, TraceCtx, decide, read_config
 from obsgen.sampling.otlp import TraceSizer, draw_views, to_otlp_json, trace_size, view
 from obsgen.sampling.report import to_json
 from obsgen.sampling.synth import Scenario, SynthModel, generate_traces
+from obsgen.targets.collector.target import tail_sampling_data
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "specs" / "shop.yaml"
@@ -35,8 +36,7 @@ def plan_of(path: Path) -> Plan:
 @pytest.fixture(scope="module")
 def shop() -> tuple[Plan, Mapping[str, Any]]:
     plan = plan_of(SHOP)
-    _, config = sim.rendered_collector_config(plan)
-    return plan, sim.tail_sampling_block(config)
+    return plan, tail_sampling_data(plan)[1]
 
 
 def run(plan: Plan, block: Mapping[str, Any], duration: float = 20, **kw: Any) -> sim.SimResult:
@@ -179,8 +179,7 @@ def test_late_spans_follow_the_cache_or_start_new_traces(tmp_path: Path) -> None
     spec = tmp_path / "late.yaml"
     spec.write_text(LATE_SPEC)
     plan = plan_of(spec)
-    _, config = sim.rendered_collector_config(plan)
-    block = sim.tail_sampling_block(config)
+    block = tail_sampling_data(plan)[1]
     result = sim.simulate(plan.spec, block, seed=1, duration_s=10, jobs=1)
     assert result.late_spans > 0 and result.late_spans_followed == result.late_spans
     assert result.sampled_cache_needed >= 1
