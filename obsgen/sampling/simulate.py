@@ -134,11 +134,8 @@ class SimResult:
 
 
 class _Setup(NamedTuple):
-    spec: Spec
-    tail_sampling: Mapping[str, Any]
     seed: int
     duration_s: float
-    scenario: Scenario | None
     slow_threshold_ms: int | None
     replicas: int
     model: SynthModel  # compiled once (~1.5 ms for the shop): workers use it as they find it (fork)
@@ -300,8 +297,7 @@ def simulate(spec: Spec, tail_sampling: Mapping[str, Any], *, seed: int, duratio
     global _SETUP
     config = read_config(tail_sampling)  # fails early on an unsupported config
     model = model if model is not None else SynthModel(spec, scenario)
-    setup = _Setup(spec, tail_sampling, seed, duration_s, scenario, slow_threshold(config, spec), max(1, replicas),
-                   model, config)
+    setup = _Setup(seed, duration_s, slow_threshold(config, spec), max(1, replicas), model, config)
     total_seconds = math.ceil(duration_s)
     expected = model.rate * duration_s
     if jobs is None:
