@@ -37,9 +37,7 @@ MAX_NODES = 500_000  # counts aliased nodes every time they are expanded: bounds
 
 Loc = tuple[str | int, ...]
 
-# PyYAML's reader refuses exactly this set (yaml/reader.py, Reader.NON_PRINTABLE); its compiled pattern is
-# shared because compiling a class that spans U+10FFFF takes Python's re ~10-25 ms, on every run.
-_FORBIDDEN_CHAR = yaml.reader.Reader.NON_PRINTABLE
+_FORBIDDEN_CHAR = yaml.reader.Reader.NON_PRINTABLE  # the characters YAML forbids; why shared: obsgen/spec/loader.py
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
