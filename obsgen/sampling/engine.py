@@ -178,10 +178,6 @@ class Node:
         return ()
 
 
-def _any_span(ctx: TraceCtx, check: Callable[[SpanView], bool]) -> bool:
-    return any(check(s) for s in ctx.spans)
-
-
 def _resource_or_span(ctx: TraceCtx, key: str, match: Callable[[object], bool], invert: bool) -> Decision:
     """``util.go`` hasResourceOrSpanWithCondition / invertHasResourceOrSpanWithCondition: resource attributes of
     each batch, then its spans; inverted, Sampled only when neither a resource nor a span matches."""
@@ -330,7 +326,7 @@ class StatusCode(Node):
 
     def evaluate(self, ctx: TraceCtx) -> Decision:
         codes = self.codes
-        for span in ctx.spans:  # a loop, not _any_span's any() over a generator and a lambda
+        for span in ctx.spans:  # a loop, not any() over a generator and a lambda
             if span.status_code in codes:
                 return SAMPLED
         return NOT_SAMPLED
