@@ -22,7 +22,7 @@ from obsgen.targets.grafana.dashboards.uids import DASHBOARDS_DIR, dashboard_fil
 from obsgen.targets.grafana.datasources import PATH as DATASOURCES_PATH
 from obsgen.targets.grafana.provider import PATH as DASHBOARD_PROVIDER_PATH
 from obsgen.targets.prometheus.config import PATH as PROMETHEUS_CONFIG_PATH
-from obsgen.targets.prometheus.config import flags as prometheus_flag_notes
+from obsgen.targets.prometheus.config import flags as prometheus_config_flags
 from obsgen.targets.tempo.target import PATH as TEMPO_PATH
 from obsgen.targets.tempo.target import major_version as tempo_major
 from obsgen.targets.tempo.target import uses_expand_env as tempo_expand_env
@@ -55,8 +55,8 @@ def gomemlimit(plan: Plan, *, tail_sampling: bool = False) -> str:
 
 
 def prometheus_flags(plan: Plan) -> list[str]:
-    """The flags the rendered prometheus.yaml header names (each note starts with its flag)."""
-    return [note.split(":", 1)[0] for note in prometheus_flag_notes(plan) if note.startswith("--")]
+    """The flags the rendered prometheus.yaml header names."""
+    return [f.flag for f in prometheus_config_flags(plan) if f.flag is not None]
 
 
 def overview_dashboard(plan: Plan) -> str:

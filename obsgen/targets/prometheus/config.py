@@ -7,6 +7,8 @@ jobs are the ones the CollectorDown alert watches (``naming.collector_jobs``).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from obsgen.emit.artifacts import Artifact, header_lines
 from obsgen.emit.commented_yaml import CommentedYaml
 from obsgen.plan import Plan, naming
@@ -18,28 +20,43 @@ PATH = "prometheus/prometheus.yaml"
 SPAN_METRICS_PORT = int(SCRAPE_ENDPOINT.rsplit(":", 1)[1])
 
 
-def flags(plan: Plan) -> list[str]:
-    """The flags of ``prometheus`` this stack relies on, each with why (header comment lines)."""
+class Flag(NamedTuple):
+    """A command-line flag of ``prometheus`` this stack relies on (None: a note without a flag) and why."""
+
+    flag: str | None
+    why: str
+
+    @property
+    def note(self) -> str:
+        """The header comment line: the flag, then why."""
+        return self.why if self.flag is None else f"{self.flag}: {self.why}"
+
+
+def flags(plan: Plan) -> list[Flag]:
+    """The flags of ``prometheus`` this stack relies on, each with why: the header names them, the local stack's
+    command runs with them."""
     pushers = []
     if plan.spec.collector.metrics_export == "remote_write" or plan.span_metrics.source == "tempo":
         pushers.append("span metrics and service-graph metrics arrive by remote write")
     out = []
     if pushers:
-        out.append("--web.enable-remote-write-receiver: " + "; ".join(pushers) + " (POST /api/v1/write).")
-    out.append("--enable-feature=exemplar-storage: span-metrics histograms carry trace-id exemplars that the "
-               "dashboards link to traces; without it Prometheus drops them.")
-    out.append("No native histograms: span metrics and service-graph latencies are classic (_bucket) histograms.")
+        out.append(Flag("--web.enable-remote-write-receiver", "; ".join(pushers) + " (POST /api/v1/write)."))
+    out.append(Flag("--enable-feature=exemplar-storage", "span-metrics histograms carry trace-id exemplars that the "
+                    "dashboards link to traces; without it Prometheus drops them."))
+    out.append(Flag(None, "No native histograms: span metrics and service-graph latencies are classic (_bucket) "
+                    "histograms."))
     declared = plan.spec.backends.prometheus.retention
     longest = longest_window(plan.spec)
+    days = retention_days(longest[1]) if longest is not None else 0
     if declared is not None:
-        why = ("the retention backends.prometheus.retention declares" if longest is None else
-               f"the retention backends.prometheus.retention declares (the longest SLO window, {longest[1].prom()}, "
-               f"needs {retention_days(longest[1])}d)")
-        out.append(f"--storage.tsdb.retention.time={declared.prom()}: {why}.")
-    elif longest is not None and retention_days(longest[1]) > DEFAULT_RETENTION_DAYS:
-        days = retention_days(longest[1])
-        out.append(f"--storage.tsdb.retention.time={days}d: the longest SLO window ({longest[1].prom()}) reads that "
-                   f"much history of the SLO recordings; Prometheus keeps {DEFAULT_RETENTION_DAYS}d unless told.")
+        why = "the retention backends.prometheus.retention declares"
+        if longest is not None:
+            why += f" (the longest SLO window, {longest[1].prom()}, needs {days}d)"
+        out.append(Flag(f"--storage.tsdb.retention.time={declared.prom()}", why + "."))
+    elif longest is not None and days > DEFAULT_RETENTION_DAYS:
+        out.append(Flag(f"--storage.tsdb.retention.time={days}d", f"the longest SLO window ({longest[1].prom()}) reads "
+                        f"that much history of the SLO recordings; Prometheus keeps {DEFAULT_RETENTION_DAYS}d unless "
+                        "told."))
     return out
 
 
@@ -82,6 +99,7 @@ def document(plan: Plan) -> dict[str, object]:
 
 def render(plan: Plan) -> list[Artifact]:
     """The one configuration file."""
-    notes = [f"Prometheus {plan.spec.stack.prometheus} for {plan.name}; run it with these flags:", *flags(plan)]
+    notes = [f"Prometheus {plan.spec.stack.prometheus} for {plan.name}; run it with these flags:",
+             *(f.note for f in flags(plan))]
     body = CommentedYaml().comments(notes).block(document(plan))
     return [Artifact(PATH, header_lines(plan.spec_file) + body.text())]
