@@ -28,12 +28,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Self
 
-from obsgen.emit.escape import yaml_comment, yaml_double_quoted, yaml_flow_json
+from obsgen.emit.escape import YAML_LINE_BREAKS, yaml_comment, yaml_double_quoted, yaml_flow_json
 from obsgen.emit.fast import block_yaml
 
 # The scalar types the serialiser writes; exact types only, so a subclass cannot bring its own text.
 _SCALARS = (str, int, float, bool, type(None))
-_LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 # YAML 1.2 section 7.4.2: an implicit key is "restricted to a single line" and "limited to 1024 Unicode
 # characters"; PyYAML's scanner refuses a longer one ("could not find expected ':'").
 IMPLICIT_KEY_LIMIT = 1024
@@ -63,7 +62,7 @@ def yaml_value(value: object, indent: int = 0) -> str:
         return ("\n" + pad).join(text.split("\n"))
     if type(value) not in _SCALARS:
         raise TypeError(f"{type(value).__name__} is not plain YAML data: {value!r} was not written")
-    if type(value) is str and any(ch in value for ch in _LINE_BREAKS):
+    if type(value) is str and any(ch in value for ch in YAML_LINE_BREAKS):
         # inline, a line break must be an escape inside a double-quoted scalar
         return yaml_double_quoted(value)
     text = dump_yaml(value)

@@ -105,8 +105,8 @@ class Odds:
             share, previous = (cumulative - previous) / total if total > 0 else 0.0, cumulative
             self._visit(root, share)
 
-    def positions_of(self, service: str, name: str | None, kind: str = "SERVER") -> list[Position]:
-        """The positions whose span is ``kind`` of ``service`` (its reported name), named ``name`` unless None,
+    def positions_of(self, service: str, name: str | None) -> list[Position]:
+        """The positions whose span is a SERVER span of ``service`` (its reported name), named ``name`` unless None,
         and that occur at all (in a fixed order: names as first compiled, then template order)."""
         if self._by_span is None:  # one pass for all questions: a spec may have an SLO on every service
             self._by_span = {}
@@ -115,7 +115,7 @@ class Odds:
                 if self.positions[index].occurrence > 0:
                     found = self._by_span.setdefault((template.kind, template.service), {})
                     found.setdefault(template.name, []).append(self.positions[index])
-        names = self._by_span.get((kind, service), {})
+        names = self._by_span.get(("SERVER", service), {})
         return [p for n, found in names.items() if name in (None, n) for p in found]
 
     # -- durations -------------------------------------------------------------------------------------

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from obsgen.diagnostics import Diagnostic, Severity
-from obsgen.emit.escape import text_problem
+from obsgen.emit.escape import text_problem, yaml_flow_json
 from obsgen.plan import naming
 from obsgen.spec import truth_checks
 from obsgen.spec.endpoints import parse_route
@@ -366,7 +365,7 @@ class _Checker:
         The attribute policies answer NotSampled for a trace with no span carrying the key, and ``not``
         turns NotSampled into Sampled (contrib v0.159.0 ``internal/sampling/not.go``), so ``not: tier=free``
         keeps the traces of every service that never sets ``tier``, not only those of the other tiers."""
-        if sub.kind not in ("string_attribute", "numeric_attribute", "boolean_attribute"):
+        if sub.kind not in truth_checks.POLICY_TYPES:
             return
         key = policy_value(sub).key
         declared = self.spec.attributes.get(key)
@@ -375,9 +374,9 @@ class _Checker:
                 and declared.values:
             others = [v for v in declared.values if v not in policy_value(sub).values]
             if others:
-                # JSON is YAML flow syntax: the suggestion reads back as written, whatever the values hold
+                # the YAML flow sink: the suggestion reads back as written, whatever the values hold
                 hint = (f"to match only traces that carry another declared value, write string_attribute "
-                        f"{{key: {json.dumps(key)}, values: {json.dumps(others)}}}")
+                        f"{{key: {yaml_flow_json(key)}, values: {yaml_flow_json(others)}}}")
         self.add("OBS413", loc, f"'not' of a {sub.kind} policy also matches every trace without {key!r}",
                  warning=True, hint=hint)
 

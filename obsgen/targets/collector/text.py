@@ -7,9 +7,10 @@ serialised values and checked comment lines.
 from __future__ import annotations
 
 from obsgen.emit.commented_yaml import CommentedYaml
-from obsgen.targets.collector.components import Component, Config, telemetry
+from obsgen.targets.collector.components import TELEMETRY_PORT, Component, Config, telemetry
 
-TELEMETRY_COMMENT = "The Collector's own metrics (tail-sampling decisions, refused and sent spans) on :8888."
+TELEMETRY_COMMENT = (f"The Collector's own metrics (tail-sampling decisions, refused and sent spans) on "
+                     f":{TELEMETRY_PORT}.")
 
 
 def _component(out: CommentedYaml, comp: Component) -> None:

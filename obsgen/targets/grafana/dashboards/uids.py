@@ -21,7 +21,6 @@ DashboardKind = Literal["overview", "service", "sampling"]
 KINDS: tuple[str, ...] = ("overview", "service", "sampling")
 
 MAX_UID = 40
-UID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 DASHBOARDS_DIR = "grafana/dashboards"
 
 _LOSSLESS = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
