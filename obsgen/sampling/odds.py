@@ -24,10 +24,10 @@ subtree, and the failure question has an exact answer:
   service and name (the same endpoint reached from two entries, or through a cycle) combine into one ratio
   weighted by their occurrences, as counting their spans over many traces would.
 * **Slower than a limit, estimated.** A server span's duration is its own latency plus the durations of its
-  included calls, a sum of independent log-normal draws on the generator's 2^16-cell normal table, some of them
+  included calls, a sum of independent log-normal draws over the generator's 2^16 normal cells, some of them
   optional: no closed form. ``Odds.slower_than`` walks only the position's subtree with the generator's own
   ``_Walk.server``, and conditions on one latency draw (the one with the largest ``inclusion x p99`` of the
-  subtree): given every other draw, ``P(duration > limit)`` is the exact share of that draw's table cells
+  subtree): given every other draw, ``P(duration > limit)`` is the exact share of that draw's cells
   above ``limit - rest``. The average over walks is an unbiased estimate with a much smaller variance than
   counting slow walks (Rao-Blackwell), and its standard error comes with it. Latencies do not depend on the
   mix values (they only change failure odds), so the walks carry none.

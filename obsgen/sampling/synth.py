@@ -93,7 +93,7 @@ SPAN_KINDS = ("SERVER", "CLIENT", "PRODUCER", "CONSUMER", "INTERNAL")
 
 # The records below are NamedTuples rather than frozen slots dataclasses: a dataclass costs ~0.8 ms to define
 # (dataclasses exec()s its generated methods), a NamedTuple ~0.1 ms, and every render with a traffic model
-# imports them (12 records here and in odds.py: ~8 ms). Nothing compares them with plain tuples or emits them.
+# imports them (13 records here and in odds.py: ~8 ms). Nothing compares them with plain tuples or emits them.
 
 
 class SynthSpan(NamedTuple):

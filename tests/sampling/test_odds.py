@@ -14,7 +14,7 @@ import pytest
 from obsgen.generate import load_spec
 from obsgen.sampling import odds as odds_module
 from obsgen.sampling.odds import Odds
-from obsgen.sampling.synth import _NORMAL_CELLS, SynthModel, _Dist, _Walk
+from obsgen.sampling.synth import _NORMAL_CELLS, Z99, SynthModel, _Dist, _Walk
 from obsgen.spec import traffic_slos
 from obsgen.spec.loader import LoadedSpec
 from obsgen.spec.models import Spec
@@ -173,7 +173,7 @@ def test_the_check_draws_no_whole_traces(monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize(("median", "p99"), [(1_000_000, 8_000_000), (150e6, 1.2e9), (3, 3), (1, 40)])
 def test_share_above_a_bound_is_the_tables(median: float, p99: float) -> None:
-    """``_above`` against every cell of the normal table, through the generator's own ``_Walk.latency``."""
+    """``_above`` against every one of the generator's 2^16 normal cells, through its own ``_Walk.latency``."""
 
     class Cell:
         value = 0.0
@@ -181,7 +181,7 @@ def test_share_above_a_bound_is_the_tables(median: float, p99: float) -> None:
         def random(self) -> float:
             return self.value
 
-    dist = _Dist(math.log(median), math.log(p99 / median) / 2.3263478740408408)
+    dist = _Dist(math.log(median), math.log(p99 / median) / Z99)
     cell = Cell()
     walk = _Walk(cell, 0, (), [])  # type: ignore[arg-type]
     values = []

@@ -7,9 +7,9 @@ Only keys ``@grafana/schema``'s ``Dashboard`` declares are written (``tests/real
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-Json = dict[str, Any]
+from obsgen.targets.grafana.dashboards.query_targets import Json
 
 # (minimum Grafana version, dashboard schemaVersion it writes). 42 arrived with Grafana 12.2
 # (migrateHideFromFunctionality); Grafana migrates older versions forward on load, never backward,

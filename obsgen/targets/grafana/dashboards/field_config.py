@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
-Json = dict[str, Any]
+from obsgen.targets.grafana.dashboards.query_targets import Json
 
 
 def threshold_steps(base: str, steps: Sequence[tuple[float, str]] = ()) -> list[Json]:

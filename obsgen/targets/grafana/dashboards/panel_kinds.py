@@ -9,13 +9,17 @@ parameters are written as given: callers pass spec text through ``escape.grafana
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from obsgen.targets.grafana.dashboards.field_config import absolute_thresholds
 from obsgen.targets.grafana.dashboards.panel_model import Panel
-from obsgen.targets.grafana.dashboards.query_targets import DataSourceRef, LokiTarget, PrometheusTarget, TempoTarget
-
-Json = dict[str, Any]
+from obsgen.targets.grafana.dashboards.query_targets import (
+    DataSourceRef,
+    Json,
+    LokiTarget,
+    PrometheusTarget,
+    TempoTarget,
+)
 
 
 def timeseries(title: str, datasource: DataSourceRef, targets: Sequence[PrometheusTarget], *, unit: str,

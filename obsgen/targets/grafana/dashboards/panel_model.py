@@ -8,11 +8,9 @@ come from ``panel_kinds``. Only keys ``@grafana/schema``'s ``Panel``/``RowPanel`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from obsgen.targets.grafana.dashboards.query_targets import DataSourceRef, QueryTarget
-
-Json = dict[str, Any]
+from obsgen.targets.grafana.dashboards.query_targets import DataSourceRef, Json, QueryTarget
 
 
 class GridPos(NamedTuple):
