@@ -118,6 +118,10 @@ class Odds:
         names = self._by_span.get(("SERVER", service), {})
         return [p for n, found in names.items() if name in (None, n) for p in found]
 
+    def failing(self, positions: list[Position]) -> float:
+        """The share of the positions' spans (weighted by occurrence) that fail, exactly."""
+        return sum(p.occurrence * p.fail for p in positions) / sum(p.occurrence for p in positions)
+
     # -- durations -------------------------------------------------------------------------------------
     def slower_than(self, positions: list[Position], limit_ns: int, walks: int, seed: int) -> Estimate:
         """The share of the positions' spans (weighted by occurrence) that last longer than ``limit_ns``.

@@ -65,7 +65,6 @@ class Objective:
     stderr: float = 0.0
     walks: int = 0
     """Subtree walks the ratio was estimated from; 0 when it is exact."""
-    reached: bool = False
 
 
 def check(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
@@ -108,19 +107,17 @@ def _measure(spec: Spec, objectives: list[Objective]) -> None:
     walks = max(MIN_WALKS, min(WALKS, WALK_BUDGET // max(latency_objectives, 1)))
     for objective in objectives:
         positions = odds.positions_of(objective.service, objective.span_name)
-        occurrence = sum(p.occurrence for p in positions)
-        if occurrence <= 0:
-            continue  # the traffic never reaches it
-        objective.reached = True
+        if not positions:
+            continue  # the traffic never reaches it: a ratio of 0, which no objective (below 100%) breaches
         if objective.limit_ns is None:
-            objective.ratio = sum(p.occurrence * p.fail for p in positions) / occurrence
+            objective.ratio = odds.failing(positions)
         else:  # exact (walks 0) when the spans call nothing
             estimate = odds.slower_than(positions, objective.limit_ns, walks, SEED)
             objective.ratio, objective.stderr, objective.walks = estimate.ratio, estimate.stderr, estimate.walks
 
 
 def _breached(objective: Objective) -> bool:
-    return objective.reached and objective.ratio - NOISE_SIGMAS * objective.stderr > objective.allowed + ROUNDING
+    return objective.ratio - NOISE_SIGMAS * objective.stderr > objective.allowed + ROUNDING
 
 
 def _diagnostic(objective: Objective, loaded: LoadedSpec) -> Diagnostic:
